@@ -1,0 +1,87 @@
+"""Versioned model files: ``v<N>.safetensors`` with its card ``v<N>.json``, and a ``current`` pointer.
+
+The pointer is a one-line text file replaced atomically (``os.replace``), so a reader —
+the bot checking for a new model — sees either the old version or the new one, never a
+half-written file. Weights are written before the pointer moves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+POINTER = "current"
+VERSION_PATTERN = re.compile(r"^v(\d+)$")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def versions(directory: Path) -> list[str]:
+    """Versions present in a registry, oldest first."""
+    found = [m.group(0) for p in directory.glob("v*.safetensors") if (m := VERSION_PATTERN.match(p.stem))]
+    return sorted(found, key=lambda v: int(v[1:]))
+
+
+def next_version(directory: Path) -> str:
+    existing = versions(directory)
+    return f"v{int(existing[-1][1:]) + 1}" if existing else "v1"
+
+
+def current_version(directory: Path) -> str:
+    pointer = directory / POINTER
+    if pointer.exists():
+        return pointer.read_text().strip()
+    existing = versions(directory)
+    if not existing:
+        raise FileNotFoundError(f"no model in {directory}")
+    return existing[-1]
+
+
+def set_current(directory: Path, version: str) -> None:
+    if not (directory / f"{version}.safetensors").exists():
+        raise FileNotFoundError(f"no weights for {version} in {directory}")
+    _atomic_write(directory / POINTER, version + "\n")
+
+
+def resolve(path: Path) -> tuple[Path, Path]:
+    """Weights and card for a registry directory (its current version) or a weights file."""
+    if path.is_dir():
+        version = current_version(path)
+        path = path / f"{version}.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"model weights not found: {path}")
+    return path, path.with_suffix(".json")
+
+
+def save(directory: Path, version: str, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Path:
+    """Write weights then card (each atomically); the pointer is moved separately by the caller."""
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / f"{version}.safetensors"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{version}.")
+    os.close(fd)
+    save_file({k: v.contiguous() for k, v in state.items()}, tmp, metadata={"version": version})
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, weights)
+    _atomic_write(weights.with_suffix(".json"), json.dumps(card, indent=2, sort_keys=True) + "\n")
+    return weights
+
+
+def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    weights, card_path = resolve(path)
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    return load_file(str(weights)), card

@@ -1,0 +1,136 @@
+"""Training and calibration: the loop, the photo-aware data, and the temperature.
+
+Kept apart from ``scripts/train.py`` so retraining (fine-tuning on corrections) reuses
+the same loop, augmentation and calibration.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import nn
+from tqdm import tqdm
+
+from model.data import Digits
+from model.transform import DigitTransform
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    epochs: int = 6
+    batch_size: int = 128
+    max_lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+def to_batch(pixels: NDArray[np.uint8]) -> torch.Tensor:
+    """uint8 crops (N, 28, 28) to float ink in [0, 1], shape (N, 1, 28, 28)."""
+    return torch.from_numpy(pixels).float().div_(255.0).unsqueeze(1)
+
+
+def jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Small random affine moves (rotate, scale, shear, shift) after the transform.
+
+    They stand for what the transform cannot undo exactly in a real photo: slant,
+    handwriting size inside the box, a centre of mass a pixel off.
+    """
+    n = batch.shape[0]
+    angle = (torch.rand(n, generator=generator) - 0.5) * math.radians(20)
+    scale = 0.9 + 0.2 * torch.rand(n, generator=generator)
+    shear = (torch.rand(n, generator=generator) - 0.5) * 0.3
+    shift = (torch.rand(n, 2, generator=generator) - 0.5) * (4 / 28)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin + shear, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    return F.grid_sample(batch, grid, align_corners=False, padding_mode="zeros")
+
+
+def fit(model: nn.Module, data: Digits, transform: DigitTransform, config: FitConfig, weights: NDArray[np.float32] | None = None) -> list[float]:
+    """Train in place; returns the mean loss of each epoch. ``weights`` oversample samples."""
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    pixels = to_batch(data.pixels)
+    labels = torch.from_numpy(data.labels)
+    steps = max(1, math.ceil(len(labels) / config.batch_size))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.max_lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=steps * config.epochs)
+    sampling = torch.from_numpy(weights).double() if weights is not None else None
+    losses: list[float] = []
+    for epoch in range(config.epochs):
+        model.train()
+        if sampling is None:
+            order = torch.randperm(len(labels), generator=generator)
+        else:
+            order = torch.multinomial(sampling, len(labels), replacement=True, generator=generator)
+        total = 0.0
+        bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False)
+        for step in bar:
+            index = order[step * config.batch_size : (step + 1) * config.batch_size]
+            inputs = transform.normalize(jitter(pixels[index], generator))
+            loss = F.cross_entropy(model(inputs), labels[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += float(loss)
+            bar.set_postfix(loss=f"{total / (step + 1):.4f}")
+        losses.append(total / steps)
+        tqdm.write(f"epoch {epoch + 1}: loss {losses[-1]:.4f}")
+    return losses
+
+
+@torch.no_grad()
+def logits_of(model: nn.Module, pixels: NDArray[np.uint8], transform: DigitTransform, batch_size: int = 1024) -> torch.Tensor:
+    model.eval()
+    batch = to_batch(pixels)
+    parts = [model(transform.normalize(batch[i : i + batch_size])) for i in range(0, len(batch), batch_size)]
+    return torch.cat(parts) if parts else torch.empty((0, 10))
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Temperature scaling (Guo et al. 2017): one scalar that makes softmax confidence honest."""
+    log_t = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.exp())
+
+
+def calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    """Expected calibration error: how far confidence is from accuracy, averaged over bins."""
+    confidence, predicted = probs.max(dim=1)
+    correct = (predicted == labels).float()
+    edges = torch.linspace(0, 1, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            error += float(inside.float().mean()) * abs(float(confidence[inside].mean()) - float(correct[inside].mean()))
+    return error
+
+
+def accuracy(logits: torch.Tensor, labels: NDArray[np.int64]) -> float:
+    if len(labels) == 0:
+        return float("nan")
+    return float((logits.argmax(1).numpy() == labels).mean())
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.start, 1)

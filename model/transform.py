@@ -1,0 +1,416 @@
+"""The one shared transform: any image in, MNIST-like 28x28 digit crops out.
+
+Training and inference both go through :class:`DigitTransform`, so the network only ever
+sees what this module produces.  The steps follow MNIST's own recipe, made robust to
+photos of paper:
+
+1. ``decode``: first frame, EXIF orientation, any mode, decoded no larger than needed
+   (JPEG ``draft``), to a grey working image whose long side is ``work_size``.
+2. ``ink_map``: per-pixel ink strength in [0, 1] relative to the local paper level, so
+   off-white paper, gradients and soft shadows read as paper; polarity is detected, so
+   chalk on a board and MNIST's white-on-black read as ink too; ruled and squared
+   notebook lines are subtracted.
+3. ``segment``: threshold, connected components, specks and page edges dropped, broken
+   strokes of one digit merged, digits ordered left to right.
+4. ``crop``: stroke width brought into MNIST's range, fitted into 20x20 keeping aspect,
+   centre of mass at the centre of 28x28; ``to_tensor`` normalizes like training.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+Gray = NDArray[np.float32]
+Box = tuple[int, int, int, int]
+
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+class ImageError(ValueError):
+    """The input cannot be read as an image; the message is fit to show a user."""
+
+
+@dataclass(frozen=True)
+class TransformParams:
+    """Every number that shapes the model's input; stored in the model card."""
+
+    work_size: int = 512
+    canvas: int = 28
+    digit_box: int = 20
+    mean: float = 0.1307
+    std: float = 0.3081
+    max_digits: int = 12
+    min_contrast: float = 0.18
+    relative_threshold: float = 0.4
+    absolute_threshold: float = 0.12
+    stroke_range: tuple[float, float] = (2.2, 4.6)
+    min_paper_fraction: float = 0.45
+    max_ink_fraction: float = 0.3
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransformParams:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "stroke_range" in known:
+            known["stroke_range"] = tuple(known["stroke_range"])
+        return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DigitCrop:
+    """One digit as the network sees it (ink = 1, before normalization) and where it was."""
+
+    pixels: NDArray[np.float32]
+    box: Box
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The digits found in an image, left to right; ``reason`` says why when there are none."""
+
+    crops: tuple[DigitCrop, ...]
+    reason: str | None = None
+    size: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class WorkImage:
+    """The grey working image and the factor that maps its pixels back to the upright original."""
+
+    gray: Gray
+    scale: float
+    size: tuple[int, int]
+
+
+def open_image(source: bytes | Image.Image) -> Image.Image:
+    """Open lazily and refuse what Pillow refuses, with a message a person understands."""
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        if len(source) == 0:
+            raise ImageError("the file is empty")
+        try:
+            image = Image.open(io.BytesIO(source))
+        except Image.DecompressionBombError as err:
+            raise ImageError(_too_big()) from err
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            raise ImageError("this file is not an image I can read") from err
+    width, height = image.size
+    if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+        raise ImageError(_too_big())
+    if width < 1 or height < 1:
+        raise ImageError("the image has no pixels")
+    return image
+
+
+def _too_big() -> str:
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    return f"the image is too large to read safely (over {limit / 1e6:.0f} megapixels)"
+
+
+def decode(source: bytes | Image.Image, work_size: int) -> WorkImage:
+    """Decode to grey in [0, 1] with the long side at most ``work_size``.
+
+    JPEG is decoded at a reduced scale straight away (``draft``), which makes a phone
+    photo several times cheaper than a full decode followed by a resize.
+    """
+    image = open_image(source)
+    try:
+        image.seek(0)
+        orig_w, orig_h = image.size
+        if image.format == "JPEG":
+            ratio = work_size / max(orig_w, orig_h)
+            if ratio < 1:
+                image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
+        image = ImageOps.exif_transpose(image) or image
+        upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
+        gray = _to_gray(image)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise ImageError(_too_big()) from err
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        raise ImageError("the image file is damaged or truncated") from err
+    height, width = gray.shape
+    ratio = min(1.0, work_size / max(height, width))
+    if ratio < 1:
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+        gray = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
+    scale = upright[0] / gray.shape[1]
+    return WorkImage(gray=gray, scale=scale, size=upright)
+
+
+def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
+    """True when EXIF orientation turned the picture by 90 degrees."""
+    w, h = image.size
+    return (w > h) != (orig_w > orig_h)
+
+
+def _to_gray(image: Image.Image) -> Gray:
+    """Any Pillow mode to float grey in [0, 1]; transparency is laid on a contrasting ground."""
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+        lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
+        if alpha.min() >= 1.0:
+            return lum
+        opaque = alpha > 0.5
+        ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5
+        ground = 0.0 if ink_is_light else 1.0
+        return (lum * alpha + ground * (1 - alpha)).astype(np.float32)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        data = np.asarray(image, dtype=np.float32)
+        top = float(data.max())
+        low = float(data.min())
+        return ((data - low) / (top - low) if top > low else np.zeros_like(data)).astype(np.float32)
+    if image.mode != "L":
+        image = image.convert("RGB").convert("L")
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def paper_level(gray: Gray) -> Gray:
+    """Estimate the local brightness of the paper, ignoring strokes.
+
+    A high percentile over a neighbourhood that is wide compared with a stroke but narrow
+    compared with a shadow, computed on a small copy: cheap, and it follows lighting.
+    """
+    height, width = gray.shape
+    factor = max(1, max(height, width) // 48)
+    small_size = (max(1, width // factor), max(1, height // factor))
+    small = np.asarray(Image.fromarray(gray, mode="F").resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    window = max(3, max(small.shape) // 5) | 1
+    level = ndimage.percentile_filter(small, 70, size=window, mode="nearest")
+    level = ndimage.uniform_filter(level, size=3, mode="nearest")
+    if factor == 1 and level.shape == gray.shape:
+        return level.astype(np.float32)
+    return np.asarray(Image.fromarray(level, mode="F").resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def ink_map(gray: Gray) -> Gray:
+    """Ink strength per pixel: 0 on paper, towards 1 on dark strokes, lines removed."""
+    if float(np.median(gray)) < 0.5:
+        gray = 1.0 - gray
+    level = np.maximum(paper_level(gray), 0.05)
+    ink = np.clip(1.0 - gray / level, 0.0, 1.0).astype(np.float32)
+    return remove_rules(ink)
+
+
+def remove_rules(ink: Gray) -> Gray:
+    """Clear ruled or squared notebook lines, keeping the strokes that cross them.
+
+    A line is long (most of the page), thin and about as dark along its whole length.
+    Lines are found on a half-size copy (they survive a 2x2 max-pool; it is 4x cheaper)
+    and only their own pixels are cleared: a stroke clearly darker than the line where
+    they cross is kept, so a digit written over a line stays whole.
+    """
+    height, width = ink.shape
+    half = ink[: height - height % 2, : width - width % 2].reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
+    result = ink.copy()
+    for axis in (1, 0):
+        span = half.shape[axis]
+        if span < 16:
+            continue
+        length = max(5, span // 8)
+        band = ndimage.maximum_filter1d(half, 3, axis=1 - axis)
+        opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(band, length, axis=axis), length, axis=axis)
+        candidates, _ = ndimage.label(opened > 0.06)
+        for index, region in enumerate(ndimage.find_objects(candidates), start=1):
+            extent = region[axis].stop - region[axis].start
+            inside = candidates[region] == index
+            thickness = inside.sum() / max(extent, 1)
+            if extent < 0.75 * span or thickness > max(4.0, 0.025 * span):
+                continue
+            level = float(np.median(opened[region][inside]))
+            full = tuple(slice(2 * r.start, 2 * r.stop) for r in region)
+            lines = np.repeat(np.repeat(inside, 2, axis=0), 2, axis=1)
+            patch = result[full]
+            lines = lines[: patch.shape[0], : patch.shape[1]]
+            patch[lines & (patch <= 1.5 * level)] = 0.0
+    return result
+
+
+class DigitTransform:
+    """Image to digit crops, and crops to the network's input tensor."""
+
+    def __init__(self, params: TransformParams | None = None) -> None:
+        self.params = params or TransformParams()
+
+    def segment(self, source: bytes | Image.Image, single: bool = False) -> Segmentation:
+        """Find the digits in an image, left to right.
+
+        ``single`` says the image holds exactly one digit (a training sample), so every
+        kept stroke belongs to it; inference never sets it.
+        """
+        work = decode(source, self.params.work_size)
+        size = work.size
+        ink = ink_map(work.gray)
+        found = self._components(ink)
+        if isinstance(found, str):
+            return Segmentation(crops=(), reason=found, size=size)
+        labels, groups = found
+        if single:
+            groups = [sorted(index for group in groups for index in group)]
+        if len(groups) > self.params.max_digits:
+            return Segmentation(crops=(), reason="too many shapes to be a number", size=size)
+        crops = tuple(self._crop(ink, labels, group, work.scale) for group in groups)
+        return Segmentation(crops=crops, size=size)
+
+    def _components(self, ink: Gray) -> tuple[NDArray[np.int32], list[list[int]]] | str:
+        """Label ink blobs and group them into digits, or say why there is no digit."""
+        p = self.params
+        strong = ink[ink > p.absolute_threshold]
+        keep = min(30, strong.size)
+        peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
+        if peak < p.min_contrast:
+            return "no ink: the page looks blank"
+        mask = ink > max(p.absolute_threshold, p.relative_threshold * peak)
+        if float((ink < 0.08).mean()) < p.min_paper_fraction or float(mask.mean()) > p.max_ink_fraction:
+            return "this does not look like writing on paper"
+        labels, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
+        areas = np.bincount(labels.ravel(), minlength=count + 1)
+        areas[0] = 0
+        boxes = ndimage.find_objects(labels)
+        height, width = ink.shape
+        largest = int(areas.max())
+        min_area = max(4, int(0.03 * largest))
+        blobs: list[tuple[int, Box]] = []
+        for index, region in enumerate(boxes, start=1):
+            y, x = region
+            box = (x.start, y.start, x.stop, y.stop)
+            if areas[index] < min_area or _is_page_edge(box, width, height):
+                continue
+            blobs.append((index, box))
+        if not blobs:
+            return "no digit-sized shapes found"
+        if len(blobs) > 6 * p.max_digits:
+            return "too many shapes to be a number"
+        groups = _merge_strokes(blobs, areas)
+        tallest = max(_height(box) for box, _ in groups)
+        kept = [members for box, members in groups if _height(box) >= 0.3 * tallest]
+        kept_boxes = [box for box, _ in groups if _height(box) >= 0.3 * tallest]
+        order = np.argsort([(box[0] + box[2]) / 2 for box in kept_boxes], kind="stable")
+        return labels.astype(np.int32), [kept[i] for i in order]
+
+    def _crop(self, ink: Gray, labels: NDArray[np.int32], members: list[int], scale: float) -> DigitCrop:
+        """Cut one digit out, normalize its stroke and place it MNIST-style."""
+        p = self.params
+        group_mask = np.isin(labels, members)
+        ys, xs = np.nonzero(group_mask)
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        pad = 2
+        ya, yb = max(0, y0 - pad), min(ink.shape[0], y1 + pad)
+        xa, xb = max(0, x0 - pad), min(ink.shape[1], x1 + pad)
+        mask = group_mask[ya:yb, xa:xb]
+        region = ink[ya:yb, xa:xb] * ndimage.binary_dilation(mask, iterations=pad)
+        strength = float(np.percentile(region[mask], 90)) if mask.any() else 1.0
+        region = np.clip(region / max(strength, 1e-3), 0.0, 1.0).astype(np.float32)
+        fit = p.digit_box / max(y1 - y0, x1 - x0)
+        region = _normalize_stroke(region, mask, fit, p.stroke_range)
+        pixels = _place(region, fit, p.digit_box, p.canvas)
+        box = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
+        return DigitCrop(pixels=pixels, box=box)
+
+    def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
+        """Stack crops into the normalized batch the network was trained on."""
+        if not crops:
+            return torch.empty((0, 1, self.params.canvas, self.params.canvas))
+        return self.normalize(torch.from_numpy(np.stack([c.pixels for c in crops])).unsqueeze(1))
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Ink in [0, 1] to the network's input scale; training batches use this too."""
+        return (pixels - self.params.mean) / self.params.std
+
+
+def _is_page_edge(box: Box, width: int, height: int) -> bool:
+    """A blob that touches the border and runs along most of it: a page or table edge."""
+    x0, y0, x1, y1 = box
+    touches = x0 == 0 or y0 == 0 or x1 == width or y1 == height
+    return touches and ((x1 - x0) > 0.85 * width or (y1 - y0) > 0.85 * height)
+
+
+def _height(box: Box) -> int:
+    return box[3] - box[1]
+
+
+def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64]) -> list[tuple[Box, list[int]]]:
+    """Join the pieces of one digit: blobs stacked over each other, or a small piece close by.
+
+    Digits are written side by side, so pieces that share most of their horizontal
+    extent (a 5's detached flag, a broken 4) belong together.
+    """
+    groups: list[tuple[Box, list[int], int]] = [(box, [index], int(areas[index])) for index, box in blobs]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _belong_together(groups[i], groups[j]):
+                    (a, ma, sa), (b, mb, sb) = groups[i], groups[j]
+                    union = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    groups[i] = (union, ma + mb, sa + sb)
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [(box, members) for box, members, _ in groups]
+
+
+def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int]) -> bool:
+    (ba, _, sa), (bb, _, sb) = a, b
+    wa, wb = ba[2] - ba[0], bb[2] - bb[0]
+    overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
+    if overlap >= 0.5 * min(wa, wb):
+        return True
+    gap = -overlap
+    tall = max(_height(ba), _height(bb))
+    return gap < 0.15 * tall and min(sa, sb) < 0.2 * max(sa, sb)
+
+
+def _normalize_stroke(region: Gray, mask: NDArray[np.bool_], fit: float, stroke_range: tuple[float, float]) -> Gray:
+    """Bring the stroke width, as it will be after fitting, into MNIST's range.
+
+    A fine pen shrunk into 20x20 becomes a faint hairline and a fat marker fills the loops
+    of an 8; both are what broke the first model.  Width is area over half the outline.
+    """
+    outline = int((mask & ~ndimage.binary_erosion(mask)).sum())
+    if outline == 0:
+        return region
+    width = float(mask.sum()) / (outline / 2.0) * fit
+    low, high = stroke_range
+    if width < low:
+        size = 1 + round((low - width) / fit)
+        return ndimage.maximum_filter(region, size=size) if size > 1 else region
+    if width > high:
+        size = 1 + round((width - high) / fit)
+        return ndimage.minimum_filter(region, size=size) if size > 1 else region
+    return region
+
+
+def _place(region: Gray, fit: float, box: int, canvas: int) -> NDArray[np.float32]:
+    """Fit into ``box`` keeping aspect (area filter down, bilinear up); centre of mass at the centre."""
+    height, width = region.shape
+    size = (max(1, min(box, round(width * fit))), max(1, min(box, round(height * fit))))
+    filt = Image.Resampling.BOX if fit < 1 else Image.Resampling.BILINEAR
+    small = np.asarray(Image.fromarray(region, mode="F").resize(size, filt), dtype=np.float32)
+    top = float(small.max())
+    if top > 0:
+        small = np.clip(small / top, 0.0, 1.0)
+    out = np.zeros((canvas, canvas), dtype=np.float32)
+    cy, cx = ndimage.center_of_mass(small) if top > 0 else (small.shape[0] / 2, small.shape[1] / 2)
+    oy = int(np.clip(round(canvas / 2 - cy), 0, canvas - small.shape[0]))
+    ox = int(np.clip(round(canvas / 2 - cx), 0, canvas - small.shape[1]))
+    out[oy : oy + small.shape[0], ox : ox + small.shape[1]] = small
+    return out

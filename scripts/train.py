@@ -1,0 +1,117 @@
+"""Train the digit CNN on MNIST and photo-like renders of it, calibrate, and register it.
+
+    python -m scripts.train --data-root ../shared/data --out models
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from model import registry
+from model.data import Digits, load_mnist, transform_digits
+from model.network import DigitNet
+from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fit, fit_temperature, logits_of
+from model.transform import DigitTransform, TransformParams
+
+VALIDATION = 5000
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
+    parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
+    parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
+    parser.add_argument("--workers", type=int, default=2, help="processes rendering and transforming")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-promote", action="store_true", help="write the version but leave 'current' alone")
+    return parser.parse_args(argv)
+
+
+def split(images: np.ndarray, labels: np.ndarray, limit: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The last 5,000 training digits (or a tenth of a limited set) are held out for validation."""
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    held = min(VALIDATION, max(1, len(images) // 10))
+    return (images[:-held], labels[:-held]), (images[-held:], labels[-held:])
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
+    clock = Stopwatch()
+    torch.manual_seed(args.seed)
+    params = TransformParams()
+    transform = DigitTransform(params)
+    images, labels = load_mnist(args.data_root, train=True, download=not args.no_download)
+    (train_x, train_y), (val_x, val_y) = split(images, labels, args.limit)
+    photos = min(args.photos, len(train_x))
+    val_photos = min(len(val_x), max(1, photos // 8))
+    raw = transform_digits(train_x, train_y, params, photo=False, seed=args.seed, workers=args.workers, desc="mnist")
+    photo = transform_digits(train_x[:photos], train_y[:photos], params, photo=True, seed=args.seed + 1, workers=args.workers, desc="photos")
+    val_raw = transform_digits(val_x, val_y, params, photo=False, seed=args.seed, workers=args.workers, desc="val mnist")
+    val_photo = transform_digits(val_x[:val_photos], val_y[:val_photos], params, photo=True, seed=args.seed + 2, workers=args.workers, desc="val photos")
+    train = Digits(np.concatenate([raw.pixels, photo.pixels]), np.concatenate([raw.labels, photo.labels]))
+    prepared = clock.seconds()
+
+    model = DigitNet()
+    losses = fit(model, train, transform, FitConfig(epochs=args.epochs, seed=args.seed))
+
+    val_logits = logits_of(model, np.concatenate([val_raw.pixels, val_photo.pixels]), transform)
+    val_labels = torch.from_numpy(np.concatenate([val_raw.labels, val_photo.labels]))
+    temperature = fit_temperature(val_logits, val_labels)
+    raw_logits, photo_logits = val_logits[: len(val_raw.labels)], val_logits[len(val_raw.labels) :]
+    version = registry.next_version(args.out)
+    card = {
+        "version": version,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "architecture": "DigitNet",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "temperature": temperature,
+        "transform": params.to_dict(),
+        "metrics": {
+            "val_mnist_accuracy": accuracy(raw_logits, val_raw.labels),
+            "val_photo_accuracy": accuracy(photo_logits, val_photo.labels),
+            "val_ece_before_calibration": calibration_error(F.softmax(val_logits, 1), val_labels),
+            "val_ece": calibration_error(F.softmax(val_logits / temperature, 1), val_labels),
+        },
+        "data": {
+            "mnist_train": len(raw.labels),
+            "photo_renders": len(photo.labels),
+            "validation": {"mnist": len(val_raw.labels), "photo": len(val_photo.labels)},
+            "source": "MNIST training set (torchvision); photo renders by model.render",
+        },
+        "training": {
+            "epochs": args.epochs,
+            "epoch_losses": [round(x, 4) for x in losses],
+            "seed": args.seed,
+            "data_seconds": prepared,
+            "seconds": clock.seconds(),
+            "torch": torch.__version__,
+        },
+        "git_revision": git_revision(),
+    }
+    path = registry.save(args.out, version, model.state_dict(), card)
+    if not args.no_promote:
+        registry.set_current(args.out, version)
+    print(f"wrote {path} in {card['training']['seconds']} s: {card['metrics']}")
+    return path
+
+
+if __name__ == "__main__":
+    main()
