@@ -82,7 +82,9 @@ def transform_digits(
     return Digits(pixels=pixels, labels=np.asarray(kept_labels, dtype=np.int64))
 
 
-def photo_test_set(images: U8, labels: NDArray[np.int64], count: int, seed: int = 2024, digits: int = 1) -> Iterator[tuple[Image.Image, str]]:
+def photo_test_set(
+    images: U8, labels: NDArray[np.int64], count: int, seed: int = 2024, digits: int = 1
+) -> Iterator[tuple[Image.Image, str]]:
     """A fixed photo-like test set drawn only from MNIST *test* digits.
 
     Sample ``i`` uses test digits chosen by ``(seed, i)``: anyone with MNIST gets the same

@@ -79,7 +79,7 @@ def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[np.fl
     if rng.random() < 0.35:
         for x in range(int(rng.integers(0, step)), width, step):
             draw.line([(x, 0), (x - tilt * height / width, height)], fill=255, width=thickness)
-    line_alpha = np.asarray(lines, dtype=np.float32)[..., None] / 255 * np.float32(rng.uniform(0.25, 0.7))
+    line_alpha = np.asarray(lines, dtype=np.float32)[..., None] / 255 * np.float32(rng.uniform(0.2, 0.55))
     line_colour = np.array([0.45, 0.6, 0.85]) if rng.random() < 0.6 else np.array([0.55, 0.55, 0.55])
     paper = paper * (1 - line_alpha) + line_colour * line_alpha
     if rng.random() < 0.3:

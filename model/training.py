@@ -6,6 +6,7 @@ the same loop, augmentation and calibration.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ def jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return F.grid_sample(batch, grid, align_corners=False, padding_mode="zeros")
 
 
-def fit(model: nn.Module, data: Digits, transform: DigitTransform, config: FitConfig, weights: NDArray[np.float32] | None = None) -> list[float]:
+def fit(
+    model: nn.Module, data: Digits, transform: DigitTransform, config: FitConfig, weights: NDArray[np.float32] | None = None
+) -> list[float]:
     """Train in place; returns the mean loss of each epoch. ``weights`` oversample samples."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -115,7 +118,7 @@ def calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15)
     correct = (predicted == labels).float()
     edges = torch.linspace(0, 1, bins + 1)
     error = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in itertools.pairwise(edges):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             error += float(inside.float().mean()) * abs(float(confidence[inside].mean()) - float(correct[inside].mean()))

@@ -53,7 +53,7 @@ class TransformParams:
     absolute_threshold: float = 0.12
     stroke_range: tuple[float, float] = (2.2, 4.6)
     min_paper_fraction: float = 0.45
-    max_ink_fraction: float = 0.3
+    max_ink_fraction: float = 0.4
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TransformParams:
@@ -180,31 +180,55 @@ def _to_gray(image: Image.Image) -> Gray:
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
-def paper_level(gray: Gray) -> Gray:
-    """Estimate the local brightness of the paper, ignoring strokes.
-
-    A high percentile over a neighbourhood that is wide compared with a stroke but narrow
-    compared with a shadow, computed on a small copy: cheap, and it follows lighting.
-    """
+def _small(gray: Gray) -> Gray:
+    """A copy whose long side is about 48 pixels: where lighting and polarity are judged, cheaply."""
     height, width = gray.shape
     factor = max(1, max(height, width) // 48)
-    small_size = (max(1, width // factor), max(1, height // factor))
-    small = np.asarray(Image.fromarray(gray, mode="F").resize(small_size, Image.Resampling.BOX), dtype=np.float32)
-    window = max(3, max(small.shape) // 5) | 1
-    level = ndimage.percentile_filter(small, 70, size=window, mode="nearest")
-    level = ndimage.uniform_filter(level, size=3, mode="nearest")
-    if factor == 1 and level.shape == gray.shape:
-        return level.astype(np.float32)
-    return np.asarray(Image.fromarray(level, mode="F").resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    if factor == 1:
+        return gray
+    size = (max(1, width // factor), max(1, height // factor))
+    return np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
+
+
+def _enlarge(small: Gray, shape: tuple[int, ...]) -> Gray:
+    if small.shape == shape:
+        return small
+    return np.asarray(Image.fromarray(small, mode="F").resize((shape[1], shape[0]), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 def ink_map(gray: Gray) -> Gray:
-    """Ink strength per pixel: 0 on paper, towards 1 on dark strokes, lines removed."""
-    if float(np.median(gray)) < 0.5:
-        gray = 1.0 - gray
-    level = np.maximum(paper_level(gray), 0.05)
-    ink = np.clip(1.0 - gray / level, 0.0, 1.0).astype(np.float32)
+    """Ink strength per pixel: 0 on paper, towards 1 on strokes, whatever the polarity; lines removed.
+
+    The paper is a grey closing of the small copy (max filter, then min filter): it
+    fills every dark feature narrower than the window — strokes, even a fat marker's —
+    while a shadow's edge, a step wider than any window, stays where it was.
+    """
+    small = _small(gray)
+    window = max(3, int(max(small.shape) / 2.5)) | 1
+    if _light_ink(gray, small):
+        gray, small = 1.0 - gray, 1.0 - small
+    closed = ndimage.grey_closing(small, size=(window, window), mode="nearest")
+    level = _enlarge(ndimage.uniform_filter(closed, size=3, mode="nearest"), gray.shape)
+    ink = np.clip(1.0 - gray / np.maximum(level, 0.05), 0.0, 1.0).astype(np.float32)
     return remove_rules(ink)
+
+
+def _light_ink(gray: Gray, small: Gray) -> bool:
+    """Is the ink lighter than its ground (chalk on a board, MNIST's white on black)?
+
+    Where the image's border is even, it is the ground, and the ink is whichever
+    extreme lies farther from it. Otherwise (shadows, lines) ink is the local minority,
+    so the sign of what stands out from a local median decides.
+    """
+    ring = max(1, min(small.shape) // 12)
+    border = np.concatenate([small[:ring].ravel(), small[-ring:].ravel(), small[:, :ring].ravel(), small[:, -ring:].ravel()])
+    low, ground, high = np.percentile(border, [10, 50, 90])
+    if high - low < 0.08:
+        sample = gray[:: max(1, gray.shape[0] // 256), :: max(1, gray.shape[1] // 256)]
+        darkest, lightest = np.percentile(sample, [0.5, 99.5])
+        return bool(lightest - ground > ground - darkest)
+    residual = small - ndimage.median_filter(small, size=max(3, max(small.shape) // 4) | 1, mode="nearest")
+    return float(np.clip(residual, 0, None).sum()) > float(np.clip(-residual, 0, None).sum())
 
 
 def remove_rules(ink: Gray) -> Gray:
@@ -291,6 +315,8 @@ class DigitTransform:
             box = (x.start, y.start, x.stop, y.stop)
             if areas[index] < min_area or _is_page_edge(box, width, height):
                 continue
+            if float(ink[region][labels[region] == index].max()) < 0.6 * peak:
+                continue  # one pen writes with one strength: a much fainter blob is a shadow or a smudge
             blobs.append((index, box))
         if not blobs:
             return "no digit-sized shapes found"
@@ -369,14 +395,18 @@ def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64]) -> li
 
 
 def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int]) -> bool:
+    """Pieces of one digit share most of their width, or sit one above the other, or one is a small nearby bit."""
     (ba, _, sa), (bb, _, sb) = a, b
-    wa, wb = ba[2] - ba[0], bb[2] - bb[0]
+    narrower = min(ba[2] - ba[0], bb[2] - bb[0])
     overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
-    if overlap >= 0.5 * min(wa, wb):
+    if overlap >= 0.5 * narrower:
         return True
-    gap = -overlap
+    shorter = min(_height(ba), _height(bb))
+    stacked = min(ba[3], bb[3]) - max(ba[1], bb[1]) <= 0.5 * shorter
+    if overlap >= 0.2 * narrower and stacked:
+        return True
     tall = max(_height(ba), _height(bb))
-    return gap < 0.15 * tall and min(sa, sb) < 0.2 * max(sa, sb)
+    return -overlap < 0.15 * tall and min(sa, sb) < 0.2 * max(sa, sb)
 
 
 def _normalize_stroke(region: Gray, mask: NDArray[np.bool_], fit: float, stroke_range: tuple[float, float]) -> Gray:

@@ -1,6 +1,6 @@
 """Train the digit CNN on MNIST and photo-like renders of it, calibrate, and register it.
 
-    python -m scripts.train --data-root ../shared/data --out models
+python -m scripts.train --data-root ../shared/data --out models
 """
 
 from __future__ import annotations
@@ -63,9 +63,13 @@ def main(argv: list[str] | None = None) -> Path:
     photos = min(args.photos, len(train_x))
     val_photos = min(len(val_x), max(1, photos // 8))
     raw = transform_digits(train_x, train_y, params, photo=False, seed=args.seed, workers=args.workers, desc="mnist")
-    photo = transform_digits(train_x[:photos], train_y[:photos], params, photo=True, seed=args.seed + 1, workers=args.workers, desc="photos")
+    photo = transform_digits(
+        train_x[:photos], train_y[:photos], params, photo=True, seed=args.seed + 1, workers=args.workers, desc="photos"
+    )
     val_raw = transform_digits(val_x, val_y, params, photo=False, seed=args.seed, workers=args.workers, desc="val mnist")
-    val_photo = transform_digits(val_x[:val_photos], val_y[:val_photos], params, photo=True, seed=args.seed + 2, workers=args.workers, desc="val photos")
+    val_photo = transform_digits(
+        val_x[:val_photos], val_y[:val_photos], params, photo=True, seed=args.seed + 2, workers=args.workers, desc="val photos"
+    )
     train = Digits(np.concatenate([raw.pixels, photo.pixels]), np.concatenate([raw.labels, photo.labels]))
     prepared = clock.seconds()
 

@@ -1,0 +1,24 @@
+# `make run` and `make test` do all set-up on a fresh machine: a virtualenv in .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: install run test lint
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python -m bot
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy model bot scripts tests
+
+test: lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,86 @@
+"""Build the one Application: settings in, handlers wired, model and database opened in post_init."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers, replies
+from bot.config import Settings
+from bot.handlers import Services
+from bot.inference import Reader
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def build(settings: Settings) -> Application:  # type: ignore[type-arg]
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        .concurrent_updates(64)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = Services(
+        settings, Storage(settings.database), Reader(settings.model_path, settings.inference_workers)
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("forget", handlers.forget))
+    application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, handlers.photo))
+    application.add_handler(MessageHandler(filters.Document.ALL, handlers.not_an_image))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(MessageHandler(filters.TEXT & filters.REPLY, handlers.typed_correction))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
+    application.add_error_handler(handlers.on_error)
+
+
+def services(application: Application) -> Services:  # type: ignore[type-arg]
+    svc: Services = application.bot_data["services"]
+    return svc
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    svc = services(application)
+    await svc.storage.migrate()
+    await svc.reader.load()
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
+    if application.job_queue is not None and svc.settings.model_check_seconds > 0:
+        application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
+    log.info("ready: model %s, database %s", svc.reader.version, svc.storage.engine.dialect.name)
+
+
+async def _check_model(context: handlers.Context) -> None:
+    await handlers.services(context).reader.reload_if_changed()
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    svc = services(application)
+    svc.reader.close()
+    await svc.storage.close()
+    log.info("stopped cleanly")
+
+
+ALLOWED_UPDATES = Update.ALL_TYPES

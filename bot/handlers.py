@@ -1,0 +1,267 @@
+"""Update handlers: plain async functions, with no state outside the database.
+
+A photo's path: size and rate checks, download, the predictor in the thread pool, the
+prediction committed, then the answer with buttons that carry the prediction's id. A
+button press or a typed correction finds everything it needs by that id, so it works
+after a restart and on any replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from telegram import ForceReply, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import replies
+from bot.config import Settings
+from bot.inference import Reader
+from bot.storage import NewPrediction, Storage, StoredPrediction
+from model.predictor import ImageError, Reading
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff", "image/heic", "image/heif")
+PHOTO_MARKER = re.compile(r"photo #(\d+)")
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    storage: Storage
+    reader: Reader
+
+
+def services(context: Context) -> Services:
+    return cast(Services, context.bot_data["services"])
+
+
+async def start(update: Update, context: Context) -> None:
+    await _reply(update, replies.START)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    await _reply(update, replies.HELP)
+
+
+async def forget(update: Update, context: Context) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    count = await services(context).storage.forget_user(user.id)
+    log.info("forgot user data: %d predictions", count)
+    await _reply(update, replies.forgotten(count))
+
+
+async def stats(update: Update, context: Context) -> None:
+    svc = services(context)
+    user = update.effective_user
+    if user is None or user.id not in svc.settings.admin_ids:
+        await _reply(update, replies.ADMINS_ONLY)
+        return
+    s = await svc.storage.stats()
+    accuracy = f"{s.reported_accuracy:.1%}" if s.reported_accuracy is not None else "n/a"
+    lines = [
+        f"<b>Model</b> {svc.reader.version}",
+        f"Predictions: {s.predictions} from {s.users} users ({s.no_digit} with no digit)",
+        f"Feedback: {s.feedback} ({s.confirmed} confirmed right)",
+        f"Accuracy as users report it: {accuracy}",
+    ]
+    misses = sorted(((n, truth, read) for (truth, read), n in s.confusion.items() if truth != read), reverse=True)[:10]
+    if misses:
+        lines.append("\n<b>Most common misreads</b> (true → read)")
+        lines += [f"{truth} → {read or 'none'}: {n}" for n, truth, read in misses]
+    await _reply(update, "\n".join(lines))
+
+
+async def photo(update: Update, context: Context) -> None:
+    """A photo or an image document: read it, store it, answer with buttons."""
+    svc = services(context)
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if message.photo:
+        largest = message.photo[-1]
+        file_id, size = largest.file_id, largest.file_size
+    elif message.document is not None:
+        if (message.document.mime_type or "") not in IMAGE_TYPES:
+            await _reply(update, replies.NOT_AN_IMAGE)
+            return
+        file_id, size = message.document.file_id, message.document.file_size
+    else:
+        return
+    limit = svc.settings.max_image_bytes
+    if size is not None and size > limit:
+        await _reply(update, replies.too_big(limit))
+        return
+    if await svc.storage.recent_predictions(user.id, 60) >= svc.settings.rate_limit_per_minute:
+        await _reply(update, replies.slow_down(svc.settings.rate_limit_per_minute))
+        return
+    await message.reply_chat_action(ChatAction.TYPING)
+    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+    if len(data) > limit:
+        await _reply(update, replies.too_big(limit))
+        return
+    try:
+        reading = await svc.reader.read(data)
+    except ImageError as err:
+        await _reply(update, replies.unreadable(str(err)))
+        return
+    details = replies.summarize(reading)
+    prediction_id = await svc.storage.save_prediction(
+        NewPrediction(
+            user_id=user.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            model_version=reading.model_version,
+            digits=reading.digits,
+            confidence=reading.confidence,
+            details=details,
+            photo=data,
+            photo_sha256=hashlib.sha256(data).hexdigest(),
+            model_inputs=_inputs(reading),
+            input_count=len(reading.items),
+        )
+    )
+    sent = await message.reply_text(
+        replies.answer(details, svc.settings.low_confidence),
+        parse_mode=ParseMode.HTML,
+        reply_markup=replies.keyboard(prediction_id, len(reading.items)),
+    )
+    await svc.storage.set_reply_message(prediction_id, sent.message_id)
+
+
+def _inputs(reading: Reading) -> bytes:
+    if not reading.items:
+        return b""
+    return (np.stack([item.pixels for item in reading.items]) * 255).round().astype(np.uint8).tobytes()
+
+
+async def button(update: Update, context: Context) -> None:
+    """Inline buttons: ``ok:<id>``, ``fb:<id>:<digit>``, ``wr:<id>``, ``saw:<id>``."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    svc = services(context)
+    action, _, rest = query.data.partition(":")
+    id_text, _, value = rest.partition(":")
+    prediction = await svc.storage.prediction(int(id_text)) if id_text.isdigit() else None
+    if prediction is None:
+        await query.answer("That answer is gone (perhaps deleted with /forget).")
+        return
+    if action == "saw":
+        await query.answer()
+        await _send_inputs(update, context, prediction)
+        return
+    if query.from_user.id != prediction.user_id:
+        await query.answer(replies.NOT_YOURS, show_alert=True)
+        return
+    if action == "wr":
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.reply_text(replies.ask_for_number(prediction.id), reply_markup=ForceReply(selective=True))
+        return
+    label = prediction.digits if action == "ok" else value
+    if action not in ("ok", "fb") or not label.isdigit():
+        await query.answer()
+        return
+    await _save_correction(update, svc, prediction, label, query.from_user.id)
+
+
+async def typed_correction(update: Update, context: Context) -> None:
+    """A text reply to one of the bot's answers (or to its 'what number?' question) is a correction."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    svc = services(context)
+    replied = message.reply_to_message
+    prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
+    if prediction is None:
+        await _reply(update, replies.NOT_A_PHOTO)
+        return
+    if user.id != prediction.user_id:
+        await _reply(update, replies.NOT_YOURS)
+        return
+    label = re.sub(r"[\s,.'-]", "", message.text)
+    if not label.isdigit() or len(label) > 32:
+        await _reply(update, replies.DIGITS_ONLY)
+        return
+    await _save_correction(update, svc, prediction, label, user.id)
+
+
+async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -> StoredPrediction | None:
+    if replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    found = await svc.storage.prediction_for_reply(replied.chat_id, replied.message_id)
+    if found is None and replied.text and (marker := PHOTO_MARKER.search(replied.text)):
+        found = await svc.storage.prediction(int(marker.group(1)))
+    return found
+
+
+async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str, user_id: int) -> None:
+    """Commit the correction, then tell the user; the answer is redrawn with the outcome."""
+    changed = await svc.storage.record_correction(prediction.id, user_id, label)
+    note = replies.outcome(label, prediction.digits)
+    query = update.callback_query
+    if query is not None:
+        await query.answer("Saved" if changed else "Already saved")
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(note, parse_mode=ParseMode.HTML)
+    if changed and prediction.reply_message_id is not None:
+        text = replies.answer(prediction.details, svc.settings.low_confidence) + "\n\n" + note
+        try:
+            await update.get_bot().edit_message_text(
+                text,
+                chat_id=prediction.chat_id,
+                message_id=prediction.reply_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=replies.keyboard(prediction.id, prediction.input_count),
+            )
+        except BadRequest as err:
+            log.info("answer not edited: %s", err.message)
+
+
+async def _send_inputs(update: Update, context: Context, prediction: StoredPrediction) -> None:
+    if not prediction.input_count or update.effective_chat is None:
+        return
+    picture = replies.inputs_picture(prediction.model_inputs, prediction.input_count)
+    await context.bot.send_photo(
+        update.effective_chat.id,
+        picture,
+        caption="What the model saw: each digit as its 28x28 input, enlarged.",
+        reply_to_message_id=prediction.reply_message_id,
+    )
+
+
+async def not_a_photo(update: Update, context: Context) -> None:
+    await _reply(update, replies.NOT_A_PHOTO)
+
+
+async def not_an_image(update: Update, context: Context) -> None:
+    await _reply(update, replies.NOT_AN_IMAGE)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    await _reply(update, replies.UNKNOWN_COMMAND)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log without message content, and tell the user something went wrong."""
+    log.error("error while handling update %s", getattr(update, "update_id", "?"), exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(replies.SORRY)
+        except TelegramError:
+            log.warning("could not tell the user about the error")
+
+
+async def _reply(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

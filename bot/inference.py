@@ -1,0 +1,70 @@
+"""The model as the bot uses it: loaded once, run off the event loop, swapped when a new version lands.
+
+Inference runs in a small thread pool, so one photo never stalls the updates of other
+users. A hot reload replaces the predictor reference in one assignment: photos already
+being read finish on the model they started with, and no update is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+
+from model import registry
+from model.predictor import Predictor, Reading
+
+log = logging.getLogger(__name__)
+
+
+class Reader:
+    def __init__(self, model_path: Path, workers: int) -> None:
+        self.model_path = model_path
+        self.executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inference")
+        self._predictor: Predictor | None = None
+
+    @property
+    def predictor(self) -> Predictor:
+        if self._predictor is None:
+            raise RuntimeError("the model is not loaded yet")
+        return self._predictor
+
+    @property
+    def version(self) -> str:
+        return self._predictor.version if self._predictor else "none"
+
+    async def load(self) -> None:
+        # One thread per inference: the pool already gives one photo per core, and
+        # intra-op threads on top would only fight over the same cores.
+        torch.set_num_threads(1)
+        self._predictor = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, self.model_path)
+        log.info("model %s loaded from %s", self.version, self.model_path)
+
+    async def read(self, data: bytes) -> Reading:
+        predictor = self.predictor
+        return await asyncio.get_running_loop().run_in_executor(self.executor, predictor.predict, data)
+
+    def published_version(self) -> str | None:
+        """The version the registry points at now, or None for a plain weights file."""
+        if not self.model_path.is_dir():
+            return None
+        try:
+            return registry.current_version(self.model_path)
+        except FileNotFoundError:
+            return None
+
+    async def reload_if_changed(self) -> str | None:
+        """Load the registry's current version if it differs from ours; returns the new version."""
+        published = self.published_version()
+        if published is None or published == self.version:
+            return None
+        fresh = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, self.model_path)
+        old, self._predictor = self.version, fresh
+        log.info("model reloaded: %s -> %s", old, fresh.version)
+        return fresh.version
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)

@@ -1,0 +1,211 @@
+"""Fine-tune on user corrections, safely: curate, rebuild inputs, train, and gate.
+
+Corrections are the most valuable data the bot gets and the easiest to poison, so they
+pass three guards before training (a cap per user, conflicting labels resolved or
+dropped, corrections that contradict a very confident model weighed down and reported)
+and the candidate model must pass a gate against the current one before promotion.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from model.data import Digits
+from model.network import DigitNet
+from model.training import FitConfig, fit, logits_of
+from model.transform import DigitTransform, ImageError
+
+
+@dataclass(frozen=True)
+class LabelledPhoto:
+    """One user correction as training sees it: the original photo and what it really shows."""
+
+    photo: bytes
+    photo_sha256: str
+    label: str
+    user_id: int
+    predicted: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Guards:
+    per_user_cap: int = 200
+    per_user_share: float = 0.3
+    agreement: float = 2 / 3
+    confident: float = 0.99
+    confident_weight: float = 0.25
+    held_out: float = 0.2
+
+
+@dataclass
+class Curation:
+    kept: list[LabelledPhoto] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    capped: int = 0
+    conflicts_resolved: int = 0
+    conflicts_dropped: int = 0
+    suspicious: list[LabelledPhoto] = field(default_factory=list)
+
+
+def curate(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
+    """Apply the poisoning guards; the order matters: cap first, so a flood cannot win a vote."""
+    result = Curation()
+    total = len(corrections)
+    cap = min(guards.per_user_cap, max(10, int(guards.per_user_share * total)))
+    per_user: dict[int, int] = Counter()
+    capped: list[LabelledPhoto] = []
+    for item in reversed(corrections):  # newest first: a user's latest corrections are kept
+        if per_user[item.user_id] >= cap:
+            result.capped += 1
+            continue
+        per_user[item.user_id] += 1
+        capped.append(item)
+    by_photo: dict[str, list[LabelledPhoto]] = defaultdict(list)
+    for item in reversed(capped):
+        by_photo[item.photo_sha256].append(item)
+    for votes in by_photo.values():
+        labels = Counter(v.label for v in votes)
+        label, count = labels.most_common(1)[0]
+        if len(labels) > 1:
+            if count / len(votes) < guards.agreement:
+                result.conflicts_dropped += 1
+                continue
+            result.conflicts_resolved += 1
+        chosen = next(v for v in votes if v.label == label)
+        weight = 1.0
+        if chosen.predicted != chosen.label and chosen.confidence >= guards.confident:
+            result.suspicious.append(chosen)
+            weight = guards.confident_weight
+        result.kept.append(chosen)
+        result.weights.append(weight)
+    return result
+
+
+def is_held_out(item: LabelledPhoto, share: float) -> bool:
+    """A stable split by photo: the same photo is always on the same side, across runs."""
+    return int(hashlib.sha256(item.photo_sha256.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+@dataclass(frozen=True)
+class CorrectionDigits:
+    digits: Digits
+    weights: NDArray[np.float32]
+    skipped: int
+
+
+def rebuild(items: list[LabelledPhoto], weights: list[float], transform: DigitTransform) -> CorrectionDigits:
+    """Model inputs from the original photos through the *current* transform.
+
+    A number whose segmentation finds as many digits as the label has gives one sample
+    per digit; a one-digit label takes all the ink as that digit; anything else is
+    skipped (the user's label cannot be matched to the shapes).
+    """
+    pixels: list[NDArray[np.uint8]] = []
+    labels: list[int] = []
+    out_weights: list[float] = []
+    skipped = 0
+    for item, weight in zip(items, weights, strict=True):
+        try:
+            crops = transform.segment(item.photo).crops
+            if len(crops) != len(item.label) and len(item.label) == 1:
+                crops = transform.segment(item.photo, single=True).crops
+        except ImageError:
+            crops = ()
+        if len(crops) != len(item.label):
+            skipped += 1
+            continue
+        for crop, char in zip(crops, item.label, strict=True):
+            pixels.append(np.round(crop.pixels * 255).astype(np.uint8))
+            labels.append(int(char))
+            out_weights.append(weight)
+    stacked = np.stack(pixels) if pixels else np.zeros((0, 28, 28), np.uint8)
+    return CorrectionDigits(Digits(stacked, np.asarray(labels, dtype=np.int64)), np.asarray(out_weights, dtype=np.float32), skipped)
+
+
+def fine_tune(
+    current: DigitNet,
+    corrections: CorrectionDigits,
+    replay: Digits,
+    transform: DigitTransform,
+    config: FitConfig,
+    boost: float = 8.0,
+) -> DigitNet:
+    """Start from the current weights; corrections are oversampled ``boost`` times against replay digits."""
+    candidate = copy.deepcopy(current)
+    data = Digits(
+        np.concatenate([corrections.digits.pixels, replay.pixels]),
+        np.concatenate([corrections.digits.labels, replay.labels]),
+    )
+    weights = np.concatenate([corrections.weights * boost, np.ones(len(replay.labels), dtype=np.float32)])
+    fit(candidate, data, transform, config, weights=weights)
+    return candidate.eval()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    current: float
+    candidate: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    promote: bool
+    reasons: list[str]
+    comparisons: list[Comparison]
+
+
+def accuracy_on(network: DigitNet, digits: Digits, transform: DigitTransform) -> float:
+    if len(digits.labels) == 0:
+        return float("nan")
+    return float((logits_of(network, digits.pixels, transform).argmax(1).numpy() == digits.labels).mean())
+
+
+def gate(
+    current: DigitNet,
+    candidate: DigitNet,
+    fixed_sets: dict[str, Digits],
+    held_out: Digits,
+    transform: DigitTransform,
+    tolerance: float,
+) -> Verdict:
+    """Promote only if no fixed set drops by more than ``tolerance`` and held-out corrections improve."""
+    comparisons = [
+        Comparison(name, accuracy_on(current, digits, transform), accuracy_on(candidate, digits, transform), len(digits.labels))
+        for name, digits in {**fixed_sets, "held-out corrections": held_out}.items()
+    ]
+    reasons: list[str] = []
+    for c in comparisons[:-1]:
+        if c.candidate < c.current - tolerance:
+            reasons.append(f"{c.name}: {c.candidate:.4f} is worse than {c.current:.4f} by more than {tolerance:.4f}")
+    held = comparisons[-1]
+    if held.count == 0:
+        reasons.append("no held-out corrections to show an improvement on")
+    elif not held.candidate > held.current:
+        reasons.append(f"held-out corrections: {held.candidate:.4f} is not better than {held.current:.4f}")
+    return Verdict(promote=not reasons, reasons=reasons, comparisons=comparisons)
+
+
+def per_digit_accuracy(network: DigitNet, digits: Digits, transform: DigitTransform) -> NDArray[np.float64]:
+    predicted = logits_of(network, digits.pixels, transform).argmax(1).numpy() if len(digits.labels) else np.array([])
+    out = np.full(10, np.nan)
+    for d in range(10):
+        mask = digits.labels == d
+        if mask.any():
+            out[d] = float((predicted[mask] == d).mean())
+    return out
+
+
+def temperature_for(network: DigitNet, validation: Digits, transform: DigitTransform) -> float:
+    from model.training import fit_temperature
+
+    return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels))

@@ -1,0 +1,67 @@
+"""Shared fixtures: MNIST test digits from the offline copy, the shipped model, photo builders."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.data import load_mnist
+from model.predictor import Predictor
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_ROOT = Path(os.environ.get("DIGITBOT_MNIST", ROOT.parent / "shared" / "data"))
+MODELS = ROOT / "models"
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    if not (DATA_ROOT / "MNIST" / "raw").exists():
+        pytest.skip(f"MNIST not found under {DATA_ROOT} (set DIGITBOT_MNIST)")
+    return load_mnist(str(DATA_ROOT), train=False, download=False)
+
+
+@pytest.fixture(scope="session")
+def predictor() -> Predictor:
+    return Predictor.load(MODELS)
+
+
+def digit(mnist: tuple[np.ndarray, np.ndarray], value: int, nth: int = 0) -> np.ndarray:
+    images, labels = mnist
+    return images[np.flatnonzero(labels == value)[nth]]
+
+
+def on_paper(
+    glyphs: list[np.ndarray],
+    height: int = 120,
+    size: tuple[int, int] = (480, 360),
+    at: tuple[int, int] | None = None,
+    paper: float = 0.93,
+    ink: tuple[int, int, int] = (30, 40, 140),
+) -> Image.Image:
+    """Dark ink digits written left to right on light paper, as a plain photo would show them."""
+    width, total_h = size
+    canvas = np.full((total_h, width, 3), paper * 255, dtype=np.float32)
+    x, y = at if at is not None else ((width - len(glyphs) * height) // 2, (total_h - height) // 2)
+    for glyph in glyphs:
+        alpha = np.asarray(Image.fromarray(glyph).resize((height, height), Image.Resampling.BICUBIC), dtype=np.float32)[..., None] / 255
+        region = canvas[y : y + height, x : x + height]
+        canvas[y : y + height, x : x + height] = region * (1 - alpha) + np.array(ink, dtype=np.float32) * alpha
+        x += height
+    return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+
+
+def jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

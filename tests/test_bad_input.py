@@ -1,0 +1,95 @@
+"""Bad input gives a clear error or a 'no digit' reading: never a hang or a crash."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.transform import ImageError
+from tests.conftest import digit, jpeg, on_paper, png
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims to be huge: the shape of a decompression bomb, in 60 bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is text", "not an image"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 50, ""),
+        (png_header_only(40000, 40000), "too large"),
+        (png_header_only(10000, 10000), "too large"),
+    ],
+    ids=["zero-bytes", "text", "jpeg-garbage", "bomb-over-2x-limit", "bomb-over-limit"],
+)
+def test_unreadable_input_raises_a_clear_error(predictor, data, message):
+    with pytest.raises(ImageError, match=message):
+        predictor.predict(data)
+
+
+def test_truncated_jpeg_is_an_error_not_a_crash(predictor, mnist_test):
+    data = jpeg(on_paper([digit(mnist_test, 6)]))
+    for cut in (20, 400, len(data) // 2):
+        try:
+            reading = predictor.predict(data[:cut])
+        except ImageError:
+            continue
+        assert isinstance(reading.digits, str)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (10000, 3), (3, 10000), (2, 2)])
+def test_tiny_and_extreme_shapes_read_as_no_digit(predictor, size):
+    assert predictor.predict(png(Image.new("L", size, 255))).digits == ""
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def test_every_mode_and_format_reads_the_digit(predictor, mnist_test):
+    photo = on_paper([digit(mnist_test, 3)])
+    gray16 = Image.fromarray((np.asarray(photo.convert("L"), dtype=np.uint16) * 257), mode="I;16")
+    rgba = Image.new("RGBA", photo.size, (0, 0, 0, 0))
+    rgba.putalpha(Image.fromarray(255 - np.asarray(photo.convert("L"))))
+    variants = {
+        "cmyk-jpeg": encode(photo.convert("CMYK"), "JPEG"),
+        "palette-png": encode(photo.convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+        "16-bit-png": encode(gray16, "PNG"),
+        "transparent-png": encode(rgba, "PNG"),
+        "webp": encode(photo, "WEBP"),
+        "bmp": encode(photo, "BMP"),
+        "one-bit": encode(photo.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1"), "PNG"),
+    }
+    for name, data in variants.items():
+        assert predictor.predict(data).digits == "3", name
+
+
+def test_animated_gif_reads_the_first_frame(predictor, mnist_test):
+    first = on_paper([digit(mnist_test, 8)]).convert("P")
+    second = on_paper([digit(mnist_test, 1)]).convert("P")
+    data = encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    assert predictor.predict(data).digits == "8"
+
+
+def test_exif_orientation_is_applied(predictor, mnist_test):
+    upright = on_paper([digit(mnist_test, 7)])
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 clockwise to display
+    data = encode(stored, "JPEG", exif=exif.tobytes(), quality=92)
+    assert predictor.predict(data).digits == "7"

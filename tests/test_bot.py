@@ -1,0 +1,274 @@
+"""End to end: the real telegram.ext.Application, the fake Bot API over HTTP, a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot import replies
+from bot.storage import Storage
+from tests.bot_harness import running, settings_for
+from tests.conftest import digit, jpeg, on_paper, png
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.test_bad_input import png_header_only
+
+USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
+
+
+@pytest_asyncio.fixture
+async def fake():
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def photo_of(mnist_test):
+    def make(*digits: int) -> bytes:
+        return jpeg(on_paper([digit(mnist_test, d) for d in digits]))
+
+    return make
+
+
+async def storage_at(data_dir: Path) -> Storage:
+    storage = Storage(f"sqlite+aiosqlite:///{data_dir / 'digitbot.sqlite3'}")
+    return storage
+
+
+def buttons(call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_start_help_and_commands_registered(fake, tmp_path):
+    async with running(settings_for(fake, tmp_path)):
+        assert fake.of("setMyCommands")
+        commands = [c["command"] for c in fake.of("setMyCommands")[0].params["commands"]]
+        assert commands == ["start", "help", "forget"]
+        start = await fake.reply_to(fake.send_message(USER, text="/start"))
+        assert "photo of a handwritten number" in start.params["text"] and "/forget" in start.params["text"]
+        help_ = await fake.reply_to(fake.send_message(USER, text="/help"))
+        assert "/forget" in help_.params["text"]
+
+
+async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, photo_of, predictor):
+    async with running(settings_for(fake, tmp_path)):
+        message = fake.send_photo(USER, photo_of(7))
+        answer = await fake.reply_to(message)
+        assert fake.of("sendChatAction", USER)
+        assert "<b>7</b>" in answer.params["text"] and "% sure" in answer.params["text"]
+        data = buttons(answer)
+        assert data[0].startswith("ok:") and "saw:" in data[1] and len(data) == 12
+        assert all(len(d.encode()) <= 64 for d in data)
+        prediction_id = int(data[0].split(":")[1])
+    storage = await storage_at(tmp_path)
+    stored = await storage.prediction(prediction_id)
+    await storage.close()
+    assert stored is not None and stored.digits == "7" and stored.user_id == USER
+    assert stored.model_version == predictor.version and stored.input_count == 1 and len(stored.model_inputs) == 784
+    assert stored.reply_message_id == answer.params["_result"]["message_id"]
+
+
+async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(4)))
+        bot_message = answer.params["_result"]
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        storage = await storage_at(tmp_path)
+        try:
+            for label, expected in (("9", "Saved"), ("9", "Already saved"), ("4", "Saved")):
+                mark = len(fake.calls)
+                query_id = fake.press(USER, bot_message, f"fb:{prediction_id}:{label}")
+                ack = await fake.wait_for(
+                    lambda c, q=query_id: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == q, after=mark
+                )
+                assert ack.params.get("text") == expected
+                stored = await storage.prediction(prediction_id)
+                assert stored is not None and stored.label == label
+            edits = fake.of("editMessageText")
+            assert len(edits) == 2 and "Saved the right answer: <b>9</b>" in edits[0].params["text"]
+            assert "Thanks for confirming" in edits[1].params["text"] and buttons(edits[1]) == buttons(answer)
+            assert len(await storage.export_corrections()) == 1
+        finally:
+            await storage.close()
+
+
+async def test_stranger_in_a_group_is_refused(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(3), chat_id=GROUP))
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        query_id = fake.press(STRANGER, answer.params["_result"], f"fb:{prediction_id}:8")
+        ack = await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id)
+        assert ack.params["text"] == replies.NOT_YOURS and ack.params.get("show_alert") is True
+        typed = fake.send_message(STRANGER, chat_id=GROUP, text="8", reply_to_message=answer.params["_result"])
+        assert (await fake.reply_to(typed)).params["text"] == replies.NOT_YOURS
+    storage = await storage_at(tmp_path)
+    stored = await storage.prediction(prediction_id)
+    await storage.close()
+    assert stored is not None and stored.label is None
+    assert not fake.of("editMessageText")
+
+
+async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(2, 0, 2, 6)))
+        assert "<b>2026</b>" in answer.params["text"]
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        assert buttons(answer) == [f"ok:{prediction_id}", f"wr:{prediction_id}", f"saw:{prediction_id}"]
+        mark = len(fake.calls)
+        fake.press(USER, answer.params["_result"], f"wr:{prediction_id}")
+        prompt = await fake.wait_for(lambda c: c.method == "sendMessage" and "Reply to this message" in c.params["text"], after=mark)
+        assert prompt.params["reply_markup"]["force_reply"] is True
+        not_digits = fake.send_message(USER, text="twenty", reply_to_message=prompt.params["_result"])
+        assert (await fake.reply_to(not_digits)).params["text"] == replies.DIGITS_ONLY
+        typed = fake.send_message(USER, text="2 027", reply_to_message=prompt.params["_result"])
+        assert "<b>2027</b>" in (await fake.reply_to(typed)).params["text"]
+    storage = await storage_at(tmp_path)
+    stored = await storage.prediction(prediction_id)
+    await storage.close()
+    assert stored is not None and stored.label == "2027"
+
+
+async def test_what_i_saw_sends_the_model_inputs(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(5, 1)))
+        fake.press(USER, answer.params["_result"], buttons(answer)[2])
+        sent = await fake.wait_for(lambda c: c.method == "sendPhoto")
+        assert sent.files["photo"].startswith(b"\x89PNG") and "28x28" in sent.params["caption"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ({"document": ("application/pdf", b"%PDF-1.4 ...")}, replies.NOT_AN_IMAGE),
+        ({"document": ("image/png", b"")}, "couldn't open that image"),
+        ({"document": ("image/jpeg", b"\xff\xd8\xff\xe0truncated")}, "couldn't open that image"),
+        ({"document": ("image/png", png_header_only(40000, 40000))}, "too large"),
+        (
+            {
+                "sticker": {
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                }
+            },
+            replies.NOT_A_PHOTO,
+        ),
+        (
+            {"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}, "document": None},
+            replies.NOT_A_PHOTO,
+        ),
+        ({"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 1}}, replies.NOT_A_PHOTO),
+        ({"voice": {"file_id": "o", "file_unique_id": "o", "duration": 1}}, replies.NOT_A_PHOTO),
+        ({"text": "hello, what do you do?"}, replies.NOT_A_PHOTO),
+        ({"text": "x" * 4000}, replies.NOT_A_PHOTO),
+        ({"text": "/frobnicate now"}, replies.UNKNOWN_COMMAND),
+    ],
+    ids=["pdf", "zero-bytes", "truncated", "bomb", "sticker", "gif", "video", "voice", "text", "long-text", "unknown-command"],
+)
+async def test_bad_input_gets_a_clear_reply_and_the_bot_keeps_running(fake, tmp_path, content, expected):
+    async with running(settings_for(fake, tmp_path)):
+        if "document" in content and content["document"] is not None:
+            mime, data = content["document"]
+            message = fake.send_document(USER, data, mime)
+        else:
+            message = fake.send_message(USER, **{k: v for k, v in content.items() if v is not None})
+        reply = await fake.reply_to(message)
+        assert expected in reply.params["text"]
+        assert replies.SORRY not in reply.params["text"]
+        alive = await fake.reply_to(fake.send_message(USER, text="/help"))
+        assert "/forget" in alive.params["text"]
+
+
+async def test_photo_with_a_4000_character_caption(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        reply = await fake.reply_to(fake.send_photo(USER, photo_of(8), caption="y" * 4000))
+        assert "<b>8</b>" in reply.params["text"]
+
+
+async def test_image_document_and_oversize_photo(fake, tmp_path, mnist_test):
+    async with running(settings_for(fake, tmp_path, max_image_bytes=200_000)):
+        doc = fake.send_document(USER, png(on_paper([digit(mnist_test, 6)])), "image/png", "six.png")
+        assert "<b>6</b>" in (await fake.reply_to(doc)).params["text"]
+        big = fake.send_document(USER, b"\0" * 300_000, "image/png", "big.png")
+        assert "too large" in (await fake.reply_to(big)).params["text"]
+
+
+async def test_blank_page_says_no_digit_and_offers_a_typed_answer(fake, tmp_path):
+    async with running(settings_for(fake, tmp_path)):
+        reply = await fake.reply_to(fake.send_photo(USER, png(on_paper([]))))
+        assert "can't find a digit" in reply.params["text"] and "darker pen" in reply.params["text"]
+        assert buttons(reply)[0].startswith("wr:")
+
+
+async def test_rate_limit_is_friendly(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path, rate_limit_per_minute=2)):
+        texts = []
+        for _ in range(3):
+            texts.append((await fake.reply_to(fake.send_photo(USER, photo_of(1)))).params["text"])
+        assert "<b>1</b>" in texts[0] and "<b>1</b>" in texts[1]
+        assert "faster than I can look" in texts[2]
+
+
+async def test_data_and_buttons_survive_a_restart(fake, tmp_path, photo_of):
+    settings = settings_for(fake, tmp_path)
+    async with running(settings):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(9)))
+    prediction_id = int(buttons(answer)[0].split(":")[1])
+    async with running(settings):
+        query_id = fake.press(USER, answer.params["_result"], f"ok:{prediction_id}")
+        ack = await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id)
+        assert ack.params["text"] == "Saved"
+    storage = await storage_at(tmp_path)
+    stored = await storage.prediction(prediction_id)
+    await storage.close()
+    assert stored is not None and stored.label == "9"
+
+
+async def test_forget_and_stats(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(3)))
+        fake.press(USER, answer.params["_result"], buttons(answer)[0])
+        await fake.wait_for(lambda c: c.method == "answerCallbackQuery")
+        stats = await fake.reply_to(fake.send_message(ADMIN, text="/stats"))
+        assert "Predictions: 1 from 1 users" in stats.params["text"] and "100.0%" in stats.params["text"]
+        refused = await fake.reply_to(fake.send_message(USER, text="/stats"))
+        assert refused.params["text"] == replies.ADMINS_ONLY
+        gone = await fake.reply_to(fake.send_message(USER, text="/forget"))
+        assert "deleted 1 photo," in gone.params["text"]
+        again = await fake.reply_to(fake.send_message(USER, text="/forget"))
+        assert "nothing stored" in again.params["text"]
+    storage = await storage_at(tmp_path)
+    stats_after = await storage.stats()
+    await storage.close()
+    assert stats_after.predictions == 0 and stats_after.feedback == 0
+
+
+async def test_flood_control_and_server_errors(fake, tmp_path, photo_of, caplog):
+    caplog.set_level(logging.DEBUG)
+    async with running(settings_for(fake, tmp_path)):
+        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        reply = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
+        assert "<b>2</b>" in reply.params["text"]
+        fake.fail_next("getFile", 500, "Internal Server Error")
+        sorry = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
+        assert sorry.params["text"] == replies.SORRY
+        assert "/forget" in (await fake.reply_to(fake.send_message(USER, text="/help"))).params["text"]
+    assert TOKEN not in caplog.text
+
+
+async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of):
+    async with running(settings_for(fake, tmp_path)):
+        messages = [fake.send_photo(7100 + i, photo_of(i)) for i in range(8)]
+        answers = await asyncio.gather(*(fake.reply_to(m) for m in messages))
+        for i, answer in enumerate(answers):
+            assert f"<b>{i}</b>" in answer.params["text"]

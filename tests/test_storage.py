@@ -1,0 +1,145 @@
+"""Storage against SQLite always, and against the real PostgreSQL on 127.0.0.1:5432 when it answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+import pytest_asyncio
+
+from bot.config import Settings
+from bot.storage import NewPrediction, Storage
+
+PG_ADMIN = os.environ.get("DIGITBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pg_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not (shown as the skip reason)."""
+    try:
+        import asyncpg
+    except ImportError:
+        return "asyncpg is not installed"
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(PG_ADMIN, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as err:  # noqa: BLE001 - any failure means "skip, and say why"
+        return f"PostgreSQL not reachable at {PG_ADMIN}: {err}"
+    return None
+
+
+PG_SKIP = pg_reachable()
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
+async def storage(request, tmp_path):
+    if request.param == "sqlite":
+        store = Storage(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+        await store.migrate()
+        yield store
+        await store.close()
+        return
+    if PG_SKIP:
+        pytest.skip(PG_SKIP)
+    import asyncpg
+
+    name = f"digitbot_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    store = Storage(Settings(_env_file=None, bot_token="x", database_url=url).database)  # type: ignore[call-arg]
+    try:
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def new(user_id: int = 10, digits: str = "7", photo: bytes = b"jpeg-bytes") -> NewPrediction:
+    return NewPrediction(
+        user_id=user_id,
+        chat_id=user_id,
+        message_id=5,
+        model_version="v1",
+        digits=digits,
+        confidence=0.9,
+        details={"digits": [{"digit": 7, "p": 0.9, "top": [[7, 0.9], [1, 0.05], [9, 0.01]], "box": [0, 0, 1, 1]}], "reason": None, "confidence": 0.9},
+        photo=photo,
+        photo_sha256="ab" * 32,
+        model_inputs=bytes(784),
+        input_count=1,
+    )
+
+
+async def test_migrations_are_idempotent(storage):
+    await storage.migrate()
+    assert await storage.ping()
+
+
+async def test_prediction_round_trip_and_reply_lookup(storage):
+    pid = await storage.save_prediction(new(photo=b"\xff\xd8 real bytes \x00"))
+    await storage.set_reply_message(pid, 99)
+    stored = await storage.prediction(pid)
+    assert stored is not None and stored.digits == "7" and stored.reply_message_id == 99 and stored.label is None
+    assert stored.details["digits"][0]["top"][1] == [1, 0.05]
+    assert (await storage.prediction_for_reply(10, 99)) == stored
+    assert await storage.prediction_for_reply(11, 99) is None
+    assert await storage.prediction(pid + 1000) is None
+    assert await storage.export_corrections() == []
+
+
+async def test_correction_upsert_semantics(storage):
+    pid = await storage.save_prediction(new())
+    assert await storage.record_correction(pid, 10, "1") is True
+    assert await storage.record_correction(pid, 10, "1") is False
+    assert await storage.record_correction(pid, 10, "7") is True
+    stored = await storage.prediction(pid)
+    assert stored is not None and stored.label == "7"
+    (exported,) = await storage.export_corrections()
+    assert exported.label == "7" and exported.predicted == "7" and exported.photo == b"jpeg-bytes" and exported.user_id == 10
+    with pytest.raises(KeyError):
+        await storage.record_correction(pid + 1000, 10, "1")
+
+
+async def test_concurrent_presses_store_one_row(storage):
+    pid = await storage.save_prediction(new())
+    results = await asyncio.gather(*(storage.record_correction(pid, 10, "3") for _ in range(5)), return_exceptions=True)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert len(await storage.export_corrections()) == 1
+
+
+async def test_forget_user_and_stats(storage):
+    mine = [await storage.save_prediction(new(10, d)) for d in ("1", "2", "")]
+    other = await storage.save_prediction(new(11, "5"))
+    await storage.record_correction(mine[0], 10, "1")
+    await storage.record_correction(mine[1], 10, "3")
+    await storage.record_correction(other, 11, "5")
+    stats = await storage.stats()
+    assert (stats.predictions, stats.users, stats.feedback, stats.confirmed, stats.no_digit) == (4, 2, 3, 2, 1)
+    assert stats.confusion == {("1", "1"): 1, ("3", "2"): 1, ("5", "5"): 1}
+    assert stats.reported_accuracy == pytest.approx(2 / 3)
+    assert await storage.recent_predictions(10, 60) == 3
+    assert await storage.forget_user(10) == 3
+    assert await storage.forget_user(10) == 0
+    remaining = await storage.export_corrections()
+    assert [c.user_id for c in remaining] == [11]
+    assert await storage.recent_predictions(10, 60) == 0
+
+
+def test_database_url_forms():
+    def url(value: str) -> str:
+        return Settings(_env_file=None, bot_token="x", database_url=value).database  # type: ignore[call-arg]
+
+    assert url("postgres://u:p@db:5432/digitbot") == "postgresql+asyncpg://u:p@db:5432/digitbot"
+    assert url("postgresql://u:p@db/digitbot") == "postgresql+asyncpg://u:p@db/digitbot"
+    assert url("postgresql+asyncpg://u@db/x") == "postgresql+asyncpg://u@db/x"
+    assert url("sqlite:////data/x.sqlite3") == "sqlite+aiosqlite:////data/x.sqlite3"
+    default = Settings(_env_file=None, bot_token="x", data_dir="/srv/data").database  # type: ignore[call-arg]
+    assert default == "sqlite+aiosqlite:////srv/data/digitbot.sqlite3"

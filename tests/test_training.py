@@ -1,0 +1,68 @@
+"""A tiny training run: the real script end to end on a few hundred digits."""
+
+from __future__ import annotations
+
+import json
+
+from safetensors.torch import load_file
+
+from model import registry
+from model.predictor import Predictor
+from scripts import train
+from tests.conftest import DATA_ROOT
+
+
+def test_tiny_training_run_writes_weights_and_card(tmp_path, mnist_test):
+    out = tmp_path / "models"
+    path = train.main(
+        [
+            "--data-root",
+            str(DATA_ROOT),
+            "--no-download",
+            "--out",
+            str(out),
+            "--limit",
+            "800",
+            "--photos",
+            "200",
+            "--epochs",
+            "3",
+            "--workers",
+            "1",
+        ]
+    )
+    assert path == out / "v1.safetensors"
+    assert registry.current_version(out) == "v1"
+    card = json.loads((out / "v1.json").read_text())
+    losses = card["training"]["epoch_losses"]
+    assert losses[-1] < losses[0]
+    assert card["version"] == "v1" and card["temperature"] > 0
+    assert card["transform"]["canvas"] == 28 and card["transform"]["mean"] == 0.1307
+    assert set(card["metrics"]) >= {"val_mnist_accuracy", "val_photo_accuracy", "val_ece"}
+    assert card["data"]["mnist_train"] > 0 and card["data"]["photo_renders"] > 0
+    assert path.stat().st_size < 2 * 1024 * 1024
+    assert set(load_file(str(path))) == set(Predictor.load(out).network.state_dict())
+    assert card["metrics"]["val_mnist_accuracy"] > 0.5
+
+
+def test_second_run_is_a_new_version_and_can_stay_unpromoted(tmp_path, mnist_test):
+    out = tmp_path / "models"
+    args = [
+        "--data-root",
+        str(DATA_ROOT),
+        "--no-download",
+        "--out",
+        str(out),
+        "--limit",
+        "200",
+        "--photos",
+        "20",
+        "--epochs",
+        "1",
+        "--workers",
+        "1",
+    ]
+    train.main(args)
+    train.main([*args, "--no-promote"])
+    assert registry.versions(out) == ["v1", "v2"]
+    assert registry.current_version(out) == "v1"
