@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import handlers, replies
 from bot.config import Settings
 from bot.handlers import Services
+from bot.health import HealthServer
 from bot.inference import Reader
 from bot.storage import Storage
 
@@ -30,24 +35,28 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
         .concurrent_updates(64)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["services"] = Services(
-        settings, Storage(settings.database), Reader(settings.model_path, settings.inference_workers)
-    )
+    storage, reader = Storage(settings.database), Reader(settings.model_path, settings.inference_workers)
+    application.bot_data["services"] = Services(settings, storage, reader)
+    if settings.health_port:
+        application.bot_data["health"] = HealthServer(storage, reader, settings.health_host, settings.health_port)
     add_handlers(application)
     return application
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, handlers.count_update), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("forget", handlers.forget))
     application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(CommandHandler("reload", handlers.reload_model))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, handlers.photo))
     application.add_handler(MessageHandler(filters.Document.ALL, handlers.not_an_image))
@@ -69,7 +78,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
-    log.info("ready: model %s, database %s", svc.reader.version, svc.storage.engine.dialect.name)
+    if "health" in application.bot_data:
+        await application.bot_data["health"].start()
+    log.info("ready: model %s, database %s, mode %s", svc.reader.version, svc.storage.engine.dialect.name, svc.settings.mode)
 
 
 async def _check_model(context: handlers.Context) -> None:
@@ -78,9 +89,25 @@ async def _check_model(context: handlers.Context) -> None:
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     svc = services(application)
+    if "health" in application.bot_data:
+        await application.bot_data["health"].stop()
     svc.reader.close()
     await svc.storage.close()
     log.info("stopped cleanly")
 
 
 ALLOWED_UPDATES = Update.ALL_TYPES
+WEBHOOK_PATH = "telegram"
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """What run_webhook (and the tests' start_webhook) get: behind a TLS-terminating proxy,
+    Telegram proves itself with the secret header; the bot listens on plain HTTP."""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": settings.webhook_url.rstrip("/") + "/" + WEBHOOK_PATH,
+        "secret_token": settings.webhook_secret.get_secret_value(),
+        "allowed_updates": ALLOWED_UPDATES,
+    }

@@ -5,10 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models"
+
+
+def database_url(url: str, data_dir: Path) -> str:
+    """The async SQLAlchemy URL: a SQLite file under DATA_DIR by default, PostgreSQL in any common form."""
+    url = url or f"sqlite:///{data_dir / 'digitbot.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
 
 
 class Settings(BaseSettings):
@@ -34,9 +45,17 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    health_host: str = "127.0.0.1"
     health_port: int = 0
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_given(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is not set")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -47,13 +66,12 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Settings:
+        if self.mode == "webhook" and not (self.webhook_url and self.webhook_secret.get_secret_value()):
+            raise ValueError("MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        return self
+
     @property
     def database(self) -> str:
-        """The async SQLAlchemy URL: SQLite file by default, PostgreSQL URLs given any common form."""
-        url = self.database_url or f"sqlite:///{self.data_dir / 'digitbot.sqlite3'}"
-        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-            return "sqlite+aiosqlite://" + url[len("sqlite://") :]
-        return url
+        return database_url(self.database_url, self.data_dir)

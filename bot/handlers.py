@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -20,7 +21,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import replies
+from bot import metrics, replies
 from bot.config import Settings
 from bot.inference import Reader
 from bot.storage import NewPrediction, Storage, StoredPrediction
@@ -60,11 +61,25 @@ async def forget(update: Update, context: Context) -> None:
     await _reply(update, replies.forgotten(count))
 
 
-async def stats(update: Update, context: Context) -> None:
-    svc = services(context)
+async def _is_admin(update: Update, svc: Services) -> bool:
     user = update.effective_user
     if user is None or user.id not in svc.settings.admin_ids:
         await _reply(update, replies.ADMINS_ONLY)
+        return False
+    return True
+
+
+async def reload_model(update: Update, context: Context) -> None:
+    """Admins: load the registry's current model now instead of waiting for the periodic check."""
+    svc = services(context)
+    if await _is_admin(update, svc):
+        old = svc.reader.version
+        await _reply(update, replies.reloaded(old, await svc.reader.reload_if_changed()))
+
+
+async def stats(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not await _is_admin(update, svc):
         return
     s = await svc.storage.stats()
     accuracy = f"{s.reported_accuracy:.1%}" if s.reported_accuracy is not None else "n/a"
@@ -73,6 +88,7 @@ async def stats(update: Update, context: Context) -> None:
         f"Predictions: {s.predictions} from {s.users} users ({s.no_digit} with no digit)",
         f"Feedback: {s.feedback} ({s.confirmed} confirmed right)",
         f"Accuracy as users report it: {accuracy}",
+        replies.ADMIN_COMMANDS,
     ]
     misses = sorted(((n, truth, read) for (truth, read), n in s.confusion.items() if truth != read), reverse=True)[:10]
     if misses:
@@ -104,6 +120,7 @@ async def photo(update: Update, context: Context) -> None:
     if await svc.storage.recent_predictions(user.id, 60) >= svc.settings.rate_limit_per_minute:
         await _reply(update, replies.slow_down(svc.settings.rate_limit_per_minute))
         return
+    started = time.perf_counter()
     await message.reply_chat_action(ChatAction.TYPING)
     data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
     if len(data) > limit:
@@ -136,6 +153,13 @@ async def photo(update: Update, context: Context) -> None:
         reply_markup=replies.keyboard(prediction_id, len(reading.items)),
     )
     await svc.storage.set_reply_message(prediction_id, sent.message_id)
+    metrics.REPLY_LATENCY.observe(time.perf_counter() - started)
+    for item in reading.items or ():
+        metrics.PREDICTIONS.labels(str(item.digit)).inc()
+    if not reading.items:
+        metrics.PREDICTIONS.labels("none").inc()
+    elif reading.confidence < svc.settings.low_confidence:
+        metrics.LOW_CONFIDENCE.inc()
 
 
 def _inputs(reading: Reading) -> bytes:
@@ -208,6 +232,8 @@ async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -
 async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str, user_id: int) -> None:
     """Commit the correction, then tell the user; the answer is redrawn with the outcome."""
     changed = await svc.storage.record_correction(prediction.id, user_id, label)
+    if changed:
+        metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
     note = replies.outcome(label, prediction.digits)
     query = update.callback_query
     if query is not None:
@@ -240,6 +266,12 @@ async def _send_inputs(update: Update, context: Context, prediction: StoredPredi
     )
 
 
+async def count_update(update: Update, context: Context) -> None:
+    """Runs first for every update (group -1), only to count it."""
+    kind = next((k for k in ("message", "callback_query", "edited_message") if getattr(update, k, None)), "other")
+    metrics.UPDATES.labels(kind).inc()
+
+
 async def not_a_photo(update: Update, context: Context) -> None:
     await _reply(update, replies.NOT_A_PHOTO)
 
@@ -254,6 +286,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def on_error(update: object, context: Context) -> None:
     """Log without message content, and tell the user something went wrong."""
+    metrics.ERRORS.inc()
     log.error("error while handling update %s", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:

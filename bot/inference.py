@@ -58,7 +58,7 @@ class Reader:
 
     async def reload_if_changed(self) -> str | None:
         """Load the registry's current version if it differs from ours; returns the new version."""
-        published = self.published_version()
+        published = await asyncio.to_thread(self.published_version)
         if published is None or published == self.version:
             return None
         fresh = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, self.model_path)

@@ -29,6 +29,7 @@ HELP = (
     "/help — this message\n"
     "/forget — delete everything I stored about you"
 )
+ADMIN_COMMANDS = "Admin: /stats — usage and accuracy; /reload — load the newest model now"
 COMMANDS = [("start", "What this bot does"), ("help", "How to use it"), ("forget", "Delete everything stored about you")]
 NOT_A_PHOTO = "I read digits from photos. Send me a photo of a number written on paper."
 NOT_AN_IMAGE = "That file isn't an image I can read. Please send a photo, or a JPEG, PNG or WebP file."
@@ -38,6 +39,10 @@ NOT_YOURS = "Only the person who sent the photo can correct it."
 ADMINS_ONLY = "This command is for the bot's admins."
 DIGITS_ONLY = "Please reply with digits only, for example 2026."
 NO_DIGIT_TIPS = "Try: get closer so the number fills the photo, write with a darker pen or marker, use plain paper and even light."
+
+
+def reloaded(old: str, new: str | None) -> str:
+    return f"Model reloaded: {old} → {new}." if new else f"Already on the newest model ({old})."
 
 
 def too_big(limit: int) -> str:
@@ -61,6 +66,7 @@ def forgotten(count: int) -> str:
 def summarize(reading: Reading) -> dict[str, Any]:
     """What an answer shows, as JSON stored with the prediction, so it can be redrawn later."""
     return {
+        "model": reading.model_version,
         "reason": reading.reason,
         "confidence": reading.confidence,
         "digits": [
@@ -71,6 +77,10 @@ def summarize(reading: Reading) -> dict[str, Any]:
 
 
 def answer(details: dict[str, Any], low_confidence: float) -> str:
+    return _answer(details, low_confidence) + f"\n<i>model {html.escape(str(details.get('model', '?')))}</i>"
+
+
+def _answer(details: dict[str, Any], low_confidence: float) -> str:
     digits = details["digits"]
     if not digits:
         reason = details.get("reason") or "nothing that looks like a digit"

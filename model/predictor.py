@@ -21,7 +21,7 @@ from model.transform import Box, DigitTransform, ImageError, TransformParams
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
 
-REJECT_BELOW = 0.5
+REJECT_BELOW = 0.3
 """When every shape in a photo is read with less than this calibrated confidence, no digit is reported."""
 
 

@@ -42,6 +42,8 @@ class Guards:
     agreement: float = 2 / 3
     confident: float = 0.99
     confident_weight: float = 0.25
+    distrust_share: float = 0.5
+    distrust_min: int = 5
     held_out: float = 0.2
 
 
@@ -53,11 +55,30 @@ class Curation:
     conflicts_resolved: int = 0
     conflicts_dropped: int = 0
     suspicious: list[LabelledPhoto] = field(default_factory=list)
+    distrusted_users: list[int] = field(default_factory=list)
+
+
+def contradicts(item: LabelledPhoto, guards: Guards) -> bool:
+    """The user says the model was wrong where it was very sure: sometimes true, often a red flag."""
+    return item.predicted != item.label and item.confidence >= guards.confident
 
 
 def curate(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
-    """Apply the poisoning guards; the order matters: cap first, so a flood cannot win a vote."""
+    """Apply the poisoning guards; the order matters: cap first, so a flood cannot win a vote.
+
+    A user most of whose corrections contradict a very confident model (random or
+    malicious labels look exactly like that) is set aside whole; other contradicting
+    corrections are kept, reported and weighed down.
+    """
     result = Curation()
+    mine: dict[int, list[LabelledPhoto]] = defaultdict(list)
+    for item in corrections:
+        mine[item.user_id].append(item)
+    for user, items in mine.items():
+        against = sum(contradicts(i, guards) for i in items)
+        if against >= guards.distrust_min and against / len(items) > guards.distrust_share:
+            result.distrusted_users.append(user)
+    corrections = [c for c in corrections if c.user_id not in result.distrusted_users]
     total = len(corrections)
     cap = min(guards.per_user_cap, max(10, int(guards.per_user_share * total)))
     per_user: dict[int, int] = Counter()
@@ -81,7 +102,7 @@ def curate(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
             result.conflicts_resolved += 1
         chosen = next(v for v in votes if v.label == label)
         weight = 1.0
-        if chosen.predicted != chosen.label and chosen.confidence >= guards.confident:
+        if contradicts(chosen, guards):
             result.suspicious.append(chosen)
             weight = guards.confident_weight
         result.kept.append(chosen)

@@ -197,7 +197,12 @@ def _enlarge(small: Gray, shape: tuple[int, ...]) -> Gray:
 
 
 def ink_map(gray: Gray) -> Gray:
-    """Ink strength per pixel: 0 on paper, towards 1 on strokes, whatever the polarity; lines removed.
+    """Ink strength per pixel: 0 on paper, towards 1 on strokes, whatever the polarity; lines removed."""
+    return ink_and_lines(gray)[0]
+
+
+def ink_and_lines(gray: Gray) -> tuple[Gray, NDArray[np.bool_]]:
+    """The ink map, and where notebook lines ran (so that what is left of them is not read as a 1).
 
     The paper is a grey closing of the small copy (max filter, then min filter): it
     fills every dark feature narrower than the window — strokes, even a fat marker's —
@@ -231,38 +236,46 @@ def _light_ink(gray: Gray, small: Gray) -> bool:
     return float(np.clip(residual, 0, None).sum()) > float(np.clip(-residual, 0, None).sum())
 
 
-def remove_rules(ink: Gray) -> Gray:
+def remove_rules(ink: Gray) -> tuple[Gray, NDArray[np.bool_]]:
     """Clear ruled or squared notebook lines, keeping the strokes that cross them.
 
     A line is long (most of the page), thin and about as dark along its whole length.
-    Lines are found on a half-size copy (they survive a 2x2 max-pool; it is 4x cheaper)
-    and only their own pixels are cleared: a stroke clearly darker than the line where
-    they cross is kept, so a digit written over a line stays whole.
+    Lines are found on a half-size copy (they survive a 2x2 max-pool; it is 4x cheaper),
+    on a top-hat across the line's direction, so a shadow lying over part of a line does
+    not hide it. Only the line's own pixels are cleared: where a clearly darker stroke
+    crosses it, the stroke is kept. Returns the ink and where lines ran.
     """
     height, width = ink.shape
     half = ink[: height - height % 2, : width - width % 2].reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
     result = ink.copy()
+    on_lines = np.zeros(ink.shape, dtype=bool)
     for axis in (1, 0):
         span = half.shape[axis]
         if span < 16:
             continue
+        across = 1 - axis
+        thin = half - ndimage.maximum_filter1d(ndimage.minimum_filter1d(half, 7, axis=across), 7, axis=across)
+        band = ndimage.maximum_filter1d(thin, 3, axis=across)
         length = max(5, span // 8)
-        band = ndimage.maximum_filter1d(half, 3, axis=1 - axis)
         opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(band, length, axis=axis), length, axis=axis)
         candidates, _ = ndimage.label(opened > 0.06)
         for index, region in enumerate(ndimage.find_objects(candidates), start=1):
             extent = region[axis].stop - region[axis].start
             inside = candidates[region] == index
-            thickness = inside.sum() / max(extent, 1)
-            if extent < 0.75 * span or thickness > max(4.0, 0.025 * span):
+            if extent < 0.75 * span or inside.sum() / max(extent, 1) > max(6.0, 0.03 * span):
                 continue
             level = float(np.median(opened[region][inside]))
             full = tuple(slice(2 * r.start, 2 * r.stop) for r in region)
-            lines = np.repeat(np.repeat(inside, 2, axis=0), 2, axis=1)
             patch = result[full]
-            lines = lines[: patch.shape[0], : patch.shape[1]]
-            patch[lines & (patch <= 1.5 * level)] = 0.0
-    return result
+            lines = _double(inside)[: patch.shape[0], : patch.shape[1]]
+            line_like = _double(thin[region])[: patch.shape[0], : patch.shape[1]] <= 1.5 * level
+            patch[lines & ((patch <= 1.5 * level) | (line_like & (patch < 0.5)))] = 0.0
+            on_lines[full] |= lines
+    return result, on_lines
+
+
+def _double(small: NDArray[Any]) -> NDArray[Any]:
+    return np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)
 
 
 class DigitTransform:
@@ -279,8 +292,8 @@ class DigitTransform:
         """
         work = decode(source, self.params.work_size)
         size = work.size
-        ink = ink_map(work.gray)
-        found = self._components(ink)
+        ink, on_lines = ink_and_lines(work.gray)
+        found = self._components(ink, on_lines)
         if isinstance(found, str):
             return Segmentation(crops=(), reason=found, size=size)
         labels, groups = found
@@ -291,7 +304,7 @@ class DigitTransform:
         crops = tuple(self._crop(ink, labels, group, work.scale) for group in groups)
         return Segmentation(crops=crops, size=size)
 
-    def _components(self, ink: Gray) -> tuple[NDArray[np.int32], list[list[int]]] | str:
+    def _components(self, ink: Gray, on_lines: NDArray[np.bool_]) -> tuple[NDArray[np.int32], list[list[int]]] | str:
         """Label ink blobs and group them into digits, or say why there is no digit."""
         p = self.params
         strong = ink[ink > p.absolute_threshold]
@@ -315,8 +328,8 @@ class DigitTransform:
             box = (x.start, y.start, x.stop, y.stop)
             if areas[index] < min_area or _is_page_edge(box, width, height):
                 continue
-            if float(ink[region][labels[region] == index].max()) < 0.6 * peak:
-                continue  # one pen writes with one strength: a much fainter blob is a shadow or a smudge
+            if not _looks_like_ink(ink[region], labels[region] == index, on_lines[region], peak):
+                continue
             blobs.append((index, box))
         if not blobs:
             return "no digit-sized shapes found"
@@ -357,6 +370,23 @@ class DigitTransform:
     def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
         """Ink in [0, 1] to the network's input scale; training batches use this too."""
         return (pixels - self.params.mean) / self.params.std
+
+
+def _looks_like_ink(ink: Gray, blob: NDArray[np.bool_], on_lines: NDArray[np.bool_], peak: float) -> bool:
+    """Strokes of one pen: about as strong as the strongest, sharp-edged, and not what is left of a notebook line.
+
+    A shadow's edge or a smudge is fainter and soft (its ink fades over many pixels); a
+    piece of a ruled line that survived removal lies along the line it came from.
+    """
+    values = ink[blob]
+    if float(values.max()) < 0.6 * peak:
+        return False
+    if float(on_lines[blob].mean()) > 0.6:
+        return False
+    edge = blob & ~ndimage.binary_erosion(blob)
+    gy, gx = np.gradient(np.pad(ink, 1, mode="edge"))
+    sharpness = float(np.hypot(gy, gx)[1:-1, 1:-1][edge].mean()) / max(float(np.median(values)), 1e-3)
+    return sharpness >= 0.1
 
 
 def _is_page_edge(box: Box, width: int, height: int) -> bool:

@@ -7,9 +7,11 @@ python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m mod
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,8 @@ from PIL import Image
 from model.data import load_mnist, photo_of
 from model.predict import DEFAULT_MODEL
 from model.predictor import Predictor
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def phone_jpeg(images: np.ndarray, seed: int) -> bytes:
@@ -96,9 +100,146 @@ def bench_mnist_cli(args: argparse.Namespace) -> None:
     print(f"  accuracy {correct / len(files):.4%} ({correct}/{len(files)}), no digit {none}, {elapsed:.1f} s = {rate:.0f} files/s")
 
 
+def bench_bot(args: argparse.Namespace) -> None:
+    """`python -m bot` in its own process against the fake Bot API (tests/fake_telegram.py), same 2 cores."""
+    asyncio.run(_bench_bot(args))
+
+
+def start_bot(env: dict[str, str], cwd: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+
+
+async def _bench_bot(args: argparse.Namespace) -> None:
+    from tests.fake_telegram import TOKEN, FakeTelegram
+
+    images, _ = load_mnist(args.data_root, train=False, download=not args.no_download)
+    photos = [phone_jpeg(images, seed) for seed in range(8)]
+    fake = FakeTelegram()
+    await fake.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": fake.api_url,
+            "TELEGRAM_FILE_URL": fake.file_url,
+            "DATA_DIR": tmp,
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LOG_LEVEL": "WARNING",
+        }
+        bot = start_bot(env, tmp)
+        try:
+            await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
+            latencies: list[float] = []
+
+            async def user(uid: int, rounds: int, record: bool) -> None:
+                for r in range(rounds):
+                    start = time.monotonic()
+                    message = fake.send_photo(uid, photos[(uid + r) % len(photos)])
+                    answer = await fake.reply_to(message, timeout=60)
+                    if record:
+                        latencies.append(answer.at - start)
+
+            await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
+            rss_before = _rss_mb(bot.pid)
+            started = time.monotonic()
+            await asyncio.gather(*(user(9100 + u, args.rounds, True) for u in range(args.users)))
+            elapsed = time.monotonic() - started
+            rss_after = _rss_mb(bot.pid)
+        finally:
+            bot.terminate()
+            bot.wait(60)
+            await fake.stop()
+    ms = np.array(latencies) * 1000
+    print(f"bot: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo when answered")
+    print(f"  replies {len(ms)} in {elapsed:.1f} s = {len(ms) / elapsed:.1f} photos/s")
+    p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+    print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
+    print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_retrain(args: argparse.Namespace) -> None:
+    """Seed a database with corrections (continental 1s the shipped model misreads, plus ordinary
+    digits), retrain a copy of the registry with the real script and its default sizes, and
+    compare the failure kind before and after on fresh photos."""
+    import hashlib
+    import shutil
+
+    from bot.storage import NewPrediction, Storage
+    from scripts import retrain
+    from tests.styles import STYLES, draw
+
+    style = "continental-1"
+    label = STYLES[style][0]
+    current = Predictor.load(args.model)
+    images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
+    rng = np.random.default_rng(11)
+    samples = [(draw(style, rng), label) for _ in range(args.corrections * 4 // 5)]
+    for i in range(args.corrections - len(samples)):
+        k = int(rng.integers(len(images)))
+        samples.append((photo_jpeg(images[k], 500 + i), str(labels[k])))
+    fresh = [draw(style, np.random.default_rng(2000 + i)) for i in range(200)]
+    before = float(np.mean([current.predict(p).digits == label for p in fresh]))
+
+    async def seed(url: str) -> None:
+        storage = Storage(url)
+        await storage.migrate()
+        for i, (photo, truth) in enumerate(samples):
+            reading = current.predict(photo)
+            pid = await storage.save_prediction(
+                NewPrediction(
+                    1000 + i % 40,
+                    1,
+                    1,
+                    reading.model_version,
+                    reading.digits,
+                    reading.confidence,
+                    {},
+                    photo,
+                    hashlib.sha256(photo).hexdigest(),
+                    b"",
+                    0,
+                )
+            )
+            await storage.record_correction(pid, 1000 + i % 40, truth)
+        await storage.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
+        asyncio.run(seed(url))
+        shutil.copytree(args.model, f"{tmp}/models")
+        start = time.perf_counter()
+        verdict = retrain.main(
+            ["--models", f"{tmp}/models", "--database-url", url, "--data-root", args.data_root, "--report", "runs/retrain"]
+        )
+        elapsed = time.perf_counter() - start
+        after_model = Predictor.load(f"{tmp}/models")
+        after = float(np.mean([after_model.predict(p).digits == label for p in fresh]))
+    print(f"retrain on {len(samples)} corrections ({style} x{args.corrections * 4 // 5}, ordinary digits for the rest), 40 users")
+    promoted = verdict.promote if verdict else None
+    print(f"  wall time {elapsed:.0f} s (export, rebuild, replay data, fine-tune, gate, report); promoted: {promoted}")
+    print(f"  {style} on 200 fresh photos: {before:.1%} -> {after:.1%} (model {current.version} -> {after_model.version})")
+    for c in verdict.comparisons if verdict else []:
+        print(f"  {c.name:<24} n={c.count:<6} {c.current:.4f} -> {c.candidate:.4f} ({(c.candidate - c.current) * 100:+.2f} points)")
+
+
+def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
+    buffer = io.BytesIO()
+    photo_of([image], seed, 0).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain"])
+    parser.add_argument("--corrections", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")
@@ -107,4 +248,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     arguments = parse()
-    {"photo": bench_photo, "mnist-cli": bench_mnist_cli}[arguments.which](arguments)
+    {"photo": bench_photo, "mnist-cli": bench_mnist_cli, "bot": bench_bot, "retrain": bench_retrain}[arguments.which](arguments)

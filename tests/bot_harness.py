@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build
+from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
 from tests.fake_telegram import TOKEN, FakeTelegram
 
@@ -29,13 +29,16 @@ def settings_for(fake: FakeTelegram, data_dir: Path, **overrides: Any) -> Settin
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """initialize -> post_init -> poll -> start ... stop -> shutdown -> post_shutdown, as run_polling does."""
+    """initialize -> post_init -> poll or webhook -> start ... stop -> shutdown -> post_shutdown, as run_polling/run_webhook do."""
     application = build(settings)
     await application.initialize()
     assert application.post_init is not None and application.post_shutdown is not None
     await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    if settings.mode == "webhook":
+        await application.updater.start_webhook(**webhook_options(settings))
+    else:
+        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
     await application.start()
     try:
         yield application

@@ -28,7 +28,7 @@ def pg_reachable() -> str | None:
 
     try:
         asyncio.run(probe())
-    except Exception as err:  # noqa: BLE001 - any failure means "skip, and say why"
+    except Exception as err:
         return f"PostgreSQL not reachable at {PG_ADMIN}: {err}"
     return None
 
@@ -70,7 +70,11 @@ def new(user_id: int = 10, digits: str = "7", photo: bytes = b"jpeg-bytes") -> N
         model_version="v1",
         digits=digits,
         confidence=0.9,
-        details={"digits": [{"digit": 7, "p": 0.9, "top": [[7, 0.9], [1, 0.05], [9, 0.01]], "box": [0, 0, 1, 1]}], "reason": None, "confidence": 0.9},
+        details={
+            "digits": [{"digit": 7, "p": 0.9, "top": [[7, 0.9], [1, 0.05], [9, 0.01]], "box": [0, 0, 1, 1]}],
+            "reason": None,
+            "confidence": 0.9,
+        },
         photo=photo,
         photo_sha256="ab" * 32,
         model_inputs=bytes(784),

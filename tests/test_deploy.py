@@ -1,0 +1,209 @@
+"""Deployment: the compose files, the settings compose passes (PostgreSQL URL, webhook), health, the process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+
+from bot.config import Settings
+from bot.health import HealthServer
+from bot.inference import Reader
+from bot.storage import Storage
+from tests.bot_harness import running, settings_for
+from tests.conftest import ROOT, digit, jpeg, on_paper
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.test_storage import PG_ADMIN, PG_SKIP
+
+COMPOSE = shutil.which("docker-compose")
+
+
+def compose_config(tmp_path: Path, *files: str) -> dict:
+    """`docker-compose config` in a copy of the deployment files, with .env.example as .env."""
+    for name in (*files, "deploy"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    args = [COMPOSE or "docker-compose"] + [part for f in files for part in ("-f", f)] + ["config"]
+    out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return yaml.safe_load(out.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
+def test_compose_file_is_valid_and_wired(tmp_path):
+    config = compose_config(tmp_path, "docker-compose.yml")
+    services = config["services"]
+    bot, postgres, retrain = services["bot"], services["postgres"], services["retrain"]
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert bot["restart"] == "unless-stopped" and postgres["restart"] == "unless-stopped"
+    assert (
+        bot["environment"]["DATABASE_URL"].startswith("postgresql://digitbot:") and "@postgres:5432/" in bot["environment"]["DATABASE_URL"]
+    )
+    assert any(v.startswith("botdata:/data") for v in bot["volumes"]) and any(v.startswith("models:/app/models") for v in bot["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert any(v.startswith("pgdata:") for v in postgres["volumes"])
+    assert retrain["profiles"] == ["retrain"] and "scripts.retrain" in retrain["command"]
+    assert any(v.startswith("models:/app/models") for v in retrain["volumes"])
+    assert set(config["volumes"]) >= {"pgdata", "botdata", "models"}
+    settings = Settings(_env_file=None, **{k.lower(): v for k, v in bot["environment"].items() if k != "BOT_TOKEN"}, bot_token="x")  # type: ignore[arg-type]
+    assert settings.database.startswith("postgresql+asyncpg://digitbot:")
+    assert settings.model_path == Path("/app/models") and settings.health_port == 8080
+
+
+def test_env_example_documents_every_setting():
+    documented = {line.split("=", 1)[0].lstrip("# ").strip() for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
+    assert {name.upper() for name in Settings.model_fields} <= documented
+
+
+def test_dockerfile_uses_cpu_wheels_non_root_and_healthcheck():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "download.pytorch.org/whl/cpu" in text and "torch==2.14.1 torchvision==0.29.1" in text
+    assert "USER digitbot" in text and "HEALTHCHECK" in text and "COPY models ./models" in text
+    assert text.index("COPY pyproject.toml") < text.index("COPY bot ./bot"), "dependencies must be a layer of their own"
+
+
+@pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
+async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mnist_test):
+    """The settings compose gives the bot (PostgreSQL URL form, webhook), run for real here."""
+    if PG_SKIP:
+        pytest.skip(PG_SKIP)
+    import asyncpg
+
+    environment = compose_config(tmp_path, "docker-compose.yml", "docker-compose.webhook.yml")["services"]["bot"]["environment"]
+    name = f"digitbot_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        env = {k.lower(): v for k, v in environment.items() if k != "BOT_TOKEN"}
+        local_pg = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
+        env["database_url"] = environment["DATABASE_URL"].replace("digitbot:digitbot@postgres:5432/digitbot", f"{local_pg}/{name}")
+        port = free_port()
+        env.update(data_dir=str(tmp_path / "data"), model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port))
+        env.update(
+            webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cret-token", health_host="127.0.0.1", health_port=str(free_port())
+        )
+        assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
+        settings = settings_for(fake, tmp_path, **env)
+        async with running(settings):
+            registered = fake.of("setWebhook")[-1].params
+            assert registered["url"] == f"http://127.0.0.1:{port}/telegram" and registered["secret_token"] == "s3cret-token"
+            file_id = fake.add_file(jpeg(on_paper([digit(mnist_test, 5)])))
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 77,
+                    "date": 0,
+                    "chat": {"id": 9001, "type": "private"},
+                    "from": {"id": 9001, "is_bot": False, "first_name": "u"},
+                    "photo": [{"file_id": file_id, "file_unique_id": "x", "width": 640, "height": 480, "file_size": 1000}],
+                },
+            }
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/telegram"
+                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:
+                    assert refused.status == 403
+                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as accepted:
+                    assert accepted.status == 200
+                answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
+                assert "<b>5</b>" in answer.params["text"]
+                async with http.get(f"http://127.0.0.1:{settings.health_port}/healthz") as health:
+                    assert health.status == 200 and (await health.json())["database"] is True
+                async with http.get(f"http://127.0.0.1:{settings.health_port}/metrics") as metrics:
+                    body = await metrics.text()
+                assert 'digitbot_predictions_total{digit="5"}' in body and "digitbot_reply_latency_seconds_bucket" in body
+        storage = Storage(settings.database)
+        stats = await storage.stats()
+        await storage.close()
+        assert stats.predictions == 1
+    finally:
+        await fake.stop()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_healthz_is_503_without_database_or_model():
+    storage = Storage(f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none")
+    server = HealthServer(storage, Reader(ROOT / "models", 1), "127.0.0.1", free_port())
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
+            assert response.status == 503
+            assert await response.json() == {"status": "unhealthy", "database": False, "model": None}
+    finally:
+        await server.stop()
+        await storage.close()
+
+
+def bot_process(fake: FakeTelegram, cwd: Path, **env: str) -> subprocess.Popen[str]:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_API_URL": fake.api_url,
+        "TELEGRAM_FILE_URL": fake.file_url,
+    }
+    environment.update(env)
+    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env=environment, stderr=subprocess.PIPE, text=True)
+
+
+def test_missing_token_is_one_clear_line(tmp_path):
+    for env in ({}, {"BOT_TOKEN": ""}):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines() == [
+            "error: BOT_TOKEN is not set (export it or put it in .env; a bot token comes from @BotFather)"
+        ]
+
+
+async def test_python_m_bot_with_only_a_token_and_sigterm_loses_nothing(tmp_path, mnist_test):
+    fake = FakeTelegram()
+    await fake.start()
+    process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN, LOG_FORMAT="json")
+    try:
+        await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=90)
+        message = fake.send_photo(8001, jpeg(on_paper([digit(mnist_test, 6)])))
+        await fake.wait_for(lambda c: c.method == "sendChatAction")
+        process.send_signal(signal.SIGTERM)
+        answer = await fake.reply_to(message, timeout=30)
+        assert "<b>6</b>" in answer.params["text"]
+        code = await asyncio.to_thread(process.wait, 60)
+        stderr = process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await fake.stop()
+    assert code == 0, stderr
+    assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any("stopped cleanly" in line["message"] for line in lines)
+    assert not any(line["logger"].startswith("httpx") for line in lines)
+    storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'digitbot.sqlite3'}")
+    stats = await storage.stats()
+    await storage.close()
+    assert stats.predictions == 1

@@ -1,0 +1,152 @@
+"""Retraining from corrections: it fixes a kind of photo the model gets wrong, the gate holds, the bot reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+
+from bot.storage import NewPrediction, Storage
+from model import registry
+from model.predictor import Predictor
+from model.retraining import Guards, LabelledPhoto, curate
+from scripts import retrain
+from tests.bot_harness import running, settings_for
+from tests.conftest import DATA_ROOT, MODELS, digit, jpeg, on_paper
+from tests.fake_telegram import FakeTelegram
+from tests.styles import STYLES, draw
+
+FAILURE = "continental-1"
+
+
+def photos_of(style: str, count: int, seed: int) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    return [draw(style, rng) for _ in range(count)]
+
+
+async def seed(url: str, predictor: Predictor, photos: list[bytes], labels: list[str], users: list[int]) -> None:
+    storage = Storage(url)
+    await storage.migrate()
+    try:
+        for photo, label, user in zip(photos, labels, users, strict=True):
+            reading = predictor.predict(photo)
+            pid = await storage.save_prediction(
+                NewPrediction(
+                    user,
+                    user,
+                    1,
+                    reading.model_version,
+                    reading.digits,
+                    reading.confidence,
+                    {},
+                    photo,
+                    hashlib.sha256(photo).hexdigest(),
+                    b"",
+                    0,
+                )
+            )
+            await storage.record_correction(pid, user, label)
+    finally:
+        await storage.close()
+
+
+def accuracy(predictor: Predictor, photos: list[bytes], label: str) -> float:
+    return float(np.mean([predictor.predict(p).digits == label for p in photos]))
+
+
+@pytest.fixture
+def models(tmp_path):
+    copy = tmp_path / "models"
+    shutil.copytree(MODELS, copy)
+    return copy
+
+
+def run_retrain(models, url, *extra: str):
+    return retrain.main(
+        [
+            "--models", str(models), "--database-url", url, "--data-root", str(DATA_ROOT), "--no-download",
+            "--replay", "800", "--photos", "150", "--test", "2000", "--test-photos", "300", "--epochs", "3",
+            "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
+        ]
+    )  # fmt: skip
+
+
+def test_the_shipped_model_gets_the_failure_kind_wrong(predictor):
+    label = STYLES[FAILURE][0]
+    assert accuracy(predictor, photos_of(FAILURE, 40, seed=99), label) < 0.5
+
+
+def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, predictor, mnist_test):
+    label = STYLES[FAILURE][0]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    photos = photos_of(FAILURE, 150, seed=1)
+    asyncio.run(seed(url, predictor, photos, [label] * len(photos), [100 + i % 8 for i in range(len(photos))]))
+    verdict = run_retrain(models, url)
+    assert verdict is not None and verdict.promote, verdict
+    assert registry.current_version(models) == "v2"
+    candidate = Predictor.load(models)
+    assert candidate.version == "v2"
+    fresh = photos_of(FAILURE, 40, seed=1234)
+    assert accuracy(candidate, fresh, label) >= 0.9
+    ordinary = [(jpeg(on_paper([digit(mnist_test, d, 3)])), str(d)) for d in range(10)]
+    assert sum(candidate.predict(p).digits == lab for p, lab in ordinary) >= 9
+    assert (models.parent / "report" / "per_digit.png").exists()
+    assert retrain.main(["--models", str(models), "rollback"]) is None
+    assert registry.current_version(models) == "v1"
+
+
+def test_a_poisoned_batch_is_not_promoted(tmp_path, models, predictor, mnist_test):
+    rng = np.random.default_rng(5)
+    photos = [jpeg(on_paper([digit(mnist_test, d, n)])) for n in range(6) for d in range(10)]
+    wrong = [str((d + int(rng.integers(1, 10))) % 10) for _ in range(6) for d in range(10)]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    asyncio.run(seed(url, predictor, photos, wrong, [666] * len(photos)))
+    verdict = run_retrain(models, url)
+    assert verdict is not None and not verdict.promote
+    assert registry.versions(models) == ["v1"] and registry.current_version(models) == "v1"
+
+
+def test_guards_cap_users_resolve_conflicts_and_flag_contradictions():
+    def item(sha: str, label: str, user: int, predicted: str = "1", confidence: float = 0.5) -> LabelledPhoto:
+        return LabelledPhoto(b"", sha, label, user, predicted, confidence)
+
+    flood = [item(f"f{i}", "3", 1) for i in range(50)]
+    votes = [item("a", "5", 2), item("a", "5", 3), item("a", "6", 4), item("b", "2", 5), item("b", "8", 6)]
+    sure = [item("c", "9", 7, predicted="4", confidence=0.999)]
+    liar = [item(f"l{i}", "0", 8, predicted="7", confidence=0.999) for i in range(6)]
+    result = curate(flood + votes + sure + liar, Guards(per_user_share=0.3))
+    assert result.capped == 50 - 18 and sum(1 for k in result.kept if k.user_id == 1) == 18
+    assert result.conflicts_resolved == 1 and result.conflicts_dropped == 1
+    assert [k.label for k in result.kept if k.photo_sha256 == "a"] == ["5"]
+    assert result.distrusted_users == [8] and not any(k.user_id == 8 for k in result.kept)
+    assert [s.photo_sha256 for s in result.suspicious] == ["c"]
+    assert result.weights[[k.photo_sha256 for k in result.kept].index("c")] == Guards().confident_weight
+
+
+async def test_a_running_bot_picks_up_a_new_version(tmp_path, models, mnist_test):
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=0.3)):
+            first = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
+            assert "model v1" in first.params["text"]
+            state, card = registry.load(models)
+            registry.save(models, "v2", state, {**card, "version": "v2"})
+            registry.set_current(models, "v2")
+            for _ in range(50):
+                reply = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
+                if "model v2" in reply.params["text"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert "model v2" in reply.params["text"]
+        async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=0)):
+            registry.set_current(models, "v1")
+            answer = await fake.reply_to(fake.send_message(1, text="/reload"))
+            assert "v2 → v1" in answer.params["text"]
+            again = await fake.reply_to(fake.send_message(1, text="/reload"))
+            assert "Already on the newest model (v1)" in again.params["text"]
+    finally:
+        await fake.stop()
