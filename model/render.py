@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,7 +51,7 @@ def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng) -> Image.Image:
     return image
 
 
-def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[np.float32]:
+def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[Any]:
     """Paper colour and texture, with ruled or squared lines, margin and bleed-through."""
     if dark_board:
         base = rng.uniform(0.08, 0.28, 3) * np.array([0.8, 1.0, 0.85])
@@ -65,7 +66,7 @@ def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[np.fl
         else:
             base = rng.uniform(0.72, 1.0, 3)
     texture = rng.normal(0, rng.uniform(0.0, 0.03), (height, width)).astype(np.float32)
-    paper = np.clip(base.astype(np.float32)[None, None, :] + texture[..., None], 0, 1)
+    paper: NDArray[Any] = np.clip(base.astype(np.float32)[None, None, :] + texture[..., None], 0, 1)
     if dark_board or rng.random() > 0.45:
         return paper
     lines = Image.new("L", (width, height), 0)
@@ -129,10 +130,10 @@ def _glyph(digit: NDArray[np.uint8], scale: float, stroke: float, rng: Rng) -> N
     image = image.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=True)
     coverage = np.asarray(image, dtype=np.float32) / 255
     sharp = rng.uniform(1.5, 4.0)
-    return np.clip((coverage - 0.35) * sharp + 0.5, 0, 1) * (coverage > 0.05)
+    return np.asarray(np.clip((coverage - 0.35) * sharp + 0.5, 0, 1) * (coverage > 0.05), dtype=np.float32)
 
 
-def _ink_colour(rng: Rng, dark_board: bool) -> NDArray[np.float32]:
+def _ink_colour(rng: Rng, dark_board: bool) -> NDArray[np.float64]:
     if dark_board:
         return np.full(3, rng.uniform(0.8, 1.0))
     low, high = INKS[int(rng.integers(len(INKS)))]
@@ -153,4 +154,4 @@ def _lighting(width: int, height: int, rng: Rng) -> NDArray[np.float32]:
         draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
         shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.04, 0.12) * max(width, height)))
         field = field * (1 - np.float32(rng.uniform(0.15, 0.45)) * np.asarray(shadow, dtype=np.float32) / 255)
-    return field.astype(np.float32)
+    return np.asarray(field, dtype=np.float32)

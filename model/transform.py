@@ -169,7 +169,7 @@ def _to_gray(image: Image.Image) -> Gray:
         opaque = alpha > 0.5
         ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5
         ground = 0.0 if ink_is_light else 1.0
-        return (lum * alpha + ground * (1 - alpha)).astype(np.float32)
+        return np.asarray(lum * alpha + ground * (1 - alpha), dtype=np.float32)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         data = np.asarray(image, dtype=np.float32)
         top = float(data.max())

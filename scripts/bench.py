@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,10 @@ def phone_jpeg(images: np.ndarray, seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+def bare_decode(data: bytes) -> None:
+    Image.open(io.BytesIO(data)).load()
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -63,9 +68,9 @@ def bench_photo(args: argparse.Namespace) -> None:
     predictor = Predictor.load(args.model)
     images, _ = load_mnist(args.data_root, train=False, download=not args.no_download)
     photos = [phone_jpeg(images, seed) for seed in range(8)]
-    decode = np.mean([timed(lambda d=d: Image.open(io.BytesIO(d)).load(), 20) for d in photos])
-    full = np.mean([timed(lambda d=d: predictor.predict(d), 20) for d in photos])
-    segment = np.mean([timed(lambda d=d: predictor.transform.segment(d), 20) for d in photos])
+    decode = np.mean([timed(partial(bare_decode, d), 20) for d in photos])
+    full = np.mean([timed(partial(predictor.predict, d), 20) for d in photos])
+    segment = np.mean([timed(partial(predictor.transform.segment, d), 20) for d in photos])
     print(f"1280x960 JPEG, single thread, median over 20 runs x {len(photos)} photos, model {predictor.version}")
     print(f"  Pillow bare decode        {decode:7.2f} ms")
     print(f"  transform (incl. decode)  {segment:7.2f} ms")

@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> Path:
     temperature = fit_temperature(val_logits, val_labels)
     raw_logits, photo_logits = val_logits[: len(val_raw.labels)], val_logits[len(val_raw.labels) :]
     version = registry.next_version(args.out)
-    card = {
+    card: dict[str, Any] = {
         "version": version,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "architecture": "DigitNet",

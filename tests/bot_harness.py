@@ -24,7 +24,7 @@ def settings_for(fake: FakeTelegram, data_dir: Path, **overrides: Any) -> Settin
         "model_check_seconds": 0,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @asynccontextmanager

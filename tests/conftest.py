@@ -32,7 +32,8 @@ def predictor() -> Predictor:
 
 def digit(mnist: tuple[np.ndarray, np.ndarray], value: int, nth: int = 0) -> np.ndarray:
     images, labels = mnist
-    return images[np.flatnonzero(labels == value)[nth]]
+    found: np.ndarray = images[np.flatnonzero(labels == value)[nth]]
+    return found
 
 
 def on_paper(

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,7 +30,7 @@ from tests.test_storage import PG_ADMIN, PG_SKIP
 COMPOSE = shutil.which("docker-compose")
 
 
-def compose_config(tmp_path: Path, *files: str) -> dict:
+def compose_config(tmp_path: Path, *files: str) -> dict[str, Any]:
     """`docker-compose config` in a copy of the deployment files, with .env.example as .env."""
     for name in (*files, "deploy"):
         source = ROOT / name
@@ -38,7 +39,8 @@ def compose_config(tmp_path: Path, *files: str) -> dict:
     args = [COMPOSE or "docker-compose"] + [part for f in files for part in ("-f", f)] + ["config"]
     out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    return yaml.safe_load(out.stdout)
+    config: dict[str, Any] = yaml.safe_load(out.stdout)
+    return config
 
 
 def free_port() -> int:
@@ -63,7 +65,7 @@ def test_compose_file_is_valid_and_wired(tmp_path):
     assert retrain["profiles"] == ["retrain"] and "scripts.retrain" in retrain["command"]
     assert any(v.startswith("models:/app/models") for v in retrain["volumes"])
     assert set(config["volumes"]) >= {"pgdata", "botdata", "models"}
-    settings = Settings(_env_file=None, **{k.lower(): v for k, v in bot["environment"].items() if k != "BOT_TOKEN"}, bot_token="x")  # type: ignore[arg-type]
+    settings = Settings(_env_file=None, **{k.lower(): v for k, v in bot["environment"].items() if k != "BOT_TOKEN"}, bot_token="x")
     assert settings.database.startswith("postgresql+asyncpg://digitbot:")
     assert settings.model_path == Path("/app/models") and settings.health_port == 8080
 

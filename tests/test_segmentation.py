@@ -67,7 +67,7 @@ def test_a_landscape_is_not_a_number():
     draw = ImageDraw.Draw(image)
     draw.polygon([(0, 300), (200, 180), (420, 260), (640, 160), (640, 480), (0, 480)], fill=(60, 120, 50))
     for _ in range(40):
-        x, y = rng.integers(0, 640), rng.integers(250, 480)
+        x, y = int(rng.integers(0, 640)), int(rng.integers(250, 480))
         draw.ellipse([x - 15, y - 40, x + 15, y], fill=(20, 70, 20))
     noisy = np.asarray(image, dtype=np.float32) + rng.normal(0, 12, (480, 640, 3))
     segmentation = TRANSFORM.segment(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)))

@@ -52,7 +52,7 @@ async def storage(request, tmp_path):
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    store = Storage(Settings(_env_file=None, bot_token="x", database_url=url).database)  # type: ignore[call-arg]
+    store = Storage(Settings(_env_file=None, bot_token="x", database_url=url).database)
     try:
         await store.migrate()
         yield store
@@ -139,11 +139,11 @@ async def test_forget_user_and_stats(storage):
 
 def test_database_url_forms():
     def url(value: str) -> str:
-        return Settings(_env_file=None, bot_token="x", database_url=value).database  # type: ignore[call-arg]
+        return Settings(_env_file=None, bot_token="x", database_url=value).database
 
     assert url("postgres://u:p@db:5432/digitbot") == "postgresql+asyncpg://u:p@db:5432/digitbot"
     assert url("postgresql://u:p@db/digitbot") == "postgresql+asyncpg://u:p@db/digitbot"
     assert url("postgresql+asyncpg://u@db/x") == "postgresql+asyncpg://u@db/x"
     assert url("sqlite:////data/x.sqlite3") == "sqlite+aiosqlite:////data/x.sqlite3"
-    default = Settings(_env_file=None, bot_token="x", data_dir="/srv/data").database  # type: ignore[call-arg]
+    default = Settings(_env_file=None, bot_token="x", data_dir="/srv/data").database
     assert default == "sqlite+aiosqlite:////srv/data/digitbot.sqlite3"
