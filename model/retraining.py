@@ -157,7 +157,7 @@ def fine_tune(
     replay: Digits,
     transform: DigitTransform,
     config: FitConfig,
-    boost: float = 8.0,
+    boost: float = 4.0,
 ) -> DigitNet:
     """Start from the current weights; corrections are oversampled ``boost`` times against replay digits."""
     candidate = copy.deepcopy(current)

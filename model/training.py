@@ -29,6 +29,8 @@ class FitConfig:
     max_lr: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0
+    freeze_norm: bool = False
+    """Keep batch-norm statistics as they are: fine-tuning batches are too peculiar to re-estimate them."""
 
 
 def to_batch(pixels: NDArray[np.uint8]) -> torch.Tensor:
@@ -68,6 +70,10 @@ def fit(
     losses: list[float] = []
     for epoch in range(config.epochs):
         model.train()
+        if config.freeze_norm:
+            for module in model.modules():
+                if isinstance(module, nn.BatchNorm2d):
+                    module.eval()
         if sampling is None:
             order = torch.randperm(len(labels), generator=generator)
         else:
@@ -82,7 +88,7 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss)
+            total += loss.item()
             bar.set_postfix(loss=f"{total / (step + 1):.4f}")
         losses.append(total / steps)
         tqdm.write(f"epoch {epoch + 1}: loss {losses[-1]:.4f}")
@@ -109,7 +115,7 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
         return loss
 
     optimizer.step(closure)
-    return float(log_t.exp())
+    return float(log_t.detach().exp())
 
 
 def calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:

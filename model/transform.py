@@ -292,6 +292,8 @@ class DigitTransform:
         """
         work = decode(source, self.params.work_size)
         size = work.size
+        if min(work.gray.shape) < 8:
+            return Segmentation(crops=(), reason="the image is too small or too thin to hold a digit", size=size)
         ink, on_lines = ink_and_lines(work.gray)
         found = self._components(ink, on_lines)
         if isinstance(found, str):
@@ -335,12 +337,13 @@ class DigitTransform:
             return "no digit-sized shapes found"
         if len(blobs) > 6 * p.max_digits:
             return "too many shapes to be a number"
-        groups = _merge_strokes(blobs, areas)
+        groups = [(box, members) for box, members in _merge_strokes(blobs, areas) if _is_writing(members)]
+        if not groups:
+            return "the shapes here are not handwriting"
         tallest = max(_height(box) for box, _ in groups)
-        kept = [members for box, members in groups if _height(box) >= 0.3 * tallest]
-        kept_boxes = [box for box, _ in groups if _height(box) >= 0.3 * tallest]
-        order = np.argsort([(box[0] + box[2]) / 2 for box in kept_boxes], kind="stable")
-        return labels.astype(np.int32), [kept[i] for i in order]
+        kept = [(box, members) for box, members in groups if _height(box) >= 0.3 * tallest]
+        kept.sort(key=lambda group: (group[0][0] + group[0][2]) / 2)
+        return labels.astype(np.int32), [members for _, members in kept]
 
     def _crop(self, ink: Gray, labels: NDArray[np.int32], members: list[int], scale: float) -> DigitCrop:
         """Cut one digit out, normalize its stroke and place it MNIST-style."""
@@ -387,6 +390,18 @@ def _looks_like_ink(ink: Gray, blob: NDArray[np.bool_], on_lines: NDArray[np.boo
     gy, gx = np.gradient(np.pad(ink, 1, mode="edge"))
     sharpness = float(np.hypot(gy, gx)[1:-1, 1:-1][edge].mean()) / max(float(np.median(values)), 1e-3)
     return sharpness >= 0.1
+
+
+def _is_writing(members: list[int]) -> bool:
+    """A digit is a few pen strokes, not a texture: trees, grass or a patterned cloth merge
+    into one group of many pieces."""
+    return len(members) <= 12
+
+
+def stroke_width(mask: NDArray[np.bool_]) -> float:
+    """Mean width of the strokes in a mask: area over half the outline (a stroke has two sides)."""
+    outline = int((mask & ~ndimage.binary_erosion(mask)).sum())
+    return float(mask.sum()) / (outline / 2.0) if outline else 0.0
 
 
 def _is_page_edge(box: Box, width: int, height: int) -> bool:
@@ -443,12 +458,11 @@ def _normalize_stroke(region: Gray, mask: NDArray[np.bool_], fit: float, stroke_
     """Bring the stroke width, as it will be after fitting, into MNIST's range.
 
     A fine pen shrunk into 20x20 becomes a faint hairline and a fat marker fills the loops
-    of an 8; both are what broke the first model.  Width is area over half the outline.
+    of an 8; both are what broke the first model.
     """
-    outline = int((mask & ~ndimage.binary_erosion(mask)).sum())
-    if outline == 0:
+    width = stroke_width(mask) * fit
+    if width == 0:
         return region
-    width = float(mask.sum()) / (outline / 2.0) * fit
     low, high = stroke_range
     if width < low:
         size = 1 + round((low - width) / fit)

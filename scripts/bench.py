@@ -169,9 +169,9 @@ def _rss_mb(pid: int) -> float:
 
 
 def bench_retrain(args: argparse.Namespace) -> None:
-    """Seed a database with corrections (continental 1s the shipped model misreads, plus ordinary
-    digits), retrain a copy of the registry with the real script and its default sizes, and
-    compare the failure kind before and after on fresh photos."""
+    """Seed a database with corrections (square-looped 9s the shipped model reads as 7, plus
+    ordinary digits), retrain a copy of the registry with the real script and its default
+    sizes, and compare the failure kind before and after on fresh photos."""
     import hashlib
     import shutil
 
@@ -179,7 +179,7 @@ def bench_retrain(args: argparse.Namespace) -> None:
     from scripts import retrain
     from tests.styles import STYLES, draw
 
-    style = "continental-1"
+    style = "square-9"
     label = STYLES[style][0]
     current = Predictor.load(args.model)
     images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)

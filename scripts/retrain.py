@@ -149,7 +149,9 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         ),
     }
     replay = Digits(np.concatenate([raw.pixels, photos.pixels]), np.concatenate([raw.labels, photos.labels]))
-    candidate = fine_tune(current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=1e-3, seed=args.seed))
+    candidate = fine_tune(
+        current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=3e-4, seed=args.seed, freeze_norm=True)
+    )
     verdict = gate(current, candidate, fixed, held_out.digits, transform, args.tolerance)
     report(verdict, current, candidate, fixed["photo-like test"], train_corr, held_out, transform, args.report)
     if not verdict.promote:

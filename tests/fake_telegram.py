@@ -234,8 +234,9 @@ class FakeTelegram:
             "from": BOT_USER,
             **content,
         }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes only inline keyboards
+            message["reply_markup"] = markup
         self.calls[-1].params["_result"] = message
         return message
 

@@ -12,6 +12,8 @@ STYLES: dict[str, tuple[str, list[list[tuple[float, float]]]]] = {
     "continental-1": ("1", [[(0.2, 0.38), (0.62, 0.0), (0.62, 1.0)]]),
     "crossed-7": ("7", [[(0.1, 0.05), (0.9, 0.05), (0.45, 1.0)], [(0.35, 0.5), (0.85, 0.5)]]),
     "open-4": ("4", [[(0.45, 0.0), (0.1, 0.6), (0.95, 0.6)], [(0.7, 0.25), (0.7, 1.0)]]),
+    # A 9 as a square loop on a straight stem, as on a calculator: the shipped model reads it as 7.
+    "square-9": ("9", [[(0.9, 0.45), (0.1, 0.45), (0.1, 0.0), (0.9, 0.0), (0.9, 1.0)]]),
 }
 
 

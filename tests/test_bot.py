@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot import replies
+from bot import logs, replies
 from bot.storage import Storage
 from tests.bot_harness import running, settings_for
 from tests.conftest import digit, jpeg, on_paper, png
@@ -253,17 +253,26 @@ async def test_forget_and_stats(fake, tmp_path, photo_of):
     assert stats_after.predictions == 0 and stats_after.feedback == 0
 
 
-async def test_flood_control_and_server_errors(fake, tmp_path, photo_of, caplog):
-    caplog.set_level(logging.DEBUG)
-    async with running(settings_for(fake, tmp_path)):
-        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-        reply = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
-        assert "<b>2</b>" in reply.params["text"]
-        fake.fail_next("getFile", 500, "Internal Server Error")
-        sorry = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
-        assert sorry.params["text"] == replies.SORRY
-        assert "/forget" in (await fake.reply_to(fake.send_message(USER, text="/help"))).params["text"]
-    assert TOKEN not in caplog.text
+async def test_flood_control_server_errors_and_no_token_in_logs(fake, tmp_path, photo_of, capsys):
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    logs.setup(TOKEN, "text", "DEBUG")  # the bot's own logging, at its most talkative
+    try:
+        async with running(settings_for(fake, tmp_path)):
+            fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+            reply = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
+            assert "<b>2</b>" in reply.params["text"]
+            fake.fail_next("getFile", 500, "Internal Server Error")
+            sorry = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
+            assert sorry.params["text"] == replies.SORRY
+            assert "/forget" in (await fake.reply_to(fake.send_message(USER, text="/help"))).params["text"]
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    logged = capsys.readouterr().err
+    assert "Set Bot API URL" in logged and "<token>" in logged, "PTB's DEBUG lines carry the token: they must be there, redacted"
+    assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
+    assert "error while handling update" in logged
 
 
 async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of):

@@ -100,12 +100,14 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
         local_pg = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
         env["database_url"] = environment["DATABASE_URL"].replace("digitbot:digitbot@postgres:5432/digitbot", f"{local_pg}/{name}")
         port = free_port()
-        env.update(data_dir=str(tmp_path / "data"), model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port))
+        env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port))
+        for own in ("data_dir", "telegram_api_url", "telegram_file_url"):  # the test's own, not production's
+            env.pop(own)
         env.update(
             webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cret-token", health_host="127.0.0.1", health_port=str(free_port())
         )
         assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
-        settings = settings_for(fake, tmp_path, **env)
+        settings = settings_for(fake, tmp_path / "data", **env)
         async with running(settings):
             registered = fake.of("setWebhook")[-1].params
             assert registered["url"] == f"http://127.0.0.1:{port}/telegram" and registered["secret_token"] == "s3cret-token"
