@@ -261,8 +261,10 @@ def remove_rules(ink: Gray) -> tuple[Gray, NDArray[np.bool_]]:
         candidates, _ = ndimage.label(opened > 0.06)
         for index, region in enumerate(ndimage.find_objects(candidates), start=1):
             extent = region[axis].stop - region[axis].start
+            if extent < 0.75 * span:
+                continue  # most candidates are short: reject them before measuring anything
             inside = candidates[region] == index
-            if extent < 0.75 * span or inside.sum() / max(extent, 1) > max(6.0, 0.03 * span):
+            if inside.sum() / extent > max(6.0, 0.03 * span):
                 continue
             level = float(np.median(opened[region][inside]))
             full = tuple(slice(2 * r.start, 2 * r.stop) for r in region)
@@ -300,13 +302,15 @@ class DigitTransform:
             return Segmentation(crops=(), reason=found, size=size)
         labels, groups = found
         if single:
-            groups = [sorted(index for group in groups for index in group)]
+            boxes = [box for box, _ in groups]
+            union = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+            groups = [(union, sorted(index for _, members in groups for index in members))]
         if len(groups) > self.params.max_digits:
             return Segmentation(crops=(), reason="too many shapes to be a number", size=size)
-        crops = tuple(self._crop(ink, labels, group, work.scale) for group in groups)
+        crops = tuple(self._crop(ink, labels, box, members, work.scale) for box, members in groups)
         return Segmentation(crops=crops, size=size)
 
-    def _components(self, ink: Gray, on_lines: NDArray[np.bool_]) -> tuple[NDArray[np.int32], list[list[int]]] | str:
+    def _components(self, ink: Gray, on_lines: NDArray[np.bool_]) -> tuple[NDArray[np.int32], list[tuple[Box, list[int]]]] | str:
         """Label ink blobs and group them into digits, or say why there is no digit."""
         p = self.params
         strong = ink[ink > p.absolute_threshold]
@@ -343,18 +347,16 @@ class DigitTransform:
         tallest = max(_height(box) for box, _ in groups)
         kept = [(box, members) for box, members in groups if _height(box) >= 0.3 * tallest]
         kept.sort(key=lambda group: (group[0][0] + group[0][2]) / 2)
-        return labels.astype(np.int32), [members for _, members in kept]
+        return labels.astype(np.int32), kept
 
-    def _crop(self, ink: Gray, labels: NDArray[np.int32], members: list[int], scale: float) -> DigitCrop:
+    def _crop(self, ink: Gray, labels: NDArray[np.int32], box: Box, members: list[int], scale: float) -> DigitCrop:
         """Cut one digit out, normalize its stroke and place it MNIST-style."""
         p = self.params
-        group_mask = np.isin(labels, members)
-        ys, xs = np.nonzero(group_mask)
-        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        x0, y0, x1, y1 = box
         pad = 2
         ya, yb = max(0, y0 - pad), min(ink.shape[0], y1 + pad)
         xa, xb = max(0, x0 - pad), min(ink.shape[1], x1 + pad)
-        mask = group_mask[ya:yb, xa:xb]
+        mask = np.isin(labels[ya:yb, xa:xb], members)
         region = ink[ya:yb, xa:xb] * ndimage.binary_dilation(mask, iterations=pad)
         strength = float(np.percentile(region[mask], 90)) if mask.any() else 1.0
         region = np.clip(region / max(strength, 1e-3), 0.0, 1.0).astype(np.float32)
