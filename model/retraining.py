@@ -206,7 +206,7 @@ def gate(
     ]
     reasons: list[str] = []
     for c in comparisons[:-1]:
-        if c.candidate < c.current - tolerance:
+        if c.current - c.candidate > tolerance + 1e-9:  # exactly the tolerance is allowed
             reasons.append(f"{c.name}: {c.candidate:.4f} is worse than {c.current:.4f} by more than {tolerance:.4f}")
     held = comparisons[-1]
     if held.count == 0:

@@ -142,6 +142,7 @@ async def _bench_bot(args: argparse.Namespace) -> None:
                     answer = await fake.reply_to(message, timeout=60)
                     if record:
                         latencies.append(answer.at - start)
+                        await asyncio.sleep(args.think)
 
             await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
             rss_before = _rss_mb(bot.pid)
@@ -154,7 +155,8 @@ async def _bench_bot(args: argparse.Namespace) -> None:
             bot.wait(60)
             await fake.stop()
     ms = np.array(latencies) * 1000
-    print(f"bot: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo when answered")
+    pace = f"{args.think:g} s after each answer" if args.think else "the moment it is answered (saturation)"
+    print(f"bot: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo {pace}")
     print(f"  replies {len(ms)} in {elapsed:.1f} s = {len(ms) / elapsed:.1f} photos/s")
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
@@ -245,6 +247,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")

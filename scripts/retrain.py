@@ -72,7 +72,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
     parser.add_argument("--photos", type=int, default=1500, help="photo-like renders replayed")
     parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
-    parser.add_argument("--test-photos", type=int, default=1000, help="photo-like test digits in the gate")
+    parser.add_argument("--test-photos", type=int, default=2000, help="photo-like test digits in the gate (0.1 point = 2 photos)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
