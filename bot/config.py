@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models"
+from model import registry
 
 
 def database_url(url: str, data_dir: Path) -> str:
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite under DATA_DIR")
-    model_path: Path = SHIPPED_MODEL
+    model_path: Path = registry.SHIPPED
 
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     max_image_bytes: int = 20 * 1024 * 1024

@@ -17,9 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from model import registry
 from model.predictor import ImageError, Predictor, Reading
-
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models"
 
 
 def record(file: str, reading: Reading | None, error: str | None = None) -> dict[str, Any]:
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m model.predict", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="registry directory or .safetensors file")
+    parser.add_argument("--model", default=str(registry.SHIPPED), help="registry directory or .safetensors file")
     parser.add_argument("files", nargs="+", metavar="FILE")
     args = parser.parse_args(argv)
     try:

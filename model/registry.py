@@ -18,6 +18,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 POINTER = "current"
+SHIPPED = Path(__file__).resolve().parent.parent / "models"
+"""The registry committed with the code: what the CLI and the bot use unless told otherwise."""
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
 
 

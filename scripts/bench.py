@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from model import registry
 from model.data import load_mnist, photo_of
-from model.predict import DEFAULT_MODEL
 from model.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,8 +110,8 @@ def bench_bot(args: argparse.Namespace) -> None:
     asyncio.run(_bench_bot(args))
 
 
-def start_bot(env: dict[str, str], cwd: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+def start_bot(python: str, env: dict[str, str], cwd: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([python, "-m", "bot"], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
 
 
 async def _bench_bot(args: argparse.Namespace) -> None:
@@ -130,7 +130,7 @@ async def _bench_bot(args: argparse.Namespace) -> None:
             "RATE_LIMIT_PER_MINUTE": "100000",
             "LOG_LEVEL": "WARNING",
         }
-        bot = start_bot(env, tmp)
+        bot = start_bot(args.bot_python, env, tmp)
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
             latencies: list[float] = []
@@ -248,7 +248,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv with CPU-only torch)")
+    parser.add_argument("--model", default=str(registry.SHIPPED))
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")
     return parser.parse_args(argv)

@@ -19,13 +19,12 @@ from PIL import Image
 from model import registry
 from model.data import load_mnist, photo_test_set
 from model.evaluation import Report, evaluate, plot_calibration, plot_confusion, plot_misreads
-from model.predict import DEFAULT_MODEL
 from model.predictor import Predictor
 
 
 def main(argv: list[str] | None = None) -> list[Report]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", default=str(registry.SHIPPED))
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bot.config import SHIPPED_MODEL, database_url
+from bot.config import database_url
 from bot.storage import Storage
 from model import registry
 from model.data import Digits, load_mnist, transform_digits
@@ -58,7 +58,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.retrain", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--models", type=Path, default=Path(os.environ.get("MODEL_PATH", SHIPPED_MODEL)), help="model registry directory")
+    parser.add_argument(
+        "--models", type=Path, default=Path(os.environ.get("MODEL_PATH", registry.SHIPPED)), help="model registry directory"
+    )
     sub = parser.add_subparsers(dest="command")
     back = sub.add_parser("rollback", help="point 'current' back at the previous (or a given) version")
     back.add_argument("--to", help="version to return to, e.g. v1")
