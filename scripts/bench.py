@@ -174,11 +174,10 @@ def bench_retrain(args: argparse.Namespace) -> None:
     """Seed a database with corrections (square-looped 9s the shipped model reads as 7, plus
     ordinary digits), retrain a copy of the registry with the real script and its default
     sizes, and compare the failure kind before and after on fresh photos."""
-    import hashlib
     import shutil
 
-    from bot.storage import NewPrediction, Storage
     from scripts import retrain
+    from tests.seeding import seed_corrections
     from tests.styles import STYLES, draw
 
     style = "square-9"
@@ -193,32 +192,9 @@ def bench_retrain(args: argparse.Namespace) -> None:
     fresh = [draw(style, np.random.default_rng(2000 + i)) for i in range(200)]
     before = float(np.mean([current.predict(p).digits == label for p in fresh]))
 
-    async def seed(url: str) -> None:
-        storage = Storage(url)
-        await storage.migrate()
-        for i, (photo, truth) in enumerate(samples):
-            reading = current.predict(photo)
-            pid = await storage.save_prediction(
-                NewPrediction(
-                    1000 + i % 40,
-                    1,
-                    1,
-                    reading.model_version,
-                    reading.digits,
-                    reading.confidence,
-                    {},
-                    photo,
-                    hashlib.sha256(photo).hexdigest(),
-                    b"",
-                    0,
-                )
-            )
-            await storage.record_correction(pid, 1000 + i % 40, truth)
-        await storage.close()
-
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
-        asyncio.run(seed(url))
+        asyncio.run(seed_corrections(url, current, [(photo, truth, 1000 + i % 40) for i, (photo, truth) in enumerate(samples)]))
         shutil.copytree(args.model, f"{tmp}/models")
         start = time.perf_counter()
         verdict = retrain.main(

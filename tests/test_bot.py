@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot import logs, replies
-from bot.storage import Storage
+from bot.storage import Storage, StoredPrediction
 from tests.bot_harness import running, settings_for
 from tests.conftest import digit, jpeg, on_paper, png
 from tests.fake_telegram import TOKEN, FakeTelegram
@@ -35,9 +35,19 @@ def photo_of(mnist_test):
     return make
 
 
-async def storage_at(data_dir: Path) -> Storage:
-    storage = Storage(f"sqlite+aiosqlite:///{data_dir / 'digitbot.sqlite3'}")
-    return storage
+def storage_at(data_dir: Path) -> Storage:
+    return Storage(f"sqlite+aiosqlite:///{data_dir / 'digitbot.sqlite3'}")
+
+
+async def stored(data_dir: Path, prediction_id: int) -> StoredPrediction:
+    """The prediction as the bot committed it, read back through a fresh connection."""
+    storage = storage_at(data_dir)
+    try:
+        found = await storage.prediction(prediction_id)
+    finally:
+        await storage.close()
+    assert found is not None
+    return found
 
 
 def buttons(call) -> list[str]:
@@ -66,12 +76,10 @@ async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, ph
         assert data[0].startswith("ok:") and "saw:" in data[1] and len(data) == 12
         assert all(len(d.encode()) <= 64 for d in data)
         prediction_id = int(data[0].split(":")[1])
-    storage = await storage_at(tmp_path)
-    stored = await storage.prediction(prediction_id)
-    await storage.close()
-    assert stored is not None and stored.digits == "7" and stored.user_id == USER
-    assert stored.model_version == predictor.version and stored.input_count == 1 and len(stored.model_inputs) == 784
-    assert stored.reply_message_id == answer.params["_result"]["message_id"]
+    found = await stored(tmp_path, prediction_id)
+    assert found.digits == "7" and found.user_id == USER
+    assert found.model_version == predictor.version and found.input_count == 1 and len(found.model_inputs) == 784
+    assert found.reply_message_id == answer.params["_result"]["message_id"]
 
 
 async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, photo_of):
@@ -79,7 +87,7 @@ async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, p
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(4)))
         bot_message = answer.params["_result"]
         prediction_id = int(buttons(answer)[0].split(":")[1])
-        storage = await storage_at(tmp_path)
+        storage = storage_at(tmp_path)
         try:
             for label, expected in (("9", "Saved"), ("9", "Already saved"), ("4", "Saved")):
                 mark = len(fake.calls)
@@ -88,8 +96,8 @@ async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, p
                     lambda c, q=query_id: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == q, after=mark
                 )
                 assert ack.params.get("text") == expected
-                stored = await storage.prediction(prediction_id)
-                assert stored is not None and stored.label == label
+                saved = await storage.prediction(prediction_id)
+                assert saved is not None and saved.label == label
             edits = fake.of("editMessageText")
             assert len(edits) == 2 and "Saved the right answer: <b>9</b>" in edits[0].params["text"]
             assert "Thanks for confirming" in edits[1].params["text"] and buttons(edits[1]) == buttons(answer)
@@ -107,10 +115,8 @@ async def test_stranger_in_a_group_is_refused(fake, tmp_path, photo_of):
         assert ack.params["text"] == replies.NOT_YOURS and ack.params.get("show_alert") is True
         typed = fake.send_message(STRANGER, chat_id=GROUP, text="8", reply_to_message=answer.params["_result"])
         assert (await fake.reply_to(typed)).params["text"] == replies.NOT_YOURS
-    storage = await storage_at(tmp_path)
-    stored = await storage.prediction(prediction_id)
-    await storage.close()
-    assert stored is not None and stored.label is None
+    found = await stored(tmp_path, prediction_id)
+    assert found.label is None
     assert not fake.of("editMessageText")
 
 
@@ -128,10 +134,8 @@ async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, pho
         assert (await fake.reply_to(not_digits)).params["text"] == replies.DIGITS_ONLY
         typed = fake.send_message(USER, text="2 027", reply_to_message=prompt.params["_result"])
         assert "<b>2027</b>" in (await fake.reply_to(typed)).params["text"]
-    storage = await storage_at(tmp_path)
-    stored = await storage.prediction(prediction_id)
-    await storage.close()
-    assert stored is not None and stored.label == "2027"
+    found = await stored(tmp_path, prediction_id)
+    assert found.label == "2027"
 
 
 async def test_what_i_saw_sends_the_model_inputs(fake, tmp_path, photo_of):
@@ -228,10 +232,8 @@ async def test_data_and_buttons_survive_a_restart(fake, tmp_path, photo_of):
         query_id = fake.press(USER, answer.params["_result"], f"ok:{prediction_id}")
         ack = await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id)
         assert ack.params["text"] == "Saved"
-    storage = await storage_at(tmp_path)
-    stored = await storage.prediction(prediction_id)
-    await storage.close()
-    assert stored is not None and stored.label == "9"
+    found = await stored(tmp_path, prediction_id)
+    assert found.label == "9"
 
 
 async def test_forget_and_stats(fake, tmp_path, photo_of):
@@ -247,7 +249,7 @@ async def test_forget_and_stats(fake, tmp_path, photo_of):
         assert "deleted 1 photo," in gone.params["text"]
         again = await fake.reply_to(fake.send_message(USER, text="/forget"))
         assert "nothing stored" in again.params["text"]
-    storage = await storage_at(tmp_path)
+    storage = storage_at(tmp_path)
     stats_after = await storage.stats()
     await storage.close()
     assert stats_after.predictions == 0 and stats_after.feedback == 0

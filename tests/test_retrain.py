@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import shutil
 
 import numpy as np
 import pytest
 
-from bot.storage import NewPrediction, Storage
 from model import registry
 from model.predictor import Predictor
 from model.retraining import Guards, LabelledPhoto, curate
@@ -17,6 +15,7 @@ from scripts import retrain
 from tests.bot_harness import running, settings_for
 from tests.conftest import DATA_ROOT, MODELS, digit, jpeg, on_paper
 from tests.fake_telegram import FakeTelegram
+from tests.seeding import seed_corrections
 from tests.styles import STYLES, draw
 
 FAILURE = "square-9"
@@ -25,32 +24,6 @@ FAILURE = "square-9"
 def photos_of(style: str, count: int, seed: int) -> list[bytes]:
     rng = np.random.default_rng(seed)
     return [draw(style, rng) for _ in range(count)]
-
-
-async def seed(url: str, predictor: Predictor, photos: list[bytes], labels: list[str], users: list[int]) -> None:
-    storage = Storage(url)
-    await storage.migrate()
-    try:
-        for photo, label, user in zip(photos, labels, users, strict=True):
-            reading = predictor.predict(photo)
-            pid = await storage.save_prediction(
-                NewPrediction(
-                    user,
-                    user,
-                    1,
-                    reading.model_version,
-                    reading.digits,
-                    reading.confidence,
-                    {},
-                    photo,
-                    hashlib.sha256(photo).hexdigest(),
-                    b"",
-                    0,
-                )
-            )
-            await storage.record_correction(pid, user, label)
-    finally:
-        await storage.close()
 
 
 def accuracy(predictor: Predictor, photos: list[bytes], label: str) -> float:
@@ -83,7 +56,7 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     label = STYLES[FAILURE][0]
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     photos = photos_of(FAILURE, 150, seed=1)
-    asyncio.run(seed(url, predictor, photos, [label] * len(photos), [100 + i % 8 for i in range(len(photos))]))
+    asyncio.run(seed_corrections(url, predictor, [(photo, label, 100 + i % 8) for i, photo in enumerate(photos)]))
     verdict = run_retrain(models, url)
     assert verdict is not None and verdict.promote, verdict
     assert registry.current_version(models) == "v2"
@@ -103,7 +76,7 @@ def test_a_poisoned_batch_is_not_promoted(tmp_path, models, predictor, mnist_tes
     photos = [jpeg(on_paper([digit(mnist_test, d, n)])) for n in range(6) for d in range(10)]
     wrong = [str((d + int(rng.integers(1, 10))) % 10) for _ in range(6) for d in range(10)]
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    asyncio.run(seed(url, predictor, photos, wrong, [666] * len(photos)))
+    asyncio.run(seed_corrections(url, predictor, [(photo, label, 666) for photo, label in zip(photos, wrong, strict=True)]))
     verdict = run_retrain(models, url)
     assert verdict is not None and not verdict.promote
     assert registry.versions(models) == ["v1"] and registry.current_version(models) == "v1"

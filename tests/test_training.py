@@ -12,25 +12,15 @@ from scripts import train
 from tests.conftest import DATA_ROOT
 
 
+def tiny(out, limit: int, photos: int, epochs: int) -> list[str]:
+    """Arguments of a training run small enough for a test, on the offline MNIST copy, one worker."""
+    return ["--data-root", str(DATA_ROOT), "--no-download", "--out", str(out), "--limit", str(limit), "--photos", str(photos),
+            "--epochs", str(epochs), "--workers", "1"]  # fmt: skip
+
+
 def test_tiny_training_run_writes_weights_and_card(tmp_path, mnist_test):
     out = tmp_path / "models"
-    path = train.main(
-        [
-            "--data-root",
-            str(DATA_ROOT),
-            "--no-download",
-            "--out",
-            str(out),
-            "--limit",
-            "800",
-            "--photos",
-            "200",
-            "--epochs",
-            "3",
-            "--workers",
-            "1",
-        ]
-    )
+    path = train.main(tiny(out, limit=800, photos=200, epochs=3))
     assert path == out / "v1.safetensors"
     assert registry.current_version(out) == "v1"
     card = json.loads((out / "v1.json").read_text())
@@ -47,21 +37,7 @@ def test_tiny_training_run_writes_weights_and_card(tmp_path, mnist_test):
 
 def test_second_run_is_a_new_version_and_can_stay_unpromoted(tmp_path, mnist_test):
     out = tmp_path / "models"
-    args = [
-        "--data-root",
-        str(DATA_ROOT),
-        "--no-download",
-        "--out",
-        str(out),
-        "--limit",
-        "200",
-        "--photos",
-        "20",
-        "--epochs",
-        "1",
-        "--workers",
-        "1",
-    ]
+    args = tiny(out, limit=200, photos=20, epochs=1)
     train.main(args)
     train.main([*args, "--no-promote"])
     assert registry.versions(out) == ["v1", "v2"]
