@@ -80,7 +80,6 @@ class Segmentation:
 
     crops: tuple[DigitCrop, ...]
     reason: str | None = None
-    size: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,6 @@ class WorkImage:
 
     gray: Gray
     scale: float
-    size: tuple[int, int]
 
 
 def open_image(source: bytes | Image.Image) -> Image.Image:
@@ -147,7 +145,7 @@ def decode(source: bytes | Image.Image, work_size: int) -> WorkImage:
         size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
         gray = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
     scale = upright[0] / gray.shape[1]
-    return WorkImage(gray=gray, scale=scale, size=upright)
+    return WorkImage(gray=gray, scale=scale)
 
 
 def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
@@ -293,22 +291,21 @@ class DigitTransform:
         kept stroke belongs to it; inference never sets it.
         """
         work = decode(source, self.params.work_size)
-        size = work.size
         if min(work.gray.shape) < 8:
-            return Segmentation(crops=(), reason="the image is too small or too thin to hold a digit", size=size)
+            return Segmentation(crops=(), reason="the image is too small or too thin to hold a digit")
         ink, on_lines = ink_and_lines(work.gray)
         found = self._components(ink, on_lines)
         if isinstance(found, str):
-            return Segmentation(crops=(), reason=found, size=size)
+            return Segmentation(crops=(), reason=found)
         labels, groups = found
         if single:
             boxes = [box for box, _ in groups]
             union = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
             groups = [(union, sorted(index for _, members in groups for index in members))]
         if len(groups) > self.params.max_digits:
-            return Segmentation(crops=(), reason="too many shapes to be a number", size=size)
+            return Segmentation(crops=(), reason="too many shapes to be a number")
         crops = tuple(self._crop(ink, labels, box, members, work.scale) for box, members in groups)
-        return Segmentation(crops=crops, size=size)
+        return Segmentation(crops=crops)
 
     def _components(self, ink: Gray, on_lines: NDArray[np.bool_]) -> tuple[NDArray[np.int32], list[tuple[Box, list[int]]]] | str:
         """Label ink blobs and group them into digits, or say why there is no digit."""
