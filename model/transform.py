@@ -4,8 +4,9 @@ Training and inference both go through :class:`DigitTransform`, so the network o
 sees what this module produces.  The steps follow MNIST's own recipe, made robust to
 photos of paper:
 
-1. ``decode``: first frame, EXIF orientation, any mode, decoded no larger than needed
-   (JPEG ``draft``), to a grey working image whose long side is ``work_size``.
+1. ``decode``: JPEG, PNG, WebP, BMP, GIF (first frame), HEIC; EXIF orientation; any
+   mode; decoded no larger than needed (JPEG ``draft``), to a grey working image whose
+   long side is ``work_size``.
 2. ``ink_map``: per-pixel ink strength in [0, 1] relative to the local paper level, so
    off-white paper, gradients and soft shadows read as paper; polarity is detected, so
    chalk on a board and MNIST's white-on-black read as ink too; ruled and squared
@@ -23,10 +24,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pillow_heif
 import torch
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+
+pillow_heif.register_heif_opener()  # iPhones save HEIC; sent as a file, it reaches us as is
 
 Gray = NDArray[np.float32]
 Box = tuple[int, int, int, int]

@@ -72,6 +72,7 @@ def test_every_mode_and_format_reads_the_digit(predictor, mnist_test):
         "16-bit-png": encode(gray16, "PNG"),
         "transparent-png": encode(rgba, "PNG"),
         "webp": encode(photo, "WEBP"),
+        "heic": encode(photo, "HEIF"),
         "bmp": encode(photo, "BMP"),
         "one-bit": encode(photo.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1"), "PNG"),
     }

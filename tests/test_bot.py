@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from pathlib import Path
 
@@ -48,6 +49,12 @@ async def stored(data_dir: Path, prediction_id: int) -> StoredPrediction:
         await storage.close()
     assert found is not None
     return found
+
+
+def encode_heic(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="HEIF")
+    return buffer.getvalue()
 
 
 def buttons(call) -> list[str]:
@@ -203,6 +210,8 @@ async def test_image_document_and_oversize_photo(fake, tmp_path, mnist_test):
     async with running(settings_for(fake, tmp_path, max_image_bytes=200_000)):
         doc = fake.send_document(USER, png(on_paper([digit(mnist_test, 6)])), "image/png", "six.png")
         assert "<b>6</b>" in (await fake.reply_to(doc)).params["text"]
+        heic = fake.send_document(USER, encode_heic(on_paper([digit(mnist_test, 4)])), "image/heic", "IMG_0001.HEIC")
+        assert "<b>4</b>" in (await fake.reply_to(heic)).params["text"]
         big = fake.send_document(USER, b"\0" * 300_000, "image/png", "big.png")
         assert "too large" in (await fake.reply_to(big)).params["text"]
 
