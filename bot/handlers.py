@@ -97,22 +97,28 @@ async def stats(update: Update, context: Context) -> None:
     await _reply(update, "\n".join(lines))
 
 
+def _image_file(message: Message) -> tuple[str, int | None] | None:
+    """The file to read and its announced size: the largest size of a photo, or an image document."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    document = message.document
+    if document is not None and (document.mime_type or "") in IMAGE_TYPES:
+        return document.file_id, document.file_size
+    return None
+
+
 async def photo(update: Update, context: Context) -> None:
     """A photo or an image document: read it, store it, answer with buttons."""
     svc = services(context)
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    if message.photo:
-        largest = message.photo[-1]
-        file_id, size = largest.file_id, largest.file_size
-    elif message.document is not None:
-        if (message.document.mime_type or "") not in IMAGE_TYPES:
-            await _reply(update, replies.NOT_AN_IMAGE)
-            return
-        file_id, size = message.document.file_id, message.document.file_size
-    else:
+    found = _image_file(message)
+    if found is None:
+        await _reply(update, replies.NOT_AN_IMAGE)
         return
+    file_id, size = found
     limit = svc.settings.max_image_bytes
     if size is not None and size > limit:
         await _reply(update, replies.too_big(limit))
