@@ -66,13 +66,8 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(handlers.on_error)
 
 
-def services(application: Application) -> Services:  # type: ignore[type-arg]
-    svc: Services = application.bot_data["services"]
-    return svc
-
-
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    svc = services(application)
+    svc = handlers.services(application)
     await svc.storage.migrate()
     await svc.reader.load()
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
@@ -88,7 +83,7 @@ async def _check_model(context: handlers.Context) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    svc = services(application)
+    svc = handlers.services(application)
     if "health" in application.bot_data:
         await application.bot_data["health"].stop()
     svc.reader.close()

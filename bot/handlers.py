@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from telegram import ForceReply, Message, Update
@@ -40,8 +40,14 @@ class Services:
     reader: Reader
 
 
-def services(context: Context) -> Services:
-    return cast(Services, context.bot_data["services"])
+class HasBotData(Protocol):
+    @property
+    def bot_data(self) -> Any: ...
+
+
+def services(holder: HasBotData) -> Services:
+    """What handlers, jobs and the Application's start and stop hooks share: one lookup for all."""
+    return cast(Services, holder.bot_data["services"])
 
 
 async def start(update: Update, context: Context) -> None:
