@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -80,12 +81,18 @@ def confusion(report: Report) -> np.ndarray:
     return matrix
 
 
-def plot_confusion(report: Report, path: Path) -> None:
+def pyplot() -> Any:
+    """matplotlib's pyplot drawing to files only (no screen here), imported when a picture is asked for."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_confusion(report: Report, path: Path) -> None:
+    plt = pyplot()
     matrix = confusion(report)
     fig, ax = plt.subplots(figsize=(8, 6.5))
     shown = np.log1p(matrix)
@@ -105,11 +112,7 @@ def plot_confusion(report: Report, path: Path) -> None:
 
 def plot_misreads(report: Report, path: Path, limit: int = 48) -> None:
     """A grid: the photo, then what the model saw (its 28x28 inputs), with truth and guess."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     wrong = [o for o in report.outcomes if not o.correct][:limit]
     wrong_count = len(wrong)
     cols = 8
@@ -132,11 +135,7 @@ def plot_misreads(report: Report, path: Path, limit: int = 48) -> None:
 
 
 def plot_calibration(reports: list[Report], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
     for report in reports:

@@ -26,6 +26,7 @@ from bot.config import database_url
 from bot.storage import Storage
 from model import registry
 from model.data import Digits, load_mnist, transform_digits
+from model.evaluation import pyplot
 from model.network import DigitNet
 from model.retraining import (
     CorrectionDigits,
@@ -211,11 +212,7 @@ def report(
     print(f"\n{'set':<24}{'n':>7}{'current':>10}{'candidate':>11}")
     for c in verdict.comparisons:
         print(f"{c.name:<24}{c.count:>7}{c.current:>10.4f}{c.candidate:>11.4f}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     sets = {"photo-like test": photos, "corrections (learned)": learned.digits, "corrections (held out)": held_out.digits}
     fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 3.6), sharey=True)
     for ax, (name, digits) in zip(axes, sets.items(), strict=True):
