@@ -7,7 +7,7 @@ photos of paper:
 1. ``decode``: JPEG, PNG, WebP, BMP, GIF (first frame), HEIC; EXIF orientation; any
    mode; decoded no larger than needed (JPEG ``draft``), to a grey working image whose
    long side is ``work_size``.
-2. ``ink_map``: per-pixel ink strength in [0, 1] relative to the local paper level, so
+2. ``ink_and_lines``: per-pixel ink strength in [0, 1] relative to the local paper level, so
    off-white paper, gradients and soft shadows read as paper; polarity is detected, so
    chalk on a board and MNIST's white-on-black read as ink too; ruled and squared
    notebook lines are subtracted.
@@ -198,13 +198,9 @@ def _enlarge(small: Gray, shape: tuple[int, ...]) -> Gray:
     return np.asarray(Image.fromarray(small, mode="F").resize((shape[1], shape[0]), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
-def ink_map(gray: Gray) -> Gray:
-    """Ink strength per pixel: 0 on paper, towards 1 on strokes, whatever the polarity; lines removed."""
-    return ink_and_lines(gray)[0]
-
-
 def ink_and_lines(gray: Gray) -> tuple[Gray, NDArray[np.bool_]]:
-    """The ink map, and where notebook lines ran (so that what is left of them is not read as a 1).
+    """Ink strength per pixel (0 on paper, towards 1 on strokes, whatever the polarity; lines
+    removed), and where notebook lines ran, so that what is left of them is not read as a 1.
 
     The paper is a grey closing of the small copy (max filter, then min filter): it
     fills every dark feature narrower than the window — strokes, even a fat marker's —

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from model.transform import DigitTransform, TransformParams, ink_map
+from model.transform import DigitTransform, TransformParams, ink_and_lines
 from tests.conftest import digit, on_paper
 
 TRANSFORM = DigitTransform()
@@ -96,7 +96,7 @@ def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
 def test_ink_map_is_zero_on_paper_and_high_on_ink():
     gray = np.full((100, 100), 0.8, dtype=np.float32)
     gray[40:60, 48:52] = 0.1
-    ink = ink_map(gray)
+    ink, _ = ink_and_lines(gray)
     assert ink[:30].max() < 0.05
     assert ink[45:55, 49:51].min() > 0.8
 
