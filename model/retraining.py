@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from model.data import Digits
 from model.network import DigitNet
-from model.training import FitConfig, fit, logits_of
+from model.training import FitConfig, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, ImageError
 
 
@@ -227,6 +227,4 @@ def per_digit_accuracy(network: DigitNet, digits: Digits, transform: DigitTransf
 
 
 def temperature_for(network: DigitNet, validation: Digits, transform: DigitTransform) -> float:
-    from model.training import fit_temperature
-
     return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels))
