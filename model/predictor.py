@@ -67,6 +67,7 @@ class Reading:
 class Predictor:
     def __init__(self, network: DigitNet, transform: DigitTransform, temperature: float, version: str) -> None:
         self.network = network.eval()
+        self._served = network.for_inference()
         self.transform = transform
         self.temperature = temperature
         self.version = version
@@ -83,7 +84,8 @@ class Predictor:
     def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
         """Calibrated class probabilities for a normalized batch."""
         with torch.inference_mode():
-            return torch.softmax(self.network(batch) / self.temperature, dim=1)
+            logits = self._served(batch.contiguous(memory_format=torch.channels_last))
+            return torch.softmax(logits / self.temperature, dim=1)
 
     def predict(self, image: bytes | Image.Image) -> Reading:
         """Read the digits in a photo; raises :class:`ImageError` when it is not a readable image."""
