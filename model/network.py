@@ -6,7 +6,9 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-NUM_CLASSES = 10
+NUM_CLASSES = 11
+NOT_A_DIGIT = 10
+"""The eleventh output: a face, a star or a smudge must have somewhere to go but a digit."""
 
 
 def _conv(channels_in: int, channels_out: int) -> list[nn.Module]:
@@ -20,8 +22,9 @@ class DigitNet(nn.Module):
     second on 2 CPU cores, which lets a full training run fit in 15 minutes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = NUM_CLASSES) -> None:
         super().__init__()
+        self.num_classes = num_classes
         self.features = nn.Sequential(
             *_conv(1, 32),
             nn.MaxPool2d(2),
@@ -31,7 +34,20 @@ class DigitNet(nn.Module):
             *_conv(64, 128),
             nn.MaxPool2d(2),
         )
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 3 * 3, NUM_CLASSES))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 3 * 3, num_classes))
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor]) -> DigitNet:
+        """A network shaped like the saved one: versions before the eleventh class have 10 outputs
+        and must stay loadable, for rollback and for registries already deployed."""
+        network = cls(num_classes=state["classifier.2.weight"].shape[0])
+        network.load_state_dict(state)
+        return network
+
+    @property
+    def rejects(self) -> bool:
+        """Has the "not a digit" output."""
+        return self.num_classes > NOT_A_DIGIT
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits: torch.Tensor = self.classifier(self.features(x))

@@ -16,13 +16,16 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from model import registry
-from model.network import DigitNet
+from model.network import NOT_A_DIGIT, DigitNet
 from model.transform import Box, DigitTransform, ImageError, TransformParams
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
 
 REJECT_BELOW = 0.3
-"""When every shape in a photo is read with less than this calibrated confidence, no digit is reported."""
+"""When every shape in a photo is read with less than this calibrated confidence, no digit is reported.
+
+Models with the "not a digit" output also drop each shape that output wins; older
+10-class models (still loadable for rollback) rely on this threshold alone."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,7 @@ class Predictor:
     def load(cls, path: str | Path) -> Predictor:
         """Weights and card from a registry directory (its current version) or a ``.safetensors`` file."""
         state, card = registry.load(Path(path))
-        network = DigitNet()
-        network.load_state_dict(state)
+        network = DigitNet.from_state(state)
         params = TransformParams.from_dict(card.get("transform", {}))
         return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), str(card.get("version", "unknown")))
 
@@ -95,9 +97,11 @@ class Predictor:
         probs = self.probabilities(self.transform.to_tensor(segmentation.crops))
         items = []
         for crop, row in zip(segmentation.crops, probs, strict=True):
-            values, digits = row.topk(3)
+            if self.network.rejects and int(row.argmax()) == NOT_A_DIGIT:
+                continue  # a doodle beside a number is left out; the number is still read
+            values, digits = row[:NOT_A_DIGIT].topk(3)
             top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
             items.append(DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels))
-        if max(item.confidence for item in items) < REJECT_BELOW:
+        if not items or max(item.confidence for item in items) < REJECT_BELOW:
             return Reading(items=(), model_version=self.version, reason="I see shapes, but none of them looks like a digit")
         return Reading(items=tuple(items), model_version=self.version)

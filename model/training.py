@@ -19,6 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from model.data import Digits
+from model.network import NUM_CLASSES
 from model.transform import DigitTransform
 
 
@@ -100,7 +101,7 @@ def logits_of(model: nn.Module, pixels: NDArray[np.uint8], transform: DigitTrans
     model.eval()
     batch = to_batch(pixels)
     parts = [model(transform.normalize(batch[i : i + batch_size])) for i in range(0, len(batch), batch_size)]
-    return torch.cat(parts) if parts else torch.empty((0, 10))
+    return torch.cat(parts) if parts else torch.empty((0, NUM_CLASSES))
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:

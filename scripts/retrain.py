@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         f"distrusted users: {curation.distrusted_users or 'none'}"
     )
     state, card = registry.load(args.models)
-    current = DigitNet()
-    current.load_state_dict(state)
-    current.eval()
+    current = DigitNet.from_state(state).eval()
     params = TransformParams.from_dict(card.get("transform", {}))
     transform = DigitTransform(params)
     held = [is_held_out(item, guards.held_out) for item in curation.kept]

@@ -1,4 +1,4 @@
-"""Train the digit CNN on MNIST and photo-like renders of it, calibrate, and register it.
+"""Train the digit CNN on MNIST, photo-like renders of it and drawings of non-digits; calibrate; register.
 
 python -m scripts.train --data-root ../shared/data --out models
 """
@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from model import registry
 from model.data import Digits, load_mnist, transform_digits
-from model.network import DigitNet
+from model.network import NOT_A_DIGIT, DigitNet
+from model.shapes import non_digits
 from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, TransformParams
 
@@ -36,8 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
+    parser.add_argument("--non-digits", type=int, default=4000, help="drawings of non-digits, half of them as photos")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
     parser.add_argument("--workers", type=int, default=2, help="processes rendering and transforming")
     parser.add_argument("--seed", type=int, default=0)
@@ -51,6 +53,24 @@ def split(images: np.ndarray, labels: np.ndarray, limit: int) -> tuple[tuple[np.
         images, labels = images[:limit], labels[:limit]
     held = min(VALIDATION, max(1, len(images) // 10))
     return (images[:-held], labels[:-held]), (images[-held:], labels[-held:])
+
+
+def concat(*parts: Digits) -> Digits:
+    return Digits(np.concatenate([p.pixels for p in parts]), np.concatenate([p.labels for p in parts]))
+
+
+def non_digit_sets(count: int, params: TransformParams, seed: int, workers: int) -> tuple[Digits, Digits]:
+    """Training and validation examples of "not a digit": as drawn (like raw MNIST) and as photos."""
+    held = max(2, count // 10)
+    shapes = non_digits(count + held, seed)
+    labels = np.full(len(shapes), NOT_A_DIGIT, dtype=np.int64)
+    half = count // 2
+    raw = transform_digits(shapes[:half], labels[:half], params, photo=False, seed=seed, workers=workers, desc="non-digits")
+    photos = transform_digits(
+        shapes[half:count], labels[half:count], params, photo=True, seed=seed + 3, workers=workers, desc="non-digit photos"
+    )
+    held_out = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="val non-digits")
+    return concat(raw, photos), held_out
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -71,16 +91,20 @@ def main(argv: list[str] | None = None) -> Path:
     val_photo = transform_digits(
         val_x[:val_photos], val_y[:val_photos], params, photo=True, seed=args.seed + 2, workers=args.workers, desc="val photos"
     )
-    train = Digits(np.concatenate([raw.pixels, photo.pixels]), np.concatenate([raw.labels, photo.labels]))
+    negatives, val_negatives = non_digit_sets(min(args.non_digits, len(train_x) // 10), params, args.seed, args.workers)
+    train = concat(raw, photo, negatives)
     prepared = clock.seconds()
 
     model = DigitNet()
     losses = fit(model, train, transform, FitConfig(epochs=args.epochs, seed=args.seed))
 
-    val_logits = logits_of(model, np.concatenate([val_raw.pixels, val_photo.pixels]), transform)
-    val_labels = torch.from_numpy(np.concatenate([val_raw.labels, val_photo.labels]))
+    validation = concat(val_raw, val_photo, val_negatives)
+    val_logits = logits_of(model, validation.pixels, transform)
+    val_labels = torch.from_numpy(validation.labels)
     temperature = fit_temperature(val_logits, val_labels)
-    raw_logits, photo_logits = val_logits[: len(val_raw.labels)], val_logits[len(val_raw.labels) :]
+    sizes = [len(val_raw.labels), len(val_photo.labels), len(val_negatives.labels)]
+    raw_logits, photo_logits, negative_logits = torch.split(val_logits, sizes)
+    digits_rejected = float((torch.cat([raw_logits, photo_logits]).argmax(1) == NOT_A_DIGIT).float().mean())
     version = registry.next_version(args.out)
     card: dict[str, Any] = {
         "version": version,
@@ -92,14 +116,17 @@ def main(argv: list[str] | None = None) -> Path:
         "metrics": {
             "val_mnist_accuracy": accuracy(raw_logits, val_raw.labels),
             "val_photo_accuracy": accuracy(photo_logits, val_photo.labels),
+            "val_non_digits_rejected": accuracy(negative_logits, val_negatives.labels),
+            "val_digits_rejected": digits_rejected,
             "val_ece_before_calibration": calibration_error(F.softmax(val_logits, 1), val_labels),
             "val_ece": calibration_error(F.softmax(val_logits / temperature, 1), val_labels),
         },
         "data": {
             "mnist_train": len(raw.labels),
             "photo_renders": len(photo.labels),
-            "validation": {"mnist": len(val_raw.labels), "photo": len(val_photo.labels)},
-            "source": "MNIST training set (torchvision); photo renders by model.render",
+            "non_digits": len(negatives.labels),
+            "validation": {"mnist": len(val_raw.labels), "photo": len(val_photo.labels), "non_digits": len(val_negatives.labels)},
+            "source": "MNIST training set (torchvision); photo renders by model.render; non-digits by model.shapes",
         },
         "training": {
             "epochs": args.epochs,
