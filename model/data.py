@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
+from model.network import NOT_A_DIGIT
 from model.render import render_photo
+from model.shapes import non_digits
 from model.transform import DigitTransform, TransformParams
 
 U8 = NDArray[np.uint8]
@@ -82,6 +84,24 @@ def transform_digits(
     return Digits(pixels=pixels, labels=np.asarray(kept_labels, dtype=np.int64))
 
 
+def concat(*parts: Digits) -> Digits:
+    return Digits(np.concatenate([p.pixels for p in parts]), np.concatenate([p.labels for p in parts]))
+
+
+def non_digit_sets(count: int, held: int, params: TransformParams, seed: int, workers: int = 2) -> tuple[Digits, Digits]:
+    """Examples of "not a digit" to learn from (half as drawn, like raw MNIST; half as photos),
+    and ``held`` more as photos to check on."""
+    shapes = non_digits(count + held, seed)
+    labels = np.full(len(shapes), NOT_A_DIGIT, dtype=np.int64)
+    half = count // 2
+    raw = transform_digits(shapes[:half], labels[:half], params, photo=False, seed=seed, workers=workers, desc="non-digits")
+    photos = transform_digits(
+        shapes[half:count], labels[half:count], params, photo=True, seed=seed + 3, workers=workers, desc="non-digit photos"
+    )
+    checks = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="held non-digits")
+    return concat(raw, photos), checks
+
+
 def photo_test_set(
     images: U8, labels: NDArray[np.int64], count: int, seed: int = 2024, digits: int = 1
 ) -> Iterator[tuple[Image.Image, str]]:
@@ -94,3 +114,13 @@ def photo_test_set(
         rng = np.random.default_rng((seed, digits, i))
         picks = rng.integers(0, len(images), digits)
         yield photo_of([images[j] for j in picks], seed + 1000 * digits, i), "".join(str(labels[j]) for j in picks)
+
+
+def non_digit_test_set(count: int, seed: int = 2024) -> Iterator[tuple[Image.Image, str]]:
+    """Photos of drawn non-digits (faces, stars, scribbles...), each labelled "" (no digit).
+
+    Drawn by the same generator as the training shapes but from another seed, so this
+    measures rejection of that family of shapes, not of everything that is not a digit.
+    """
+    for i, shape in enumerate(non_digits(count, seed)):
+        yield photo_of([shape], seed + 5000, i), ""

@@ -40,6 +40,11 @@ class Report:
         return float(np.mean([o.correct for o in self.outcomes])) if self.outcomes else float("nan")
 
     @property
+    def has_digits(self) -> bool:
+        """False for a set of non-digits, where confusion and calibration mean nothing."""
+        return any(o.label for o in self.outcomes)
+
+    @property
     def no_digit_rate(self) -> float:
         return float(np.mean([not o.reading.digits for o in self.outcomes])) if self.outcomes else float("nan")
 

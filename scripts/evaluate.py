@@ -4,7 +4,8 @@
 
 Sets: ``mnist`` (the MNIST test images as they are, white on black), ``photo`` (single
 digits rendered as phone photos from MNIST test digits, fixed seed) and ``numbers``
-(3-digit numbers rendered the same way). Writes confusion matrices, misread grids and a
+(3-digit numbers rendered the same way) and ``non_digits`` (drawn faces, stars,
+scribbles... rendered the same way, where "no digit" is the right answer). Writes confusion matrices, misread grids and a
 calibration plot, prints a table, and with ``--write-card`` stores the figures in the card.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from model import registry
-from model.data import load_mnist, photo_test_set
+from model.data import load_mnist, non_digit_test_set, photo_test_set
 from model.evaluation import Report, evaluate, plot_calibration, plot_confusion, plot_misreads
 from model.predictor import Predictor
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> list[Report]:
     parser.add_argument("--mnist", type=int, default=10000, help="MNIST test images to use")
     parser.add_argument("--photos", type=int, default=2000, help="photo-like single digits")
     parser.add_argument("--numbers", type=int, default=300, help="photo-like 3-digit numbers")
+    parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
     parser.add_argument("--write-card", action="store_true", help="store the test figures in the model card")
     args = parser.parse_args(argv)
     predictor = Predictor.load(args.model)
@@ -42,15 +44,17 @@ def main(argv: list[str] | None = None) -> list[Report]:
         evaluate(predictor, mnist, "mnist", total=n),
         evaluate(predictor, photo_test_set(images, labels, args.photos), "photo", total=args.photos),
         evaluate(predictor, photo_test_set(images, labels, args.numbers, digits=3), "numbers", total=args.numbers),
+        evaluate(predictor, non_digit_test_set(args.non_digits), "non_digits", total=args.non_digits),
     ]
     print(f"model {predictor.version}")
     print(f"{'set':<10}{'n':>7}{'accuracy':>10}{'no digit':>10}{'ECE':>8}")
     for report in reports:
-        ece, _ = report.calibration()
-        print(f"{report.name:<10}{len(report.outcomes):>7}{report.accuracy:>10.4f}{report.no_digit_rate:>10.4f}{ece:>8.4f}")
-        plot_confusion(report, args.out / f"confusion_{report.name}.png")
+        ece = f"{report.calibration()[0]:>8.4f}" if report.has_digits else f"{'-':>8}"
+        print(f"{report.name:<10}{len(report.outcomes):>7}{report.accuracy:>10.4f}{report.no_digit_rate:>10.4f}{ece}")
+        if report.has_digits:
+            plot_confusion(report, args.out / f"confusion_{report.name}.png")
         plot_misreads(report, args.out / f"misread_{report.name}.png")
-    plot_calibration(reports, args.out / "calibration.png")
+    plot_calibration([r for r in reports if r.has_digits], args.out / "calibration.png")
     print(f"pictures in {args.out}")
     if args.write_card:
         _, card_path = registry.resolve(Path(args.model))
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> list[Report]:
         for report in reports:
             card["metrics"][f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
             card["metrics"][f"test_{report.name}_count"] = len(report.outcomes)
-            card["metrics"][f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
+            if report.has_digits:
+                card["metrics"][f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
         card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     return reports
 

@@ -25,7 +25,7 @@ import torch
 from bot.config import database_url
 from bot.storage import Storage
 from model import registry
-from model.data import Digits, load_mnist, transform_digits
+from model.data import Digits, concat, load_mnist, non_digit_sets, transform_digits
 from model.evaluation import pyplot
 from model.network import DigitNet
 from model.retraining import (
@@ -74,6 +74,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
     parser.add_argument("--photos", type=int, default=1500, help="photo-like renders replayed")
+    parser.add_argument("--non-digits", type=int, default=600, help="non-digit drawings replayed (models with that class)")
+    parser.add_argument("--test-non-digits", type=int, default=1000, help="non-digit photos in the gate (0.1 point = 1 photo)")
     parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
     parser.add_argument("--test-photos", type=int, default=2000, help="photo-like test digits in the gate (0.1 point = 2 photos)")
     parser.add_argument("--workers", type=int, default=2)
@@ -149,7 +151,10 @@ def main(argv: list[str] | None = None) -> Verdict | None:
             test_x[: args.test_photos], test_y[: args.test_photos], params, photo=True, seed=2024, workers=workers, desc="photo test"
         ),
     }
-    replay = Digits(np.concatenate([raw.pixels, photos.pixels]), np.concatenate([raw.labels, photos.labels]))
+    replay = concat(raw, photos)
+    if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
+        shapes, fixed["non-digits"] = non_digit_sets(args.non_digits, args.test_non_digits, params, args.seed + 11, workers)
+        replay = concat(replay, shapes)
     candidate = fine_tune(
         current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=3e-4, seed=args.seed, freeze_norm=True)
     )

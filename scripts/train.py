@@ -16,9 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from model import registry
-from model.data import Digits, load_mnist, transform_digits
+from model.data import concat, load_mnist, non_digit_sets, transform_digits
 from model.network import NOT_A_DIGIT, DigitNet
-from model.shapes import non_digits
 from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, TransformParams
 
@@ -55,24 +54,6 @@ def split(images: np.ndarray, labels: np.ndarray, limit: int) -> tuple[tuple[np.
     return (images[:-held], labels[:-held]), (images[-held:], labels[-held:])
 
 
-def concat(*parts: Digits) -> Digits:
-    return Digits(np.concatenate([p.pixels for p in parts]), np.concatenate([p.labels for p in parts]))
-
-
-def non_digit_sets(count: int, params: TransformParams, seed: int, workers: int) -> tuple[Digits, Digits]:
-    """Training and validation examples of "not a digit": as drawn (like raw MNIST) and as photos."""
-    held = max(2, count // 10)
-    shapes = non_digits(count + held, seed)
-    labels = np.full(len(shapes), NOT_A_DIGIT, dtype=np.int64)
-    half = count // 2
-    raw = transform_digits(shapes[:half], labels[:half], params, photo=False, seed=seed, workers=workers, desc="non-digits")
-    photos = transform_digits(
-        shapes[half:count], labels[half:count], params, photo=True, seed=seed + 3, workers=workers, desc="non-digit photos"
-    )
-    held_out = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="val non-digits")
-    return concat(raw, photos), held_out
-
-
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
     clock = Stopwatch()
@@ -91,7 +72,8 @@ def main(argv: list[str] | None = None) -> Path:
     val_photo = transform_digits(
         val_x[:val_photos], val_y[:val_photos], params, photo=True, seed=args.seed + 2, workers=args.workers, desc="val photos"
     )
-    negatives, val_negatives = non_digit_sets(min(args.non_digits, len(train_x) // 10), params, args.seed, args.workers)
+    count = min(args.non_digits, len(train_x) // 10)
+    negatives, val_negatives = non_digit_sets(count, max(2, count // 10), params, args.seed, args.workers)
     train = concat(raw, photo, negatives)
     prepared = clock.seconds()
 

@@ -42,6 +42,7 @@ def run_retrain(models, url, *extra: str):
         [
             "--models", str(models), "--database-url", url, "--data-root", str(DATA_ROOT), "--no-download",
             "--replay", "800", "--photos", "150", "--test", "2000", "--test-photos", "300", "--epochs", "3",
+            "--non-digits", "200", "--test-non-digits", "200",
             "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
         ]
     )  # fmt: skip
