@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         shapes, fixed["non-digits"] = non_digit_sets(args.non_digits, args.test_non_digits, params, args.seed + 11, workers)
         replay = concat(replay, shapes)
     candidate = fine_tune(
-        current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=3e-4, seed=args.seed, freeze_norm=True)
+        current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=1e-4, seed=args.seed, freeze_norm=True)
     )
     verdict = gate(current, candidate, fixed, held_out.digits, transform, args.tolerance)
     report(verdict, current, candidate, fixed["photo-like test"], train_corr, held_out, transform, args.report)
