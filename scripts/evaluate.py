@@ -5,8 +5,9 @@
 Sets: ``mnist`` (the MNIST test images as they are, white on black), ``photo`` (single
 digits rendered as phone photos from MNIST test digits, fixed seed) and ``numbers``
 (3-digit numbers rendered the same way) and ``non_digits`` (drawn faces, stars,
-scribbles... rendered the same way, where "no digit" is the right answer). Writes confusion matrices, misread grids and a
-calibration plot, prints a table, and with ``--write-card`` stores the figures in the card.
+scribbles... rendered the same way, where "no digit" is the right answer). Writes
+confusion matrices, misread grids and a calibration plot, prints a table, and with
+``--write-card`` stores the figures in the card.
 """
 
 from __future__ import annotations

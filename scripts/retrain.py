@@ -5,8 +5,9 @@
 
 Corrections come from the bot's database (DATABASE_URL, SQLite or PostgreSQL), their
 original photos go through the *current* shared transform, the current model is
-fine-tuned on them mixed with MNIST and photo-like replay, and the candidate is compared
-with the current model on MNIST test, the photo-like set and held-out corrections. It
+fine-tuned on them mixed with MNIST, photo-like and non-digit replay, and the candidate is
+compared with the current model on MNIST test, the photo-like set, photos of non-digits
+and held-out corrections. It
 is promoted (a new registry version, ``current`` moved atomically; the bot hot-reloads)
 only when no fixed set drops by more than ``--tolerance`` and held-out corrections improve.
 """
