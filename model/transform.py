@@ -190,9 +190,13 @@ def _small(gray: Gray) -> Gray:
     factor = max(1, max(height, width) // 48)
     if factor == 1 or min(height, width) < factor:
         return gray
-    rows, cols = height // factor, width // factor
-    whole = gray[: rows * factor, : cols * factor]  # a whole number of blocks takes OpenCV's fast path
-    return _resize(whole, (cols, rows), cv2.INTER_AREA)
+    return _block_mean(gray, factor)
+
+
+def _block_mean(gray: Gray, factor: int) -> Gray:
+    """The mean of each whole ``factor`` x ``factor`` block; whole blocks take OpenCV's fast area path."""
+    rows, cols = gray.shape[0] // factor, gray.shape[1] // factor
+    return _resize(gray[: rows * factor, : cols * factor], (cols, rows), cv2.INTER_AREA)
 
 
 def quantiles(values: NDArray[np.float32], qs: tuple[float, ...]) -> list[float]:
@@ -204,14 +208,6 @@ def quantiles(values: NDArray[np.float32], qs: tuple[float, ...]) -> list[float]
     parted = np.partition(values, sorted({*lows, *(min(lo + 1, last) for lo in lows)}))
     pairs = zip(lows, positions, strict=True)
     return [float(parted[lo]) + (float(parted[min(lo + 1, last)]) - float(parted[lo])) * (p - lo) for lo, p in pairs]
-
-
-def _halve(gray: Gray) -> Gray:
-    height, width = gray.shape
-    if min(height, width) < 8:
-        return gray
-    even = gray[: height - height % 2, : width - width % 2]
-    return np.asarray((even[0::2, 0::2] + even[1::2, 0::2] + even[0::2, 1::2] + even[1::2, 1::2]) / 4, dtype=np.float32)
 
 
 def _enlarge(small: Gray, shape: tuple[int, ...]) -> Gray:
@@ -271,7 +267,7 @@ def _light_ink(gray: Gray, small: Gray) -> bool:
         sample = gray[:: max(1, gray.shape[0] // 96), :: max(1, gray.shape[1] // 96)]
         darkest, lightest = quantiles(sample.ravel(), (0.005, 0.995))
         return bool(ground < 0.5 and lightest - ground > ground - darkest)  # light ink needs a dark ground
-    coarse = _halve(small)  # the median is the costliest filter here; a 24 px copy is enough for a sign
+    coarse = small if min(small.shape) < 8 else _block_mean(small, 2)  # the median is costly; 24 px decide a sign
     residual = coarse - ndimage.median_filter(coarse, size=max(3, max(coarse.shape) // 4) | 1, mode="nearest")
     return float(np.clip(residual, 0, None).sum()) > float(np.clip(-residual, 0, None).sum())
 
@@ -401,7 +397,7 @@ class DigitTransform:
         tallest = max(_height(box) for box, _ in groups)
         kept = [(box, members) for box, members in groups if _height(box) >= 0.3 * tallest]
         kept.sort(key=lambda group: (group[0][0] + group[0][2]) / 2)
-        return labels.astype(np.int32), kept
+        return labels, kept
 
     def _crop(self, ink: Gray, labels: NDArray[np.int32], box: Box, members: list[int], scale: float) -> DigitCrop:
         """Cut one digit out, normalize its stroke and place it MNIST-style."""
