@@ -80,7 +80,7 @@ def transform_digits(
             if result is not None:
                 kept.append(result)
                 kept_labels.append(int(label))
-    pixels = np.stack(kept) if kept else np.zeros((0, params.canvas, params.canvas), dtype=np.uint8)
+    pixels = np.stack(kept) if kept else np.zeros((0, params.crop.canvas, params.crop.canvas), dtype=np.uint8)
     return Digits(pixels=pixels, labels=np.asarray(kept_labels, dtype=np.int64))
 
 

@@ -6,7 +6,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from model.transform import DigitTransform, TransformParams, ink_and_lines
+from model.transform import DecodeParams, DigitTransform, LineParams, PaperParams, TransformParams
+from model.transform.lines import remove_rules
+from model.transform.paper import ink_map
 from tests.conftest import digit, on_paper
 
 TRANSFORM = DigitTransform()
@@ -96,11 +98,11 @@ def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
 def test_ink_map_is_zero_on_paper_and_high_on_ink():
     gray = np.full((100, 100), 0.8, dtype=np.float32)
     gray[40:60, 48:52] = 0.1
-    ink, _ = ink_and_lines(gray)
+    ink, _ = remove_rules(ink_map(gray, PaperParams()), LineParams())
     assert ink[:30].max() < 0.05
     assert ink[45:55, 49:51].min() > 0.8
 
 
 def test_params_round_trip_through_the_card():
-    params = TransformParams(work_size=400)
+    params = TransformParams(decode=DecodeParams(work_size=400))
     assert TransformParams.from_dict(params.to_dict() | {"unknown_later_field": 1}) == params

@@ -1,0 +1,127 @@
+"""Stage 1, decode: any image file to a grey working image of a known size.
+
+JPEG, PNG, WebP, BMP, GIF (first frame) and HEIC; EXIF orientation; any mode. JPEGs are
+decoded at a reduced scale straight away (``draft``), which makes a phone photo several
+times cheaper than a full decode followed by a resize.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from model.transform.ops import Gray, resize
+
+pillow_heif.register_heif_opener()  # iPhones save HEIC; sent as a file, it reaches us as is
+
+
+class ImageError(ValueError):
+    """The input cannot be read as an image; the message is fit to show a user."""
+
+
+@dataclass(frozen=True)
+class DecodeParams:
+    work_size: int = 512
+    """Long side of the working image: every later pixel measure is relative to it."""
+
+    def __post_init__(self) -> None:
+        if not 64 <= self.work_size <= 4096:
+            raise ValueError(f"work_size must be within 64..4096, not {self.work_size}")
+
+
+@dataclass(frozen=True)
+class WorkImage:
+    """The grey working image and the factor that maps its pixels back to the upright original."""
+
+    gray: Gray
+    scale: float
+
+
+def open_image(source: bytes | Image.Image) -> Image.Image:
+    """Open lazily and refuse what Pillow refuses, with a message a person understands."""
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        if len(source) == 0:
+            raise ImageError("the file is empty")
+        try:
+            image = Image.open(io.BytesIO(source))
+        except Image.DecompressionBombError as err:
+            raise ImageError(_too_big()) from err
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            raise ImageError("this file is not an image I can read") from err
+    width, height = image.size
+    if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+        raise ImageError(_too_big())
+    if width < 1 or height < 1:
+        raise ImageError("the image has no pixels")
+    return image
+
+
+def _too_big() -> str:
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    return f"the image is too large to read safely (over {limit / 1e6:.0f} megapixels)"
+
+
+def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
+    """Decode to grey in [0, 1] with the long side at most ``work_size``."""
+    work_size = params.work_size
+    image = open_image(source)
+    try:
+        image.seek(0)
+        orig_w, orig_h = image.size
+        if image.format == "JPEG":
+            ratio = work_size / max(orig_w, orig_h)
+            if ratio < 1:
+                image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
+        image = ImageOps.exif_transpose(image) or image
+        upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
+        gray = _to_gray(image)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise ImageError(_too_big()) from err
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        raise ImageError("the image file is damaged or truncated") from err
+    height, width = gray.shape
+    ratio = min(1.0, work_size / max(height, width))
+    if ratio < 1:
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+        gray = resize(gray, size, cv2.INTER_AREA if ratio < 0.5 else cv2.INTER_LINEAR)  # bilinear is enough above half
+    scale = upright[0] / gray.shape[1]
+    return WorkImage(gray=gray, scale=scale)
+
+
+def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
+    """True when EXIF orientation turned the picture by 90 degrees."""
+    w, h = image.size
+    return (w > h) != (orig_w > orig_h)
+
+
+def _to_gray(image: Image.Image) -> Gray:
+    """Any Pillow mode to float grey in [0, 1]; transparency is laid on a contrasting ground."""
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+        lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
+        if alpha.min() >= 1.0:
+            return lum
+        opaque = alpha > 0.5
+        ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5
+        ground = 0.0 if ink_is_light else 1.0
+        return np.asarray(lum * alpha + ground * (1 - alpha), dtype=np.float32)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        data = np.asarray(image, dtype=np.float32)
+        top = float(data.max())
+        low = float(data.min())
+        return ((data - low) / (top - low) if top > low else np.zeros_like(data)).astype(np.float32)
+    if image.mode != "L":
+        image = image.convert("RGB").convert("L")
+    return np.asarray(image, dtype=np.float32) / 255.0

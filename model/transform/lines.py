@@ -1,0 +1,81 @@
+"""Stage 3, lines: clear ruled or squared notebook lines, keeping the strokes that cross them.
+
+A line is long (most of the page), thin and about as dark along its whole length. Lines
+are found on a half-size copy (they survive a 2x2 max-pool; it is 4x cheaper), on a
+top-hat across the line's direction, so a shadow lying over part of a line does not hide
+it. Only the line's own pixels are cleared: where a clearly darker stroke crosses it, the
+stroke is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.transform.ops import Gray, Mask, dilate, double, erode, label
+
+
+@dataclass(frozen=True)
+class LineParams:
+    min_span: int = 16
+    """Half-size copies shorter than this across have no room for lines."""
+    across: int = 7
+    """Top-hat window across a line, in half-size pixels: lines are thinner than this."""
+    along_divisor: int = 8
+    """A line candidate survives an opening this many times shorter than the page."""
+    candidate_level: float = 0.06
+    """Top-hat strength above which a pixel may be on a line."""
+    min_length: float = 0.75
+    """A line runs along at least this fraction of the page."""
+    max_thickness: float = 6.0
+    """Area over length of a line, in half-size pixels, at least ..."""
+    thickness_fraction: float = 0.03
+    """... or this fraction of the page, whichever is larger."""
+    keep_factor: float = 1.5
+    """Ink up to this many times the line's own level is the line's and is cleared."""
+    crossing_stroke: float = 0.5
+    """Where the top-hat is the line's but the ink is under this, it is the line's too."""
+
+    def __post_init__(self) -> None:
+        if self.across < 3 or self.along_divisor < 1 or not 0 < self.min_length <= 1:
+            raise ValueError(f"invalid line parameters: {self}")
+
+
+def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
+    """The ink with notebook lines cleared, and where lines ran (so what is left of them is not read as a 1)."""
+    height, width = ink.shape
+    even = ink[: height - height % 2, : width - width % 2]
+    half = np.maximum(np.maximum(even[0::2, 0::2], even[1::2, 0::2]), np.maximum(even[0::2, 1::2], even[1::2, 1::2]))
+    result = ink.copy()
+    on_lines = np.zeros(ink.shape, dtype=bool)
+    for axis in (1, 0):
+        span = half.shape[axis]
+        if span < params.min_span:
+            continue
+        across = (params.across, 1) if axis == 0 else (1, params.across)  # (width, height) of a window across the lines
+        thin = half - dilate(erode(half, *across), *across)
+        band = dilate(thin, *(3 if n > 1 else 1 for n in across))
+        length = max(5, span // params.along_divisor)
+        along = (length, 1) if axis == 1 else (1, length)
+        opened = dilate(erode(band, *along), *along)
+        count, candidates, stats = label(opened > params.candidate_level)
+        if count <= 1:
+            continue
+        extents = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
+        thickness = stats[:, cv2.CC_STAT_AREA] / extents
+        is_line = (extents >= params.min_length * span) & (thickness <= max(params.max_thickness, params.thickness_fraction * span))
+        is_line[0] = False
+        if not is_line.any():
+            continue
+        levels = np.zeros(count, dtype=np.float32)
+        for index in np.flatnonzero(is_line).tolist():
+            x, y, w, h = (int(v) for v in stats[index, :4])
+            levels[index] = np.median(opened[y : y + h, x : x + w][candidates[y : y + h, x : x + w] == index])
+        lines = double(is_line[candidates])
+        level = params.keep_factor * double(levels[candidates])
+        view = result[: lines.shape[0], : lines.shape[1]]
+        view[lines & ((view <= level) | ((double(thin) <= level) & (view < params.crossing_stroke)))] = 0.0
+        on_lines[: lines.shape[0], : lines.shape[1]] |= lines
+    return result, on_lines

@@ -1,0 +1,179 @@
+"""Stage 4, segmentation: which inked pixels form which digit, left to right.
+
+Threshold, connected components, then what is not a digit's stroke is dropped (specks,
+page edges, soft shadow blobs, line remnants, textures) and the pieces of one digit are
+merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from model.transform.ops import Box, Gray, Mask, erode_mask, height, label, quantiles, union
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    peak_pixels: int = 30
+    """The ink's peak is the strength of its this-many-th strongest pixel: a few bright specks don't set it."""
+    min_contrast: float = 0.18
+    """A peak under this is a blank page."""
+    absolute_threshold: float = 0.12
+    relative_threshold: float = 0.4
+    """A pixel is ink above both the absolute level and this fraction of the peak."""
+    paper_level: float = 0.08
+    """Ink under this is paper ..."""
+    min_paper_fraction: float = 0.45
+    """... and writing on paper leaves at least this fraction of the image as paper ..."""
+    max_ink_fraction: float = 0.4
+    """... and at most this fraction as ink."""
+    speck_fraction: float = 0.03
+    """Blobs smaller than this fraction of the largest are specks."""
+    min_speck: int = 4
+    page_edge: float = 0.85
+    """A blob touching the border and spanning more than this fraction of a side is a page edge."""
+    faint: float = 0.6
+    """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
+    max_on_lines: float = 0.6
+    """A blob mostly on where a notebook line ran is what is left of the line."""
+    min_sharpness: float = 0.1
+    """Edge gradient over median ink: a shadow's edge fades over many pixels, a stroke's does not."""
+    max_pieces: int = 12
+    """A group of more pieces is a texture (grass, cloth), not a few pen strokes."""
+    max_blobs_per_digit: int = 6
+    min_height: float = 0.3
+    """Groups shorter than this fraction of the tallest are dots and dashes, not digits."""
+    max_digits: int = 12
+    overlap: float = 0.5
+    """Pieces sharing this fraction of the narrower one's width belong to one digit ..."""
+    stacked_overlap: float = 0.2
+    stacked: float = 0.5
+    """... or sharing this much of it while overlapping vertically less than ``stacked`` of the shorter ..."""
+    near: float = 0.15
+    small_piece: float = 0.2
+    """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
+
+    def __post_init__(self) -> None:
+        fractions = (self.relative_threshold, self.min_paper_fraction, self.max_ink_fraction, self.page_edge, self.faint, self.overlap)
+        if not all(0 < f <= 1 for f in fractions) or self.max_digits < 1 or self.peak_pixels < 1:
+            raise ValueError(f"invalid segmentation parameters: {self}")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One digit's pieces: the component labels and their joint box."""
+
+    box: Box
+    members: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Found:
+    labels: NDArray[np.int32]
+    groups: tuple[Group, ...]
+
+
+def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str:
+    """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
+    p = params
+    strong = ink[ink > p.absolute_threshold]
+    keep = min(p.peak_pixels, strong.size)
+    peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
+    if peak < p.min_contrast:
+        return "no ink: the page looks blank"
+    mask = ink > max(p.absolute_threshold, p.relative_threshold * peak)
+    if np.count_nonzero(ink < p.paper_level) < p.min_paper_fraction * ink.size or np.count_nonzero(mask) > p.max_ink_fraction * ink.size:
+        return "this does not look like writing on paper"
+    _, labels, stats = label(mask)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    areas[0] = 0
+    rows, cols = ink.shape
+    min_area = max(p.min_speck, int(p.speck_fraction * int(areas.max())))
+    blobs: list[tuple[int, Box]] = []
+    for index in np.flatnonzero(areas >= min_area).tolist():
+        x, y, w, h = (int(v) for v in stats[index, :4])
+        box = (x, y, x + w, y + h)
+        if _is_page_edge(box, cols, rows, p.page_edge):
+            continue
+        region = (slice(y, y + h), slice(x, x + w))
+        if not _looks_like_ink(ink[region], labels[region] == index, on_lines[region], peak, p):
+            continue
+        blobs.append((index, box))
+    if not blobs:
+        return "no digit-sized shapes found"
+    if len(blobs) > p.max_blobs_per_digit * p.max_digits:
+        return "too many shapes to be a number"
+    groups = [group for group in _merge_strokes(blobs, areas, p) if len(group.members) <= p.max_pieces]
+    if not groups:
+        return "the shapes here are not handwriting"
+    tallest = max(height(group.box) for group in groups)
+    kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
+    kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
+    return Found(labels, tuple(kept))
+
+
+def _looks_like_ink(ink: Gray, blob: Mask, on_lines: Mask, peak: float, p: SegmentParams) -> bool:
+    """Strokes of one pen: about as strong as the strongest, sharp-edged, and not what is left of a notebook line.
+
+    A shadow's edge or a smudge is fainter and soft (its ink fades over many pixels); a
+    piece of a ruled line that survived removal lies along the line it came from.
+    """
+    values = ink[blob]
+    if float(values.max()) < p.faint * peak:
+        return False
+    if float(on_lines[blob].mean()) > p.max_on_lines:
+        return False
+    edge = blob & ~erode_mask(blob)
+    gx = cv2.Sobel(ink, cv2.CV_32F, 1, 0, ksize=1, borderType=cv2.BORDER_REPLICATE)  # central differences, x2
+    gy = cv2.Sobel(ink, cv2.CV_32F, 0, 1, ksize=1, borderType=cv2.BORDER_REPLICATE)
+    sharpness = float(cv2.magnitude(gx, gy)[edge].mean()) / 2 / max(quantiles(values, (0.5,))[0], 1e-3)
+    return sharpness >= p.min_sharpness
+
+
+def _is_page_edge(box: Box, cols: int, rows: int, span: float) -> bool:
+    """A blob that touches the border and runs along most of it: a page or table edge."""
+    x0, y0, x1, y1 = box
+    touches = x0 == 0 or y0 == 0 or x1 == cols or y1 == rows
+    return touches and ((x1 - x0) > span * cols or (y1 - y0) > span * rows)
+
+
+def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: SegmentParams) -> list[Group]:
+    """Join the pieces of one digit: blobs stacked over each other, or a small piece close by.
+
+    Digits are written side by side, so pieces that share most of their horizontal
+    extent (a 5's detached flag, a broken 4) belong together.
+    """
+    groups: list[tuple[Box, list[int], int]] = [(box, [index], int(areas[index])) for index, box in blobs]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _belong_together(groups[i], groups[j], p):
+                    (a, ma, sa), (b, mb, sb) = groups[i], groups[j]
+                    groups[i] = (union(a, b), ma + mb, sa + sb)
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [Group(box, tuple(members)) for box, members, _ in groups]
+
+
+def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int], p: SegmentParams) -> bool:
+    """Pieces of one digit share most of their width, or sit one above the other, or one is a small nearby bit."""
+    (ba, _, sa), (bb, _, sb) = a, b
+    narrower = min(ba[2] - ba[0], bb[2] - bb[0])
+    overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
+    if overlap >= p.overlap * narrower:
+        return True
+    shorter = min(height(ba), height(bb))
+    stacked = min(ba[3], bb[3]) - max(ba[1], bb[1]) <= p.stacked * shorter
+    if overlap >= p.stacked_overlap * narrower and stacked:
+        return True
+    tall = max(height(ba), height(bb))
+    return -overlap < p.near * tall and min(sa, sb) < p.small_piece * max(sa, sb)
