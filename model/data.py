@@ -8,7 +8,6 @@ render of it (``model.render``). Both reach the network only through
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.network import NOT_A_DIGIT
-from model.render import render_photo
+from model.render import photo_of
 from model.shapes import non_digits
 from model.transform import DigitTransform, TransformParams
 
@@ -39,11 +38,6 @@ def load_mnist(root: str, train: bool, download: bool = True) -> tuple[U8, NDArr
 
     dataset = MNIST(root=root, train=train, download=download)
     return dataset.data.numpy(), dataset.targets.numpy().astype(np.int64)
-
-
-def photo_of(digits: list[U8], seed: int, index: int) -> Image.Image:
-    """The photo-like render of one sample; the same (seed, index) always gives the same photo."""
-    return render_photo(digits, np.random.default_rng((seed, index)))
 
 
 def _job(args: tuple[U8, int, bool, int, dict[str, Any]]) -> U8 | None:
@@ -100,27 +94,3 @@ def non_digit_sets(count: int, held: int, params: TransformParams, seed: int, wo
     )
     checks = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="held non-digits")
     return concat(raw, photos), checks
-
-
-def photo_test_set(
-    images: U8, labels: NDArray[np.int64], count: int, seed: int = 2024, digits: int = 1
-) -> Iterator[tuple[Image.Image, str]]:
-    """A fixed photo-like test set drawn only from MNIST *test* digits.
-
-    Sample ``i`` uses test digits chosen by ``(seed, i)``: anyone with MNIST gets the same
-    photos, so progress on photos is measurable and comparable.
-    """
-    for i in range(count):
-        rng = np.random.default_rng((seed, digits, i))
-        picks = rng.integers(0, len(images), digits)
-        yield photo_of([images[j] for j in picks], seed + 1000 * digits, i), "".join(str(labels[j]) for j in picks)
-
-
-def non_digit_test_set(count: int, seed: int = 2024) -> Iterator[tuple[Image.Image, str]]:
-    """Photos of drawn non-digits (faces, stars, scribbles...), each labelled "" (no digit).
-
-    Drawn by the same generator as the training shapes but from another seed, so this
-    measures rejection of that family of shapes, not of everything that is not a digit.
-    """
-    for i, shape in enumerate(non_digits(count, seed)):
-        yield photo_of([shape], seed + 5000, i), ""

@@ -6,7 +6,9 @@ takes — so a segmentation mistake counts as a misread, as it would for a user.
 
 from __future__ import annotations
 
+import io
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.predictor import Predictor, Reading
+from model.sets import Sample
+
+SURE = 0.8
+"""An answer given with at least this confidence is "sure": a wrong one costs the most trust."""
 
 
 @dataclass
@@ -24,10 +30,15 @@ class Outcome:
     label: str
     reading: Reading
     photo: Image.Image
+    group: str = ""
 
     @property
     def correct(self) -> bool:
         return self.reading.digits == self.label
+
+    @property
+    def confident_misread(self) -> bool:
+        return not self.correct and self.reading.confidence >= SURE
 
 
 @dataclass
@@ -48,6 +59,27 @@ class Report:
     def no_digit_rate(self) -> float:
         return float(np.mean([not o.reading.digits for o in self.outcomes])) if self.outcomes else float("nan")
 
+    @property
+    def sure(self) -> int:
+        """Answers given with at least :data:`SURE` confidence."""
+        return sum(o.reading.confidence >= SURE for o in self.outcomes)
+
+    @property
+    def confident_misreads(self) -> int:
+        return sum(o.confident_misread for o in self.outcomes)
+
+    def by_group(self) -> dict[str, tuple[int, int]]:
+        """(correct, total) per writer or size step, in first-seen order."""
+        table: dict[str, tuple[int, int]] = {}
+        for o in self.outcomes:
+            right, total = table.get(o.group, (0, 0))
+            table[o.group] = (right + o.correct, total + 1)
+        return table
+
+    def no_digit_reasons(self) -> Counter[str]:
+        """Why digits that were there got "no digit": which stage gave up, and how often."""
+        return Counter(o.reading.reason or "" for o in self.outcomes if o.label and not o.reading.digits)
+
     def calibration(self, bins: int = 10) -> tuple[float, list[tuple[float, float, int]]]:
         """Expected calibration error of whole readings, and (confidence, accuracy, count) per bin."""
         conf = np.array([o.reading.confidence for o in self.outcomes])
@@ -63,15 +95,22 @@ class Report:
         return float(error), rows
 
 
-def evaluate(
-    predictor: Predictor, samples: Iterable[tuple[Image.Image, str]], name: str, total: int | None = None, keep_photos: bool = False
-) -> Report:
+def evaluate(predictor: Predictor, samples: Iterable[Sample], name: str, total: int | None = None) -> Report:
+    """Read every sample through ``Predictor.predict``; photos are kept only where misread, for the grid."""
     report = Report(name)
-    for photo, label in tqdm(samples, total=total, desc=name, unit="img"):
-        reading = predictor.predict(photo)
-        kept = photo if keep_photos or reading.digits != label else Image.new("L", (1, 1))
-        report.outcomes.append(Outcome(label, reading, kept))
+    for sample in tqdm(samples, total=total, desc=name, unit="img"):
+        reading = predictor.predict(sample.photo)
+        kept = _as_image(sample.photo) if reading.digits != sample.label else Image.new("L", (1, 1))
+        report.outcomes.append(Outcome(sample.label, reading, kept, sample.group))
     return report
+
+
+def _as_image(photo: Image.Image | bytes) -> Image.Image:
+    if isinstance(photo, Image.Image):
+        return photo
+    image = Image.open(io.BytesIO(photo))
+    image.thumbnail((320, 320))
+    return image
 
 
 def confusion(report: Report) -> np.ndarray:
@@ -132,7 +171,8 @@ def plot_misreads(report: Report, path: Path, limit: int = 48) -> None:
         seen = [item.pixels for item in outcome.reading.items] or [np.zeros((28, 28), np.float32)]
         bottom.imshow(np.concatenate(seen, axis=1), cmap="gray", vmin=0, vmax=1)
         guess = outcome.reading.digits or "none"
-        bottom.set_title(f"{outcome.label} -> {guess} ({outcome.reading.confidence:.0%})", fontsize=8)
+        who = f"{outcome.group}: " if outcome.group else ""
+        bottom.set_title(f"{who}{outcome.label} -> {guess} ({outcome.reading.confidence:.0%})", fontsize=8)
     fig.suptitle(f"{report.name}: {wrong_count} misread shown (photo above, model input below)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -28,6 +28,11 @@ INKS = (
 )
 
 
+def photo_of(digits: Sequence[NDArray[np.uint8]], seed: int, index: int) -> Image.Image:
+    """The photo-like render of one sample; the same (seed, index) always gives the same photo."""
+    return render_photo(digits, np.random.default_rng((seed, index)))
+
+
 def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng) -> Image.Image:
     """Draw one or more 28x28 MNIST digits, left to right, as a phone photo of paper."""
     width = int(rng.integers(160, 360))
@@ -155,3 +160,27 @@ def _lighting(width: int, height: int, rng: Rng) -> NDArray[np.float32]:
         shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.04, 0.12) * max(width, height)))
         field = field * (1 - np.float32(rng.uniform(0.15, 0.45)) * np.asarray(shadow, dtype=np.float32) / 255)
     return np.asarray(field, dtype=np.float32)
+
+
+def on_canvas(digit: NDArray[np.uint8], size: float, rng: Rng, paper: bool = False, tight: bool = False, side: int = 400) -> Image.Image:
+    """One MNIST digit whose height is ``size`` of a ``side`` x ``side`` frame, centred: dark on
+    white, or (``paper``) on a photo of paper. ``tight`` cuts the frame to the digit's own box,
+    as a scanned form's box does."""
+    ys, xs = np.nonzero(digit > 0)
+    glyph = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    if tight:
+        glyph_h = int(rng.integers(28, 200))
+        frame_w, frame_h = max(1, round(glyph.shape[1] * glyph_h / glyph.shape[0])), glyph_h
+    else:
+        glyph_h, frame_w, frame_h = max(1, round(size * side)), side, side
+    glyph_w = min(frame_w, max(1, round(glyph.shape[1] * glyph_h / glyph.shape[0])))
+    alpha = np.asarray(Image.fromarray(glyph).resize((glyph_w, glyph_h), Image.Resampling.BICUBIC), dtype=np.float32) / 255
+    layer = np.zeros((frame_h, frame_w), dtype=np.float32)
+    top, left = (frame_h - glyph_h) // 2, (frame_w - glyph_w) // 2
+    layer[top : top + glyph_h, left : left + glyph_w] = alpha
+    if not paper:
+        return Image.fromarray(np.round(255 * (1 - layer)).astype(np.uint8), mode="L")
+    a = layer[..., None]
+    photo = _paper(frame_w, frame_h, rng, dark_board=False) * (1 - a) + _ink_colour(rng, dark_board=False) * a
+    photo = photo * _lighting(frame_w, frame_h, rng)[..., None]
+    return Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8), mode="RGB")

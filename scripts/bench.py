@@ -25,8 +25,9 @@ import torch
 from PIL import Image
 
 from model import registry
-from model.data import load_mnist, photo_of
+from model.data import load_mnist
 from model.predictor import Predictor
+from model.render import photo_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

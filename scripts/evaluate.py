@@ -1,27 +1,33 @@
 """Evaluate a model through the full photo path and draw the pictures.
 
     python -m scripts.evaluate --data-root ../shared/data --out runs/eval [--write-card]
+    python -m scripts.evaluate --real ../shared/data/real-dev --only real
 
-Sets: ``mnist`` (the MNIST test images as they are, white on black), ``photo`` (single
-digits rendered as phone photos from MNIST test digits, fixed seed) and ``numbers``
-(3-digit numbers rendered the same way) and ``non_digits`` (drawn faces, stars,
-scribbles... rendered the same way, where "no digit" is the right answer). Writes
-confusion matrices, misread grids and a calibration plot, prints a table, and with
+Sets (``model.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
+digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way),
+``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
+5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the
+digit) and, with ``--real DIR``, ``real`` (real photos, per writer). Writes confusion
+matrices, misread grids and a calibration plot, prints a table, and with
 ``--write-card`` stores the figures in the card.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image
 
-from model import registry
-from model.data import load_mnist, non_digit_test_set, photo_test_set
-from model.evaluation import Report, evaluate, plot_calibration, plot_confusion, plot_misreads
+from model import registry, sets
+from model.data import load_mnist
+from model.evaluation import SURE, Report, evaluate, plot_calibration, plot_confusion, plot_misreads
 from model.predictor import Predictor
+
+SETS = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight", "real")
 
 
 def main(argv: list[str] | None = None) -> list[Report]:
@@ -34,39 +40,81 @@ def main(argv: list[str] | None = None) -> list[Report]:
     parser.add_argument("--photos", type=int, default=2000, help="photo-like single digits")
     parser.add_argument("--numbers", type=int, default=300, help="photo-like 3-digit numbers")
     parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
+    parser.add_argument("--sizes", type=int, default=100, help="digits per size step, on white and on paper each")
+    parser.add_argument("--tight", type=int, default=500, help="scans cut tight to the digit")
+    parser.add_argument("--real", type=Path, help="a folder of real photos with labels.csv (file,label[,writer])")
+    parser.add_argument("--only", nargs="+", choices=SETS, default=list(SETS), help="evaluate only these sets")
     parser.add_argument("--write-card", action="store_true", help="store the test figures in the model card")
     args = parser.parse_args(argv)
     predictor = Predictor.load(args.model)
-    images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
     args.out.mkdir(parents=True, exist_ok=True)
-    n = min(args.mnist, len(images))
-    mnist = ((Image.fromarray(images[i], mode="L"), str(labels[i])) for i in range(n))
-    reports = [
-        evaluate(predictor, mnist, "mnist", total=n),
-        evaluate(predictor, photo_test_set(images, labels, args.photos), "photo", total=args.photos),
-        evaluate(predictor, photo_test_set(images, labels, args.numbers, digits=3), "numbers", total=args.numbers),
-        evaluate(predictor, non_digit_test_set(args.non_digits), "non_digits", total=args.non_digits),
-    ]
+    reports = [evaluate(predictor, samples, name, total) for name, samples, total in _chosen(args)]
     print(f"model {predictor.version}")
-    print(f"{'set':<10}{'n':>7}{'accuracy':>10}{'no digit':>10}{'ECE':>8}")
+    print(f"{'set':<11}{'n':>6}{'accuracy':>10}{'no digit':>10}{'ECE':>8}{'sure':>7}{'sure+wrong':>12}")
     for report in reports:
         ece = f"{report.calibration()[0]:>8.4f}" if report.has_digits else f"{'-':>8}"
-        print(f"{report.name:<10}{len(report.outcomes):>7}{report.accuracy:>10.4f}{report.no_digit_rate:>10.4f}{ece}")
+        line = f"{report.name:<11}{len(report.outcomes):>6}{report.accuracy:>10.4f}{report.no_digit_rate:>10.4f}{ece}"
+        print(f"{line}{report.sure:>7}{report.confident_misreads:>12}")
         if report.has_digits:
             plot_confusion(report, args.out / f"confusion_{report.name}.png")
         plot_misreads(report, args.out / f"misread_{report.name}.png")
+    for report in reports:
+        _details(report)
     plot_calibration([r for r in reports if r.has_digits], args.out / "calibration.png")
-    print(f"pictures in {args.out}")
+    print(f"pictures in {args.out}; 'sure' = answers at >= {SURE:.0%} confidence")
     if args.write_card:
-        _, card_path = registry.resolve(Path(args.model))
-        card = json.loads(card_path.read_text())
-        for report in reports:
-            card["metrics"][f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
-            card["metrics"][f"test_{report.name}_count"] = len(report.outcomes)
-            if report.has_digits:
-                card["metrics"][f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
-        card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+        _write_card(Path(args.model), reports)
     return reports
+
+
+def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[sets.Sample] | list[sets.Sample], int]]:
+    if set(args.only) <= {"non_digits", "real"}:
+        yield from _without_mnist(args)
+        return
+    images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
+    if "mnist" in args.only:
+        n = min(args.mnist, len(images))
+        yield "mnist", (sets.Sample(Image.fromarray(images[i], mode="L"), str(labels[i])) for i in range(n)), n
+    if "photo" in args.only:
+        yield "photo", sets.photos(images, labels, args.photos), args.photos
+    if "numbers" in args.only:
+        yield "numbers", sets.photos(images, labels, args.numbers, digits=3), args.numbers
+    if "sizes" in args.only:
+        both = itertools.chain(sets.size_sweep(images, labels, args.sizes), sets.size_sweep(images, labels, args.sizes, paper=True))
+        yield "sizes", both, 2 * args.sizes * len(sets.SIZES)
+    if "tight" in args.only:
+        yield "tight", sets.tight_crops(images, labels, args.tight), args.tight
+    yield from _without_mnist(args)
+
+
+def _without_mnist(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[sets.Sample] | list[sets.Sample], int]]:
+    if "non_digits" in args.only:
+        yield "non_digits", sets.drawn_non_digits(args.non_digits), args.non_digits
+    if "real" in args.only and args.real is not None:
+        real = sets.real_photos(args.real)
+        yield "real", real, len(real)
+
+
+def _details(report: Report) -> None:
+    """Per writer or size step, and why digits that were there got "no digit"."""
+    groups = report.by_group()
+    if len(groups) > 1:
+        print(f"{report.name} by group: " + ", ".join(f"{g} {right}/{total}" for g, (right, total) in groups.items()))
+    reasons = report.no_digit_reasons()
+    if reasons:
+        print(f"{report.name} 'no digit' reasons: " + "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common()))
+
+
+def _write_card(model: Path, reports: list[Report]) -> None:
+    _, card_path = registry.resolve(model)
+    card = json.loads(card_path.read_text())
+    metrics = card.setdefault("metrics", {})
+    for report in reports:
+        metrics[f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
+        metrics[f"test_{report.name}_count"] = len(report.outcomes)
+        if report.has_digits:
+            metrics[f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
+    card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,7 @@ import threading
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model import registry
-from model.data import non_digit_test_set, photo_test_set
+from model import registry, sets
 from model.network import DigitNet
 from model.predictor import Predictor
 from tests.conftest import digit, jpeg, on_paper
@@ -16,15 +15,15 @@ from tests.conftest import digit, jpeg, on_paper
 
 def test_reads_photo_like_digits(predictor, mnist_test):
     images, labels = mnist_test
-    samples = list(photo_test_set(images, labels, 60))
-    correct = sum(predictor.predict(photo).digits == label for photo, label in samples)
+    samples = list(sets.photos(images, labels, 60))
+    correct = sum(predictor.predict(s.photo).digits == s.label for s in samples)
     assert correct >= 55
 
 
 def test_reads_numbers_left_to_right(predictor, mnist_test):
     images, labels = mnist_test
-    samples = list(photo_test_set(images, labels, 20, digits=4))
-    correct = sum(predictor.predict(photo).digits == label for photo, label in samples)
+    samples = list(sets.photos(images, labels, 20, digits=4))
+    correct = sum(predictor.predict(s.photo).digits == s.label for s in samples)
     assert correct >= 15
 
 
@@ -58,8 +57,8 @@ def test_a_face_is_not_a_number(predictor):
 
 
 def test_drawn_non_digits_read_as_no_digit(predictor):
-    samples = list(non_digit_test_set(20, seed=77))  # neither the training seed nor the evaluation's
-    rejected = sum(predictor.predict(photo).digits == "" for photo, _ in samples)
+    samples = list(sets.drawn_non_digits(20, seed=77))  # neither the training seed nor the evaluation's
+    rejected = sum(predictor.predict(s.photo).digits == "" for s in samples)
     assert rejected >= 17
 
 

@@ -1,0 +1,80 @@
+"""The named benchmark sets behind README's figures, each defined once with its seed.
+
+Rendered sets are drawn only from MNIST *test* digits, and sample ``i`` depends only on
+``(seed, i)``: anyone with MNIST gets the same photos, so figures are comparable across
+models and machines. Real photos come from a folder with a ``labels.csv``; they are
+never trained on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from model.render import on_canvas, photo_of
+from model.shapes import non_digits
+
+U8 = NDArray[np.uint8]
+
+SEED = 2024
+SIZES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+"""Digit heights, as a fraction of the frame's side, that the size sweep steps through."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One photo and what it shows (``""``: no digit); ``group`` is its writer or its size step."""
+
+    photo: Image.Image | bytes
+    label: str
+    group: str = ""
+
+
+def photos(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED, digits: int = 1) -> Iterator[Sample]:
+    """Phone-photo-like renders of ``digits``-digit numbers (the photo-like set, and numbers)."""
+    for i in range(count):
+        rng = np.random.default_rng((seed, digits, i))
+        picks = rng.integers(0, len(images), digits)
+        yield Sample(photo_of([images[j] for j in picks], seed + 1000 * digits, i), "".join(str(labels[j]) for j in picks))
+
+
+def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Photos of drawn non-digits (faces, stars, scribbles...), where "no digit" is right.
+
+    Drawn by the same generator as the training shapes but from another seed, so this
+    measures rejection of that family of shapes, not of everything that is not a digit.
+    """
+    for i, shape in enumerate(non_digits(count, seed)):
+        yield Sample(photo_of([shape], seed + 5000, i), "")
+
+
+def size_sweep(images: U8, labels: NDArray[np.int64], per_size: int, seed: int = SEED, paper: bool = False) -> Iterator[Sample]:
+    """A digit at each of :data:`SIZES` of a 400x400 frame, centred: dark on white, or (``paper``)
+    on a photo of paper. At 0.95 it nearly touches the frame, as a digit drawn to fill a canvas does."""
+    for size in SIZES:
+        for i in range(per_size):
+            rng = np.random.default_rng((seed, 7, int(size * 100), i))
+            j = int(rng.integers(len(images)))
+            photo = on_canvas(images[j], size, rng, paper=paper)
+            yield Sample(photo, str(labels[j]), f"{size:.0%}")
+
+
+def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Scans cut tight to the digit, dark on white, the digit touching the frame (a form's box)."""
+    for i in range(count):
+        rng = np.random.default_rng((seed, 8, i))
+        j = int(rng.integers(len(images)))
+        yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
+
+
+def real_photos(folder: Path) -> list[Sample]:
+    """Real photos listed in ``folder/labels.csv`` (``file,label[,writer]``), read as the bot gets them: bytes."""
+    with (folder / "labels.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [Sample((folder / row["file"]).read_bytes(), row["label"], row.get("writer") or "") for row in rows]
