@@ -17,7 +17,7 @@ from PIL import Image
 
 from model import registry
 from model.network import NOT_A_DIGIT, DigitNet
-from model.transform import Box, DigitTransform, ImageError, TransformParams
+from model.transform import Box, DigitCrop, DigitTransform, ImageError, TransformParams
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
 
@@ -90,18 +90,61 @@ class Predictor:
             return torch.softmax(logits / self.temperature, dim=1)
 
     def predict(self, image: bytes | Image.Image) -> Reading:
-        """Read the digits in a photo; raises :class:`ImageError` when it is not a readable image."""
+        """Read the digits in a photo; raises :class:`ImageError` when it is not a readable image.
+
+        All readings the transform offers (each shape alone, neighbours as one digit, the
+        whole frame as one digit) go to the network in one batch; the most probable wins.
+        """
         segmentation = self.transform.segment(image)
-        if not segmentation.crops:
+        whole = segmentation.whole
+        singles = list(segmentation.crops)
+        joined = {i: pair for i, pair in enumerate(segmentation.pairs) if pair is not None}
+        batch = [*singles, *joined.values(), *([whole] if whole is not None else [])]
+        if not batch:
             return Reading(items=(), model_version=self.version, reason=segmentation.reason)
-        probs = self.probabilities(self.transform.to_tensor(segmentation.crops))
-        items = []
-        for crop, row in zip(segmentation.crops, probs, strict=True):
-            if self.network.rejects and int(row.argmax()) == NOT_A_DIGIT:
-                continue  # a doodle beside a number is left out; the number is still read
-            values, digits = row[:NOT_A_DIGIT].topk(3)
-            top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
-            items.append(DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels))
-        if not items or max(item.confidence for item in items) < REJECT_BELOW:
-            return Reading(items=(), model_version=self.version, reason="I see shapes, but none of them looks like a digit")
-        return Reading(items=tuple(items), model_version=self.version)
+        probs = self.probabilities(self.transform.to_tensor(batch))
+        rows = dict(zip(((i, 1) for i in range(len(singles))), probs[: len(singles)], strict=True))
+        rows |= dict(zip(((i, 2) for i in joined), probs[len(singles) : len(singles) + len(joined)], strict=True))
+        items = [
+            self._item(singles[start] if length == 1 else joined[start], rows[start, length]) for start, length in self._best_split(rows)
+        ]
+        digits = [item for item in items if item is not None]
+        if whole is not None:
+            alone = self._item(whole, probs[-1])
+            if alone is not None and alone.confidence > float(np.prod([item.confidence for item in digits]) if digits else 0.0):
+                digits = [alone]
+        if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
+            reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
+            return Reading(items=(), model_version=self.version, reason=reason)
+        return Reading(items=tuple(digits), model_version=self.version)
+
+    def _item(self, crop: DigitCrop, row: torch.Tensor) -> DigitReading | None:
+        """One shape's reading, or None where the "not a digit" output wins (a doodle beside a number is left out)."""
+        if self.network.rejects and int(row.argmax()) == NOT_A_DIGIT:
+            return None
+        values, digits = row[:NOT_A_DIGIT].topk(3)
+        top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
+        return DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels)
+
+    def _best_split(self, rows: dict[tuple[int, int], torch.Tensor]) -> list[tuple[int, int]]:
+        """The most probable reading of the shapes, left to right, as (start, length) spans.
+
+        Each shape is read alone (a digit, or "not a digit" and left out), or, where the
+        transform offered it, together with its right neighbour as one digit: an open 4
+        is one digit, not "61". A reading's probability is the product over its spans, so
+        two pieces become one digit only where the network is surer of that digit than
+        of both pieces at once.
+        """
+        count = sum(length == 1 for _, length in rows)
+        best: list[tuple[float, list[tuple[int, int]]]] = [(1.0, [])]
+        for end in range(1, count + 1):
+            alone = rows[end - 1, 1]
+            score = float(alone.max() if self.network.rejects else alone[:NOT_A_DIGIT].max())
+            choice = (best[end - 1][0] * score, [*best[end - 1][1], (end - 1, 1)])
+            together = rows.get((end - 2, 2))
+            if together is not None and int(together.argmax()) != NOT_A_DIGIT:
+                joined = best[end - 2][0] * float(together[:NOT_A_DIGIT].max())
+                if joined > choice[0]:
+                    choice = (joined, [*best[end - 2][1], (end - 2, 2)])
+            best.append(choice)
+        return best[count][1]

@@ -69,7 +69,11 @@ def _too_big() -> str:
 
 
 def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
-    """Decode to grey in [0, 1] with the long side at most ``work_size``."""
+    """Decode to grey in [0, 1] with the long side at ``work_size``.
+
+    Small images are enlarged too, so that every later measure in pixels means the same
+    fraction of the image: a 60 px crop and a phone photo are read alike.
+    """
     work_size = params.work_size
     image = open_image(source)
     try:
@@ -89,8 +93,8 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise ImageError("the image file is damaged or truncated") from err
     height, width = gray.shape
-    ratio = min(1.0, work_size / max(height, width))
-    if ratio < 1:
+    ratio = work_size / max(height, width)
+    if ratio != 1:
         size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
         gray = resize(gray, size, cv2.INTER_AREA if ratio < 0.5 else cv2.INTER_LINEAR)  # bilinear is enough above half
     scale = upright[0] / gray.shape[1]

@@ -23,6 +23,8 @@ class LineParams:
     """Half-size copies shorter than this across have no room for lines."""
     across: int = 7
     """Top-hat window across a line, in half-size pixels: lines are thinner than this."""
+    bridge: int = 5
+    """Gaps up to this long along a line are closed first: on squared paper, lines cross each other."""
     along_divisor: int = 8
     """A line candidate survives an opening this many times shorter than the page."""
     candidate_level: float = 0.06
@@ -57,6 +59,8 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         across = (params.across, 1) if axis == 0 else (1, params.across)  # (width, height) of a window across the lines
         thin = half - dilate(erode(half, *across), *across)
         band = dilate(thin, *(3 if n > 1 else 1 for n in across))
+        gap = (params.bridge, 1) if axis == 1 else (1, params.bridge)
+        band = erode(dilate(band, *gap), *gap)
         length = max(5, span // params.along_divisor)
         along = (length, 1) if axis == 1 else (1, length)
         opened = dilate(erode(band, *along), *along)
@@ -76,6 +80,7 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         lines = double(is_line[candidates])
         level = params.keep_factor * double(levels[candidates])
         view = result[: lines.shape[0], : lines.shape[1]]
-        view[lines & ((view <= level) | ((double(thin) <= level) & (view < params.crossing_stroke)))] = 0.0
-        on_lines[: lines.shape[0], : lines.shape[1]] |= lines
+        thin_full = double(thin)
+        view[lines & ((view <= level) | ((thin_full <= level) & (view < params.crossing_stroke)))] = 0.0
+        on_lines[: lines.shape[0], : lines.shape[1]] |= lines & (thin_full > params.candidate_level)
     return result, on_lines

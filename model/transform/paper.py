@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
-from model.transform.ops import Gray, block_mean, dilate, enlarge, erode, quantiles, shrink_to
+from model.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to
 
 
 @dataclass(frozen=True)
@@ -24,20 +23,23 @@ class PaperParams:
     """The paper closing's window as a fraction of that copy: wider than any stroke, narrower than a shadow."""
     level_floor: float = 0.05
     """The darkest paper level divided by; keeps black corners from blowing up."""
-    border_divisor: int = 12
-    """The border ring that tells an even ground is this many times narrower than the copy."""
-    even_border: float = 0.08
-    """A border whose 10-90% spread is under this is even: it is the ground."""
-    extremes: tuple[float, float] = (0.005, 0.995)
-    """Quantiles that stand for the darkest and lightest ink."""
+    polarity_sample: int = 96
+    """The ground's tone is the median of every n-th pixel, n = long side / this."""
+    median_divisor: int = 4
+    """On a dark ground, what stands out from a median this many times narrower than the copy is ink."""
 
     def __post_init__(self) -> None:
         if self.small_size < 8 or not 0 < self.closing_fraction <= 1 or not 0 < self.level_floor < 1:
             raise ValueError(f"invalid paper parameters: {self}")
 
 
+def dark_ink(gray: Gray, params: PaperParams) -> Gray:
+    """The image with its ink darker than its ground: light ink (chalk, MNIST) is inverted."""
+    return np.subtract(np.float32(1.0), gray) if light_ink(gray, shrink_to(gray, params.small_size), params) else gray
+
+
 def ink_map(gray: Gray, params: PaperParams) -> Gray:
-    """Ink strength per pixel: 0 on paper, towards 1 on strokes, whatever the polarity.
+    """Ink strength per pixel of a :func:`dark_ink` image: 0 on paper, towards 1 on strokes.
 
     The paper is a grey closing of the small copy (max filter, then min filter): it
     fills every dark feature narrower than the window — strokes, even a fat marker's —
@@ -45,8 +47,6 @@ def ink_map(gray: Gray, params: PaperParams) -> Gray:
     """
     small = shrink_to(gray, params.small_size)
     window = max(3, int(max(small.shape) * params.closing_fraction)) | 1
-    if light_ink(gray, small, params):
-        gray, small = 1.0 - gray, 1.0 - small
     closed = erode(dilate(small, window, window), window, window)
     level = enlarge(np.asarray(cv2.blur(closed, (3, 3), borderType=cv2.BORDER_REPLICATE), dtype=np.float32), gray.shape)
     ink = np.maximum(level, np.float32(params.level_floor))
@@ -59,17 +59,14 @@ def ink_map(gray: Gray, params: PaperParams) -> Gray:
 def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
     """Is the ink lighter than its ground (chalk on a board, MNIST's white on black)?
 
-    Where the image's border is even, it is the ground, and the ink is whichever
-    extreme lies farther from it. Otherwise (shadows, lines) ink is the local minority,
-    so the sign of what stands out from a local median decides.
+    Ink is the minority, so the ground is the median tone. A light ground means dark ink:
+    that is paper, whatever its shadows. On a dark ground (a board, a screen, or paper in
+    dim light) the sign of what stands out from a local median decides, since strokes
+    are the thin features that do.
     """
-    ring = max(1, min(small.shape) // params.border_divisor)
-    border = np.concatenate([small[:ring].ravel(), small[-ring:].ravel(), small[:, :ring].ravel(), small[:, -ring:].ravel()])
-    low, ground, high = quantiles(border, (0.1, 0.5, 0.9))
-    if high - low < params.even_border:
-        sample = gray[:: max(1, gray.shape[0] // 96), :: max(1, gray.shape[1] // 96)]
-        darkest, lightest = quantiles(sample.ravel(), params.extremes)
-        return bool(ground < 0.5 and lightest - ground > ground - darkest)  # light ink needs a dark ground
-    coarse = small if min(small.shape) < 8 else block_mean(small, 2)  # the median is costly; 24 px decide a sign
-    residual = coarse - ndimage.median_filter(coarse, size=max(3, max(coarse.shape) // 4) | 1, mode="nearest")
+    step = max(1, max(gray.shape) // params.polarity_sample)
+    if quantiles(gray[::step, ::step].ravel(), (0.5,))[0] >= 0.5:
+        return False
+    coarse = np.round(small * 255).astype(np.uint8)
+    residual = small - cv2.medianBlur(coarse, max(3, max(coarse.shape) // params.median_divisor) | 1).astype(np.float32) / 255
     return float(np.clip(residual, 0, None).sum()) > float(np.clip(-residual, 0, None).sum())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,18 +13,25 @@ from PIL import Image
 from model.transform.crop import DigitCrop, crop_digit
 from model.transform.decode import decode
 from model.transform.lines import remove_rules
-from model.transform.ops import union
-from model.transform.paper import ink_map
+from model.transform.ops import Gray
+from model.transform.paper import dark_ink, ink_map
 from model.transform.params import TransformParams
-from model.transform.segment import Group, find_digits
+from model.transform.segment import BLANK, Group, find_digits, joinable, touches_frame, whole_frame
 
 
 @dataclass(frozen=True)
 class Segmentation:
-    """The digits found in an image, left to right; ``reason`` says why when there are none."""
+    """The digits found in an image, left to right; ``reason`` says why when there are none.
+
+    ``pairs[i]``, when not None, is crops ``i`` and ``i + 1`` read as one digit: pieces that
+    don't touch may be one digit or two, and the network's readings of both decide.
+    """
 
     crops: tuple[DigitCrop, ...]
     reason: str | None = None
+    pairs: tuple[DigitCrop | None, ...] = ()
+    whole: DigitCrop | None = None
+    """The whole frame as one digit, offered when ink touches the frame or no paper was found."""
 
 
 class DigitTransform:
@@ -41,20 +50,35 @@ class DigitTransform:
         work = decode(source, p.decode)
         if min(work.gray.shape) < 8:
             return Segmentation(crops=(), reason="the image is too small or too thin to hold a digit")
-        ink, on_lines = remove_rules(ink_map(work.gray, p.paper), p.lines)
+        gray = dark_ink(work.gray, p.paper)
+        ink, on_lines = remove_rules(ink_map(gray, p.paper), p.lines)
         found = find_digits(ink, on_lines, p.segment)
+        whole = None
+        if found != BLANK and (isinstance(found, str) or any(touches_frame(g, ink.shape) for g in found.groups)):
+            whole = self._whole(gray, work.scale)
         if isinstance(found, str):
-            return Segmentation(crops=(), reason=found)
+            if single and whole is not None:
+                return Segmentation(crops=(whole,))
+            return Segmentation(crops=(), reason=found, whole=whole)
         groups = found.groups
         if single:
-            box = groups[0].box
-            for group in groups[1:]:
-                box = union(box, group.box)
-            groups = (Group(box, tuple(sorted(index for group in groups for index in group.members))),)
+            groups = (functools.reduce(Group.join, groups),)
         if len(groups) > p.segment.max_digits:
             return Segmentation(crops=(), reason="too many shapes to be a number")
-        crops = tuple(crop_digit(ink, found.labels, group.members, group.box, work.scale, p.crop) for group in groups)
-        return Segmentation(crops=crops)
+
+        def cut(group: Group) -> DigitCrop:
+            return crop_digit(ink, found.labels, group.members, group.box, work.scale, p.crop)
+
+        pairs = tuple(cut(a.join(b)) if joinable(a, b, p.segment) else None for a, b in itertools.pairwise(groups))
+        return Segmentation(crops=tuple(cut(group) for group in groups), pairs=pairs, whole=whole)
+
+    def _whole(self, gray: Gray, scale: float) -> DigitCrop | None:
+        split = whole_frame(gray, self.params.segment)
+        if split is None:
+            return None
+        strength, found = split
+        (group,) = found.groups
+        return crop_digit(strength, found.labels, group.members, group.box, scale, self.params.crop)
 
     def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
         """Stack crops into the normalized batch the network was trained on."""

@@ -25,8 +25,8 @@ class SegmentParams:
     absolute_threshold: float = 0.12
     relative_threshold: float = 0.4
     """A pixel is ink above both the absolute level and this fraction of the peak."""
-    paper_level: float = 0.08
-    """Ink under this is paper ..."""
+    paper_level: float = 0.5
+    """Ink under this fraction of the threshold is paper (textured paper is not pure 0) ..."""
     min_paper_fraction: float = 0.45
     """... and writing on paper leaves at least this fraction of the image as paper ..."""
     max_ink_fraction: float = 0.4
@@ -35,12 +35,15 @@ class SegmentParams:
     """Blobs smaller than this fraction of the largest are specks."""
     min_speck: int = 4
     page_edge: float = 0.85
-    """A blob touching the border and spanning more than this fraction of a side is a page edge."""
+    edge_band: float = 0.25
+    edge_share: float = 0.8
+    """A blob spanning more than ``page_edge`` of a side, with ``edge_share`` of its pixels within
+    ``edge_band`` of that side, runs along it: a page or table edge, not a digit that fills the frame."""
     faint: float = 0.6
     """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
     max_on_lines: float = 0.6
     """A blob mostly on where a notebook line ran is what is left of the line."""
-    min_sharpness: float = 0.1
+    min_sharpness: float = 0.0
     """Edge gradient over median ink: a shadow's edge fades over many pixels, a stroke's does not."""
     max_pieces: int = 12
     """A group of more pieces is a texture (grass, cloth), not a few pen strokes."""
@@ -56,11 +59,21 @@ class SegmentParams:
     near: float = 0.15
     small_piece: float = 0.2
     """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
+    whole_ink: tuple[float, float] = (0.03, 0.65)
+    """The whole frame is read as one digit when its ink (Otsu's split) covers a fraction within this range ..."""
+    whole_pieces: int = 6
+    """... in at most this many pieces that are not specks."""
+    join_gap: float = 0.15
+    """Neighbours closer than this fraction of the taller one's height may be one digit in pieces
+    (an open 4, a gapped 8): both readings go to the network, which decides."""
 
     def __post_init__(self) -> None:
         fractions = (self.relative_threshold, self.min_paper_fraction, self.max_ink_fraction, self.page_edge, self.faint, self.overlap)
         if not all(0 < f <= 1 for f in fractions) or self.max_digits < 1 or self.peak_pixels < 1:
             raise ValueError(f"invalid segmentation parameters: {self}")
+
+
+BLANK = "no ink: the page looks blank"
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,9 @@ class Group:
 
     box: Box
     members: tuple[int, ...]
+
+    def join(self, other: Group) -> Group:
+        return Group(union(self.box, other.box), tuple(sorted(self.members + other.members)))
 
 
 @dataclass(frozen=True)
@@ -84,9 +100,13 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
     keep = min(p.peak_pixels, strong.size)
     peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
     if peak < p.min_contrast:
-        return "no ink: the page looks blank"
-    mask = ink > max(p.absolute_threshold, p.relative_threshold * peak)
-    if np.count_nonzero(ink < p.paper_level) < p.min_paper_fraction * ink.size or np.count_nonzero(mask) > p.max_ink_fraction * ink.size:
+        return BLANK
+    threshold = max(p.absolute_threshold, p.relative_threshold * peak)
+    mask = ink > threshold
+    if (
+        np.count_nonzero(ink < p.paper_level * threshold) < p.min_paper_fraction * ink.size
+        or np.count_nonzero(mask) > p.max_ink_fraction * ink.size
+    ):
         return "this does not look like writing on paper"
     _, labels, stats = label(mask)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
@@ -97,9 +117,9 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
     for index in np.flatnonzero(areas >= min_area).tolist():
         x, y, w, h = (int(v) for v in stats[index, :4])
         box = (x, y, x + w, y + h)
-        if _is_page_edge(box, cols, rows, p.page_edge):
-            continue
         region = (slice(y, y + h), slice(x, x + w))
+        if _is_page_edge(labels[region] == index, box, cols, rows, p):
+            continue
         if not _looks_like_ink(ink[region], labels[region] == index, on_lines[region], peak, p):
             continue
         blobs.append((index, box))
@@ -134,11 +154,25 @@ def _looks_like_ink(ink: Gray, blob: Mask, on_lines: Mask, peak: float, p: Segme
     return sharpness >= p.min_sharpness
 
 
-def _is_page_edge(box: Box, cols: int, rows: int, span: float) -> bool:
-    """A blob that touches the border and runs along most of it: a page or table edge."""
+def _is_page_edge(blob: Mask, box: Box, cols: int, rows: int, p: SegmentParams) -> bool:
+    """Does the blob run along a side of the image, within a band near it, like the edge of a page or a table?
+
+    A digit that fills the frame touches the sides too, but its strokes cross the middle.
+    """
     x0, y0, x1, y1 = box
-    touches = x0 == 0 or y0 == 0 or x1 == cols or y1 == rows
-    return touches and ((x1 - x0) > span * cols or (y1 - y0) > span * rows)
+    area = np.count_nonzero(blob)
+    band_x, band_y = round(p.edge_band * cols), round(p.edge_band * rows)
+    if x1 - x0 > p.page_edge * cols:
+        if np.count_nonzero(blob[: max(0, band_y - y0)]) >= p.edge_share * area:
+            return True  # along the top
+        if np.count_nonzero(blob[max(0, rows - band_y - y0) :]) >= p.edge_share * area:
+            return True  # along the bottom
+    if y1 - y0 > p.page_edge * rows:
+        if np.count_nonzero(blob[:, : max(0, band_x - x0)]) >= p.edge_share * area:
+            return True  # along the left
+        if np.count_nonzero(blob[:, max(0, cols - band_x - x0) :]) >= p.edge_share * area:
+            return True  # along the right
+    return False
 
 
 def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: SegmentParams) -> list[Group]:
@@ -177,3 +211,42 @@ def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int
         return True
     tall = max(height(ba), height(bb))
     return -overlap < p.near * tall and min(sa, sb) < p.small_piece * max(sa, sb)
+
+
+def joinable(a: Group, b: Group, params: SegmentParams) -> bool:
+    """Left-to-right neighbours close enough to be the pieces of one digit."""
+    return b.box[0] - a.box[2] <= params.join_gap * max(height(a.box), height(b.box))
+
+
+def touches_frame(group: Group, shape: tuple[int, ...]) -> bool:
+    x0, y0, x1, y1 = group.box
+    return x0 == 0 or y0 == 0 or x1 == shape[1] or y1 == shape[0]
+
+
+def whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None:
+    """The whole frame as one digit: dark ink split from its ground by Otsu's threshold.
+
+    For a digit that fills the frame or is cut by it (a photo cropped to the digit, a
+    scanned box, a fat marker close up), the page-level rules find no paper to stand
+    on; a global split needs none. None when the split looks like no single digit.
+    """
+    levels = np.round(gray * 255).astype(np.uint8)
+    threshold, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = levels <= threshold
+    share = np.count_nonzero(mask) / mask.size
+    if not params.whole_ink[0] <= share <= params.whole_ink[1]:
+        return None
+    paper, ink = float(gray[~mask].mean()), float(gray[mask].mean())
+    if paper - ink < params.min_contrast:
+        return None
+    _, labels, stats = label(mask)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    areas[0] = 0
+    members = np.flatnonzero(areas >= max(params.min_speck, params.speck_fraction * int(areas.max())))
+    if len(members) > params.whole_pieces:
+        return None
+    x0, y0 = stats[members, 0].min(), stats[members, 1].min()
+    x1, y1 = (stats[members, 0] + stats[members, 2]).max(), (stats[members, 1] + stats[members, 3]).max()
+    strength = np.clip((paper - gray) / (paper - ink), 0.0, 1.0).astype(np.float32)
+    box = (int(x0), int(y0), int(x1), int(y1))
+    return strength, Found(labels, (Group(box, tuple(int(m) for m in members)),))
