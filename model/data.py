@@ -43,7 +43,8 @@ def load_mnist(root: str, train: bool, download: bool = True) -> tuple[U8, NDArr
 def _job(args: tuple[U8, int, bool, int, dict[str, Any]]) -> U8 | None:
     image, index, photo, seed, params = args
     transform = DigitTransform(TransformParams.from_dict(params))
-    source = photo_of([image], seed, index) if photo else Image.fromarray(image, mode="L")
+    drawn = list(image) if image.ndim == 3 else [image]  # several digits are written side by side
+    source = photo_of(drawn, seed, index) if photo else Image.fromarray(image, mode="L")
     crops = transform.segment(source, single=True).crops
     if not crops:
         return None
@@ -61,6 +62,7 @@ def transform_digits(
 ) -> Digits:
     """Run every digit (or its photo render) through the shared transform, in parallel.
 
+    ``images`` is (N, 28, 28), or (N, k, 28, 28) for photos of k digits side by side read as one shape.
     A digit in which the transform finds no ink is dropped; that happens for a handful of
     renders where the pen was too faint to see, which is the right answer for them too.
     """
@@ -94,3 +96,15 @@ def non_digit_sets(count: int, held: int, params: TransformParams, seed: int, wo
     )
     checks = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="held non-digits")
     return concat(raw, photos), checks
+
+
+def side_by_side(images: U8, count: int, params: TransformParams, seed: int, workers: int = 2) -> Digits:
+    """Two digits side by side, cut as one shape, labelled "not a digit".
+
+    The predictor asks the network whether two neighbouring shapes are one digit in
+    pieces (an open 4) or two digits; a crop holding two digits must not pass for one.
+    """
+    rng = np.random.default_rng((seed, 11))
+    pairs = images[rng.integers(0, len(images), (count, 2))]
+    labels = np.full(count, NOT_A_DIGIT, dtype=np.int64)
+    return transform_digits(pairs, labels, params, photo=True, seed=seed + 5, workers=workers, desc="two digits as one")

@@ -1,23 +1,27 @@
 """Render MNIST digits as photos of handwriting on paper.
 
-MNIST is clean white-on-black; users send phone photos. Training and the photo test set
-draw digits onto paper with the things that broke the first model — off-white or
-coloured paper, uneven light and shadows, notebook lines, blue or red pen, a hairline
-pen or a fat marker, blur, noise, JPEG — and then pass them through the shared
-transform, so the network learns what the transform makes of real photos.
+MNIST is clean white-on-black; users send phone photos. Training and the photo-like test
+set draw digits the way real photos show them, then pass them through the shared
+transform, so the network learns what the transform makes of real photos. Each photo has
+a :class:`Look`, sampled by :meth:`Look.sample` in the proportions training uses; every
+kind of failure seen on real photos is one of its fields, so a test can ask for exactly
+that kind.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
 Rng = np.random.Generator
+RGB = NDArray[Any]
 
 INKS = (
     ((15, 15, 20), (60, 60, 70)),  # black pen or marker
@@ -28,52 +32,111 @@ INKS = (
 )
 
 
-def photo_of(digits: Sequence[NDArray[np.uint8]], seed: int, index: int) -> Image.Image:
+@dataclass(frozen=True)
+class Look:
+    """What kind of photo a render is."""
+
+    ground: Literal["paper", "grey", "board", "screen"] = "paper"
+    """Paper (white, cream, coloured, ruled); grey low-contrast paper with a soft pen; a dark
+    board with chalk; a drawing app's flat canvas."""
+    framing: Literal["page", "fill", "tight"] = "page"
+    """The digits somewhere on a page; filling the frame; or cut tight to the ink, touching the edges."""
+    tiny: bool = False
+    """The photo is a 40-90 px crop, where a thin pen's strokes break up."""
+    gaps: bool = False
+    """Strokes don't touch: pen skips, an open loop, a 4 whose top is open."""
+    shadow: Literal["none", "soft", "tinted"] = "soft"
+    """Light falling off; a soft round shadow; or a hand's or phone's shadow, bluish and sharp-edged."""
+    page_edge: bool = False
+    """The paper does not fill the photo: a table shows along a side."""
+
+    @classmethod
+    def sample(cls, rng: Rng) -> Look:
+        """The mix training and the photo-like set use."""
+        ground = str(rng.choice(["paper", "grey", "board", "screen"], p=[0.76, 0.12, 0.06, 0.06]))
+        framing = str(rng.choice(["page", "fill", "tight"], p=[0.72, 0.16, 0.12]))
+        shadow = "none" if ground == "screen" else str(rng.choice(["none", "soft", "tinted"], p=[0.45, 0.38, 0.17]))
+        return cls(
+            ground=ground,  # type: ignore[arg-type]
+            framing=framing,  # type: ignore[arg-type]
+            tiny=bool(rng.random() < 0.1),
+            gaps=bool(rng.random() < 0.15),
+            shadow=shadow,  # type: ignore[arg-type]
+            page_edge=bool(ground in ("paper", "grey") and framing == "page" and rng.random() < 0.12),
+        )
+
+
+def photo_of(digits: Sequence[NDArray[np.uint8]], seed: int, index: int, look: Look | None = None) -> Image.Image:
     """The photo-like render of one sample; the same (seed, index) always gives the same photo."""
-    return render_photo(digits, np.random.default_rng((seed, index)))
+    return render_photo(digits, np.random.default_rng((seed, index)), look)
 
 
-def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng) -> Image.Image:
-    """Draw one or more 28x28 MNIST digits, left to right, as a phone photo of paper."""
+def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | None = None) -> Image.Image:
+    """Draw one or more 28x28 MNIST digits, left to right, as a photo of the given (or a sampled) look."""
+    look = look or Look.sample(rng)
     width = int(rng.integers(160, 360))
     height = int(width * rng.uniform(0.65, 1.35))
-    dark_board = rng.random() < 0.08
-    paper = _paper(width, height, rng, dark_board)
-    alpha = _ink_layer(digits, width, height, rng)
-    ink = _ink_colour(rng, dark_board)
-    opacity = rng.uniform(0.75, 1.0)
+    ground = _ground(width, height, rng, look)
+    alpha = _ink_layer(digits, width, height, rng, look)
+    ink = _ink_colour(rng, look)
+    opacity = np.float32(rng.uniform(0.5, 0.85) if look.ground == "grey" else rng.uniform(0.75, 1.0))
     a = (alpha * opacity)[..., None]
-    photo = paper * (1 - a) + ink * a
-    photo = photo * _lighting(width, height, rng)[..., None]
-    photo += rng.normal(0, rng.uniform(0, 0.025), photo.shape[:2]).astype(np.float32)[..., None]
+    photo = ground * (1 - a) + ink * a
+    if look.ground == "screen" and rng.random() < 0.3:
+        photo = 1 - photo  # a dark-mode canvas
+    if look.page_edge:
+        photo = _beyond_the_page(photo, alpha, rng)
+    if look.ground != "screen":
+        photo = _light(photo, rng, look)
+        photo += (rng.standard_normal(photo.shape[:2], dtype=np.float32) * np.float32(rng.uniform(0, 0.025)))[..., None]
     image = Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8), mode="RGB")
-    if rng.random() < 0.6:
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.3)))
-    if rng.random() < 0.7:
+    blur = rng.uniform(1.2, 2.5) if look.ground == "grey" else rng.uniform(0.2, 1.3) if rng.random() < 0.6 else 0.0
+    if look.ground != "screen" and blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    if look.framing == "tight":
+        image = _cut_to_ink(image, alpha, rng)
+    if look.tiny:
+        side = rng.uniform(40, 90)
+        ratio = side / max(image.size)
+        image = image.resize((max(8, round(image.width * ratio)), max(8, round(image.height * ratio))), Image.Resampling.BOX)
+    if look.ground != "screen" and rng.random() < 0.7:
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=int(rng.integers(35, 95)))
         image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     return image
 
 
-def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[Any]:
-    """Paper colour and texture, with ruled or squared lines, margin and bleed-through."""
-    if dark_board:
+def _ground(width: int, height: int, rng: Rng, look: Look) -> RGB:
+    """What the digits are written on: colour, texture, ruled or squared lines, a margin."""
+    if look.ground == "screen":
+        return np.full((height, width, 3), 1.0, dtype=np.float32)
+    if look.ground == "board":
         base = rng.uniform(0.08, 0.28, 3) * np.array([0.8, 1.0, 0.85])
+    elif look.ground == "grey":
+        base = np.full(3, rng.uniform(0.5, 0.75)) * rng.uniform(0.95, 1.05, 3)
     else:
-        kind = rng.random()
-        if kind < 0.45:
-            base = np.full(3, rng.uniform(0.88, 1.0))
-        elif kind < 0.75:
-            base = np.array([rng.uniform(0.9, 1.0), rng.uniform(0.85, 0.95), rng.uniform(0.7, 0.88)])
-        elif kind < 0.9:
-            base = np.full(3, rng.uniform(0.62, 0.85))
-        else:
-            base = rng.uniform(0.72, 1.0, 3)
-    texture = rng.normal(0, rng.uniform(0.0, 0.03), (height, width)).astype(np.float32)
-    paper: NDArray[Any] = np.clip(base.astype(np.float32)[None, None, :] + texture[..., None], 0, 1)
-    if dark_board or rng.random() > 0.45:
+        base = _paper_colour(rng)
+    texture = rng.standard_normal((height, width), dtype=np.float32) * np.float32(rng.uniform(0.0, 0.03))
+    paper: RGB = np.clip(base.astype(np.float32)[None, None, :] + texture[..., None], 0, 1)
+    if look.ground == "board" or rng.random() > 0.45:
         return paper
+    return _ruled(paper, rng)
+
+
+def _paper_colour(rng: Rng) -> NDArray[np.float64]:
+    kind = rng.random()
+    if kind < 0.45:
+        return np.full(3, rng.uniform(0.88, 1.0))
+    if kind < 0.75:
+        return np.array([rng.uniform(0.9, 1.0), rng.uniform(0.85, 0.95), rng.uniform(0.7, 0.88)])
+    if kind < 0.9:
+        return np.full(3, rng.uniform(0.62, 0.85))
+    return rng.uniform(0.72, 1.0, 3)
+
+
+def _ruled(paper: RGB, rng: Rng) -> RGB:
+    """Ruled or squared notebook lines, sometimes a red margin."""
+    height, width = paper.shape[:2]
     lines = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(lines)
     step = int(rng.integers(14, 40))
@@ -94,33 +157,49 @@ def _paper(width: int, height: int, rng: Rng, dark_board: bool) -> NDArray[Any]:
     return paper
 
 
-def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng: Rng) -> NDArray[np.float32]:
+def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng: Rng, look: Look) -> NDArray[np.float32]:
     """Stroke coverage in [0, 1]: digits scaled, re-stroked from hairline to marker, rotated, placed."""
     count = len(digits)
-    most = min(0.75 * height, 0.9 * width / (count * 1.5))
-    digit_h = rng.uniform(min(0.18 * height, most * 0.6), most)
+    if look.framing == "fill":
+        most = min(1.0 * height, 1.0 * width / (count * 1.1))
+        digit_h = rng.uniform(0.75, 1.0) * most
+    else:
+        most = min(0.75 * height, 0.9 * width / (count * 1.5))
+        digit_h = rng.uniform(min(0.18 * height, most * 0.6), most)
     scale = digit_h / 20.0
     style = rng.random()
-    if style < 0.25:
+    if style < 0.25 or look.tiny:
         stroke = rng.uniform(-0.5, 0.0)
     elif style < 0.7:
         stroke = rng.uniform(0.0, 0.6)
     else:
         stroke = rng.uniform(0.6, 1.0)
     glyphs = [_glyph(d, scale, stroke, rng) for d in digits]
+    if look.gaps:
+        glyphs = [_break_strokes(g, rng) for g in glyphs]
     spacing = [rng.uniform(-0.15, 0.25) * digit_h for _ in glyphs]
     total_w = sum(g.shape[1] for g in glyphs) + sum(spacing[:-1])
     tallest = max(g.shape[0] for g in glyphs)
-    x = rng.uniform(0, max(1.0, width - total_w))
-    y = rng.uniform(0, max(1.0, height - tallest))
+    if look.framing == "fill":
+        x, y = (width - total_w) / 2 + rng.uniform(-0.05, 0.05) * width, (height - tallest) / 2 + rng.uniform(-0.05, 0.05) * height
+    else:
+        x, y = rng.uniform(0, max(1.0, width - total_w)), rng.uniform(0, max(1.0, height - tallest))
     layer = np.zeros((height, width), dtype=np.float32)
     for glyph, gap in zip(glyphs, spacing, strict=True):
-        gy = int(np.clip(y + rng.uniform(-0.08, 0.08) * digit_h, 0, max(0, height - glyph.shape[0])))
-        gx = int(np.clip(x, 0, max(0, width - glyph.shape[1])))
-        h, w = min(glyph.shape[0], height - gy), min(glyph.shape[1], width - gx)
-        layer[gy : gy + h, gx : gx + w] = np.maximum(layer[gy : gy + h, gx : gx + w], glyph[:h, :w])
+        gy = round(y + rng.uniform(-0.08, 0.08) * digit_h)
+        _stamp(layer, glyph, round(x), gy)
         x += glyph.shape[1] + gap
     return layer
+
+
+def _stamp(layer: NDArray[np.float32], glyph: NDArray[np.float32], x: int, y: int) -> None:
+    """Lay a glyph on the layer at (x, y); what falls outside the frame is cut off, as a photo's edge cuts it."""
+    top, left = max(0, y), max(0, x)
+    bottom, right = min(layer.shape[0], y + glyph.shape[0]), min(layer.shape[1], x + glyph.shape[1])
+    if bottom <= top or right <= left:
+        return
+    part = glyph[top - y : bottom - y, left - x : right - x]
+    layer[top:bottom, left:right] = np.maximum(layer[top:bottom, left:right], part)
 
 
 def _glyph(digit: NDArray[np.uint8], scale: float, stroke: float, rng: Rng) -> NDArray[np.float32]:
@@ -131,35 +210,116 @@ def _glyph(digit: NDArray[np.uint8], scale: float, stroke: float, rng: Rng) -> N
     if grow >= 1:
         kernel = 2 * grow + 1 if stroke > 0 else 2 * (grow // 2) + 1
         if kernel > 1:
-            image = image.filter(ImageFilter.MaxFilter(kernel) if stroke > 0 else ImageFilter.MinFilter(kernel))
+            square = np.ones((kernel, kernel), np.uint8)
+            pixels = np.asarray(image)
+            image = Image.fromarray(cv2.dilate(pixels, square) if stroke > 0 else cv2.erode(pixels, square))
     image = image.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=True)
     coverage = np.asarray(image, dtype=np.float32) / 255
     sharp = rng.uniform(1.5, 4.0)
     return np.asarray(np.clip((coverage - 0.35) * sharp + 0.5, 0, 1) * (coverage > 0.05), dtype=np.float32)
 
 
-def _ink_colour(rng: Rng, dark_board: bool) -> NDArray[np.float64]:
-    if dark_board:
-        return np.full(3, rng.uniform(0.8, 1.0))
+def _break_strokes(glyph: NDArray[np.float32], rng: Rng) -> NDArray[np.float32]:
+    """One or two gaps where the pen skipped: a disc about a stroke wide, centred on the stroke, cuts it across."""
+    inked = glyph > 0.5
+    if not inked.any():
+        return glyph
+    inside = cv2.distanceTransform(inked.astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(inside >= 0.7 * float(np.quantile(inside[inked], 0.9)))
+    yy, xx = np.mgrid[0 : glyph.shape[0], 0 : glyph.shape[1]]
+    broken = glyph.copy()
+    for _ in range(int(rng.integers(1, 3))):
+        k = int(rng.integers(len(ys)))
+        radius = rng.uniform(1.2, 1.6) * float(inside[ys[k], xs[k]]) + 1  # the distance to the stroke's edge
+        broken[(yy - ys[k]) ** 2 + (xx - xs[k]) ** 2 <= radius**2] = 0.0
+    return broken
+
+
+def _ink_colour(rng: Rng, look: Look) -> NDArray[np.float32]:
+    if look.ground == "board":
+        return np.full(3, rng.uniform(0.8, 1.0), dtype=np.float32)
+    if look.ground == "screen":
+        return np.full(3, rng.uniform(0.0, 0.2), dtype=np.float32)
     low, high = INKS[int(rng.integers(len(INKS)))]
-    return rng.uniform(np.array(low) / 255, np.array(high) / 255)
+    return rng.uniform(np.array(low) / 255, np.array(high) / 255).astype(np.float32)
 
 
-def _lighting(width: int, height: int, rng: Rng) -> NDArray[np.float32]:
-    """Brightness field: a gradient across the page and sometimes a soft shadow."""
+def _beyond_the_page(photo: RGB, alpha: NDArray[np.float32], rng: Rng) -> RGB:
+    """A table beyond the paper's edge, along one side, the edge a little tilted; the writing stays on the paper."""
+    height, width = photo.shape[:2]
+    side = int(rng.integers(4))
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    u, v = [(xx / width, yy / height), (1 - xx / width, yy / height), (yy / height, xx / width), (1 - yy / height, xx / width)][side]
+    inked = u[alpha > 0.05]
+    room = float(inked.min()) if inked.size else 1.0
+    tilt = rng.uniform(-0.05, 0.05)
+    depth = min(rng.uniform(0.04, 0.2), room - abs(tilt) - 0.02)
+    if depth <= 0.01:
+        return photo
+    table = u < depth + tilt * (v - 0.5)
+    colour = rng.uniform(0.05, 0.55) * rng.uniform(0.7, 1.0, 3)
+    texture = rng.normal(0, rng.uniform(0.0, 0.04), (height, width, 1))
+    return np.where(table[..., None], np.clip(colour + texture, 0, 1), photo)
+
+
+def _light(photo: RGB, rng: Rng, look: Look) -> RGB:
+    """Light falling off across the page, and the shadow the look asks for."""
+    height, width = photo.shape[:2]
     angle = rng.uniform(0, 2 * np.pi)
-    ramp = (np.cos(angle) * xx / width + np.sin(angle) * yy / height) + 0.5
-    field = 1.0 - rng.uniform(0, 0.35) * np.clip(ramp, 0, 1)
-    if rng.random() < 0.4:
-        shadow = Image.new("L", (width, height), 0)
-        draw = ImageDraw.Draw(shadow)
-        cx, cy = rng.uniform(-0.3, 1.3) * width, rng.uniform(-0.3, 1.3) * height
-        radius = rng.uniform(0.3, 0.8) * max(width, height)
-        draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
-        shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.04, 0.12) * max(width, height)))
-        field = field * (1 - np.float32(rng.uniform(0.15, 0.45)) * np.asarray(shadow, dtype=np.float32) / 255)
-    return np.asarray(field, dtype=np.float32)
+    across = np.float32(np.cos(angle)) * np.arange(width, dtype=np.float32) / width
+    down = np.float32(np.sin(angle)) * np.arange(height, dtype=np.float32) / height
+    ramp = down[:, None] + across[None, :] + np.float32(0.5)
+    field = (1.0 - np.float32(rng.uniform(0, 0.35)) * np.clip(ramp, 0, 1))[..., None]
+    if look.shadow == "soft":
+        field = field * (1 - np.float32(rng.uniform(0.15, 0.45)) * _soft_shadow(width, height, rng))[..., None]
+    elif look.shadow == "tinted":
+        darkness = rng.uniform(0.2, 0.5)
+        tint = 1 - darkness * np.array([1.0, 0.92, rng.uniform(0.55, 0.8)], dtype=np.float32)  # skylight fills a shadow with blue
+        shade = _hard_shadow(width, height, rng)[..., None]
+        field = field * (1 - shade + shade * tint)
+    return np.asarray(photo * field, dtype=np.float32)
+
+
+def _soft_shadow(width: int, height: int, rng: Rng) -> NDArray[np.float32]:
+    """A round shadow with a wide soft edge; drawn and blurred at a quarter of the size, since it is smooth."""
+    small_w, small_h = max(1, width // 4), max(1, height // 4)
+    shadow = Image.new("L", (small_w, small_h), 0)
+    cx, cy = rng.uniform(-0.3, 1.3) * small_w, rng.uniform(-0.3, 1.3) * small_h
+    radius = rng.uniform(0.3, 0.8) * max(small_w, small_h)
+    ImageDraw.Draw(shadow).ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.04, 0.12) * max(small_w, small_h)))
+    return np.asarray(shadow.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32) / np.float32(255)
+
+
+def _hard_shadow(width: int, height: int, rng: Rng) -> NDArray[np.float32]:
+    """A phone's or hand's shadow: a polygon reaching in from a side, its edge a few pixels soft."""
+    shadow = Image.new("L", (width, height), 0)
+    corners = [(rng.uniform(-0.2, 1.2) * width, rng.uniform(-0.2, 1.2) * height) for _ in range(int(rng.integers(3, 6)))]
+    side = int(rng.integers(4))
+    anchor = [(0, 0), (width, 0), (width, height), (0, height)]
+    corners += [anchor[side], anchor[(side + 1) % 4]]
+    ImageDraw.Draw(shadow).polygon(_hull(corners), fill=255)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(rng.uniform(0.005, 0.03) * max(width, height)))
+    return np.asarray(shadow, dtype=np.float32) / np.float32(255)
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points in order around their centre, so the polygon does not cross itself."""
+    cx, cy = np.mean([p[0] for p in points]), np.mean([p[1] for p in points])
+    return sorted(points, key=lambda p: float(np.arctan2(p[1] - cy, p[0] - cx)))
+
+
+def _cut_to_ink(image: Image.Image, alpha: NDArray[np.float32], rng: Rng) -> Image.Image:
+    """Crop to the ink's box, a margin of a few percent either side, sometimes cutting into the strokes."""
+    ys, xs = np.nonzero(alpha > 0.2)
+    if len(ys) == 0:
+        return image
+    w, h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    left, top, right, bottom = (rng.uniform(-0.03, 0.06) for _ in range(4))
+    box = (xs.min() - left * w, ys.min() - top * h, xs.max() + 1 + right * w, ys.max() + 1 + bottom * h)
+    x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
+    x1, y1 = min(image.width, round(box[2])), min(image.height, round(box[3]))
+    return image.crop((x0, y0, max(x1, x0 + 8), max(y1, y0 + 8)))
 
 
 def on_canvas(digit: NDArray[np.uint8], size: float, rng: Rng, paper: bool = False, tight: bool = False, side: int = 400) -> Image.Image:
@@ -180,7 +340,7 @@ def on_canvas(digit: NDArray[np.uint8], size: float, rng: Rng, paper: bool = Fal
     layer[top : top + glyph_h, left : left + glyph_w] = alpha
     if not paper:
         return Image.fromarray(np.round(255 * (1 - layer)).astype(np.uint8), mode="L")
+    look = replace(Look(), shadow="soft" if rng.random() < 0.4 else "none")
     a = layer[..., None]
-    photo = _paper(frame_w, frame_h, rng, dark_board=False) * (1 - a) + _ink_colour(rng, dark_board=False) * a
-    photo = photo * _lighting(frame_w, frame_h, rng)[..., None]
-    return Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8), mode="RGB")
+    photo = _ground(frame_w, frame_h, rng, look) * (1 - a) + _ink_colour(rng, look) * a
+    return Image.fromarray((np.clip(_light(photo, rng, look), 0, 1) * 255).astype(np.uint8), mode="RGB")

@@ -43,10 +43,13 @@ def on_paper(
     at: tuple[int, int] | None = None,
     paper: float = 0.93,
     ink: tuple[int, int, int] = (30, 40, 140),
+    ground: Image.Image | None = None,
 ) -> Image.Image:
-    """Dark ink digits written left to right on light paper, as a plain photo would show them."""
+    """Dark ink digits written left to right on light paper (or on ``ground``), as a plain photo would show them."""
     width, total_h = size
-    canvas = np.full((total_h, width, 3), paper * 255, dtype=np.float32)
+    canvas = (
+        np.full((total_h, width, 3), paper * 255, dtype=np.float32) if ground is None else np.asarray(ground.convert("RGB"), np.float32)
+    )
     x, y = at if at is not None else ((width - len(glyphs) * height) // 2, (total_h - height) // 2)
     for glyph in glyphs:
         alpha = np.asarray(Image.fromarray(glyph).resize((height, height), Image.Resampling.BICUBIC), dtype=np.float32)[..., None] / 255

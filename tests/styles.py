@@ -7,6 +7,13 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float) -> list[tuple[float, float]]:
+    """An ellipse's arc as a polyline, angles in degrees, clockwise from the right."""
+    angles = np.radians(np.linspace(start, stop, 24))
+    return [(float(cx + rx * np.cos(a)), float(cy + ry * np.sin(a))) for a in angles]
+
+
 # Strokes in a unit box (x right, y down), one polyline per stroke.
 STYLES: dict[str, tuple[str, list[list[tuple[float, float]]]]] = {
     "continental-1": ("1", [[(0.2, 0.38), (0.62, 0.0), (0.62, 1.0)]]),
@@ -14,6 +21,10 @@ STYLES: dict[str, tuple[str, list[list[tuple[float, float]]]]] = {
     "open-4": ("4", [[(0.45, 0.0), (0.1, 0.6), (0.95, 0.6)], [(0.7, 0.25), (0.7, 1.0)]]),
     # A 9 as a square loop on a straight stem, as on a calculator: the shipped model reads it as 7.
     "square-9": ("9", [[(0.9, 0.45), (0.1, 0.45), (0.1, 0.0), (0.9, 0.0), (0.9, 1.0)]]),
+    # Strokes that don't touch (real photos read them as "61", "81", "01"):
+    "open-top-4": ("4", [[(0.1, 0.0), (0.1, 0.6), (0.62, 0.6)], [(0.8, 0.05), (0.8, 1.0)]]),
+    "gapped-8": ("8", [_arc(0.5, 0.22, 0.2, 0.2, 0, 360), _arc(0.5, 0.74, 0.26, 0.24, 0, 360)]),
+    "open-9": ("9", [_arc(0.42, 0.27, 0.26, 0.25, 40, 330), [(0.8, 0.15), (0.78, 1.0)]]),
 }
 
 
@@ -33,8 +44,9 @@ def draw(style: str, rng: np.random.Generator, size: tuple[int, int] = (480, 360
     ink = tuple(int(v) for v in rng.integers(10, 80, 3))
     for stroke in strokes:
         points = []
+        shake = 0.03 if len(stroke) <= 5 else 0.006  # a curve's points are close: each may move less
         for x, y in stroke:
-            jx, jy = rng.normal(0, 0.03, 2)
+            jx, jy = rng.normal(0, shake, 2)
             px = x0 + (x + jx + slant * (1 - y)) * digit_w
             py = y0 + (y + jy) * digit_h
             points.append((float(px), float(py)))

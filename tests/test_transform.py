@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
-from PIL import Image, ImageDraw
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from model.transform import DecodeParams, DigitTransform, LineParams, PaperParams, TransformParams
+from model.transform import (
+    VERSION,
+    CropParams,
+    DecodeParams,
+    DigitTransform,
+    LineParams,
+    PaperParams,
+    SegmentParams,
+    TransformParams,
+)
 from model.transform.lines import remove_rules
 from model.transform.paper import ink_map
 from tests.conftest import digit, on_paper
@@ -66,21 +78,22 @@ def test_off_white_paper_and_shadow_read_like_clean_paper(mnist_test):
     assert similarity(clean, single(shaded_img)) > 0.9
 
 
+def squared(size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """Squared notebook paper, its lines a little tilted."""
+    page = on_paper([], size=size)
+    draw = ImageDraw.Draw(page)
+    for y in range(10, page.height, 24):
+        draw.line([(0, y), (page.width, y + 6)], fill=(150, 170, 215), width=2)
+    for x in range(7, page.width, 24):
+        draw.line([(x, 0), (x - 4, page.height)], fill=(150, 170, 215), width=2)
+    return page
+
+
 def test_ruled_and_squared_lines_are_removed(mnist_test):
     five = digit(mnist_test, 5)
     clean = single(on_paper([five]))
-    ruled = on_paper([five])
-    draw = ImageDraw.Draw(ruled)
-    for y in range(10, ruled.height, 24):
-        draw.line([(0, y), (ruled.width, y + 6)], fill=(150, 170, 215), width=2)
-    for x in range(7, ruled.width, 24):
-        draw.line([(x, 0), (x - 4, ruled.height)], fill=(150, 170, 215), width=2)
-    assert similarity(clean, single(ruled)) > 0.85
-    blank = on_paper([])
-    draw = ImageDraw.Draw(blank)
-    for y in range(10, blank.height, 24):
-        draw.line([(0, y), (blank.width, y + 6)], fill=(150, 170, 215), width=2)
-    assert TRANSFORM.segment(blank).crops == ()
+    assert similarity(clean, single(on_paper([five], ground=squared()))) > 0.85
+    assert TRANSFORM.segment(squared()).crops == ()
 
 
 def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
@@ -88,8 +101,6 @@ def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
     eight = digit(mnist_test, 8)
     pen = single(on_paper([eight], height=160))
     thick = Image.fromarray(eight).resize((160, 160), Image.Resampling.BICUBIC)
-    from PIL import ImageFilter
-
     marker_glyph = np.asarray(thick.filter(ImageFilter.MaxFilter(9)))
     marker = Image.fromarray(255 - marker_glyph).convert("RGB")
     assert similarity(pen, single(marker)) > 0.75
@@ -106,3 +117,66 @@ def test_ink_map_is_zero_on_paper_and_high_on_ink():
 def test_params_round_trip_through_the_card():
     params = TransformParams(decode=DecodeParams(work_size=400))
     assert TransformParams.from_dict(params.to_dict() | {"unknown_later_field": 1}) == params
+
+
+def test_a_card_from_before_the_stages_loads_with_todays_defaults():
+    old = {"work_size": 512, "min_contrast": 0.2, "stroke_range": [2.2, 4.6], "canvas": 28}
+    params = TransformParams.from_dict(old)
+    assert params.version == 1
+    assert params.segment.min_contrast == 0.2 and params.crop.stroke_range == (2.2, 4.6)
+    assert params.paper == PaperParams() and params.lines == LineParams()
+
+
+def test_params_are_validated_and_printable():
+    with pytest.raises(ValueError, match="work_size"):
+        DecodeParams(work_size=10)
+    with pytest.raises(ValueError):
+        SegmentParams(relative_threshold=1.5)
+    lines = TransformParams().describe().splitlines()
+    assert "paper.closing_fraction = 0.4" in lines and lines[0] == f"version = {VERSION}"
+    stages = (DecodeParams, PaperParams, LineParams, SegmentParams, CropParams)
+    assert len(lines) == 1 + sum(len(dataclasses.fields(stage)) for stage in stages)
+
+
+def test_a_bluish_hand_shadow_over_a_thin_pen_is_paper(mnist_test):
+    """Real-dev's failure kind 4: a sharp-edged, tinted shadow across the page and the digit."""
+    three = digit(mnist_test, 3)
+    clean = single(on_paper([three], ink=(40, 40, 60)))
+    photo = np.asarray(on_paper([three], ink=(40, 40, 60)), dtype=np.float32)
+    shadow = Image.new("L", (photo.shape[1], photo.shape[0]), 0)
+    ImageDraw.Draw(shadow).polygon([(0, 0), (260, 0), (200, 360), (0, 360)], fill=255)
+    shade = np.asarray(shadow.filter(ImageFilter.GaussianBlur(2)), dtype=np.float32)[..., None] / 255
+    shaded = photo * (1 - shade) + photo * shade * np.array([0.55, 0.6, 0.8], dtype=np.float32)
+    assert similarity(clean, single(Image.fromarray(shaded.astype(np.uint8)))) > 0.9
+
+
+def test_the_table_beyond_the_page_is_not_ink(mnist_test):
+    page = np.asarray(on_paper([digit(mnist_test, 6)]), dtype=np.uint8).copy()
+    page[:, :60] = (70, 55, 40)  # a wooden desk along the left side
+    assert len(TRANSFORM.segment(Image.fromarray(page)).crops) == 1
+    blank = np.asarray(on_paper([]), dtype=np.uint8).copy()
+    blank[:50] = (70, 55, 40)
+    assert TRANSFORM.segment(Image.fromarray(blank)).crops == ()
+
+
+def test_a_digit_that_fills_the_frame_is_kept_and_offered_whole(mnist_test):
+    """A digit cut by the frame touches its sides like a page edge does, but crosses the middle."""
+    zero = digit(mnist_test, 0)
+    ys, xs = np.nonzero(zero)
+    tight = Image.fromarray(255 - zero[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]).resize((150, 190))
+    segmentation = TRANSFORM.segment(tight)
+    assert segmentation.whole is not None
+    far = TRANSFORM.segment(on_paper([zero], height=100))
+    assert far.whole is None and len(far.crops) == 1
+
+
+def test_close_neighbours_are_offered_as_one_digit_far_ones_are_not(mnist_test):
+    one, zero = digit(mnist_test, 1), digit(mnist_test, 0)
+    apart = TRANSFORM.segment(on_paper([one, zero], height=100, size=(600, 300)))
+    assert len(apart.crops) == 2 and apart.pairs == (None,)
+    page = Image.new("RGB", (480, 360), (235, 235, 235))
+    draw = ImageDraw.Draw(page)
+    draw.line([(200, 100), (200, 180), (250, 180)], fill=(20, 20, 20), width=6)  # an L ...
+    draw.line([(262, 100), (262, 260)], fill=(20, 20, 20), width=6)  # ... and a stem beside it: an open 4
+    close = TRANSFORM.segment(page)
+    assert len(close.crops) == 2 and close.pairs[0] is not None

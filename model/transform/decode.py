@@ -27,11 +27,13 @@ class ImageError(ValueError):
 @dataclass(frozen=True)
 class DecodeParams:
     work_size: int = 512
-    """Long side of the working image: every later pixel measure is relative to it."""
+    """Larger images are reduced to this long side: enough for a small digit in a big photo."""
+    min_size: int = 256
+    """Smaller images are enlarged to this long side, so a 60 px crop's strokes stay whole."""
 
     def __post_init__(self) -> None:
-        if not 64 <= self.work_size <= 4096:
-            raise ValueError(f"work_size must be within 64..4096, not {self.work_size}")
+        if not 64 <= self.min_size <= self.work_size <= 4096:
+            raise ValueError(f"need 64 <= min_size <= work_size <= 4096, not {self.min_size}, {self.work_size}")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,10 @@ def _too_big() -> str:
 
 
 def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
-    """Decode to grey in [0, 1] with the long side at ``work_size``.
+    """Decode to grey in [0, 1] with the long side between ``min_size`` and ``work_size``.
 
-    Small images are enlarged too, so that every later measure in pixels means the same
-    fraction of the image: a 60 px crop and a phone photo are read alike.
+    Later stages measure in fractions of the long side, so a 60 px crop and a phone photo
+    are read alike; a small image is enlarged only so far that its strokes stay whole.
     """
     work_size = params.work_size
     image = open_image(source)
@@ -93,7 +95,8 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise ImageError("the image file is damaged or truncated") from err
     height, width = gray.shape
-    ratio = work_size / max(height, width)
+    long_side = max(height, width)
+    ratio = work_size / long_side if long_side > work_size else max(1.0, params.min_size / long_side)
     if ratio != 1:
         size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
         gray = resize(gray, size, cv2.INTER_AREA if ratio < 0.5 else cv2.INTER_LINEAR)  # bilinear is enough above half

@@ -21,27 +21,27 @@ from model.transform.ops import Gray, Mask, dilate, double, erode, label
 class LineParams:
     min_span: int = 16
     """Half-size copies shorter than this across have no room for lines."""
-    across: int = 7
-    """Top-hat window across a line, in half-size pixels: lines are thinner than this."""
-    bridge: int = 5
-    """Gaps up to this long along a line are closed first: on squared paper, lines cross each other."""
+    across: float = 0.027
+    """Top-hat window across a line, as a fraction of the long side: lines are thinner than this."""
+    bridge: float = 0.02
+    """Gaps up to this fraction of the long side along a line are closed first: on squared paper, lines cross each other."""
     along_divisor: int = 8
     """A line candidate survives an opening this many times shorter than the page."""
     candidate_level: float = 0.06
     """Top-hat strength above which a pixel may be on a line."""
     min_length: float = 0.75
     """A line runs along at least this fraction of the page."""
-    max_thickness: float = 6.0
-    """Area over length of a line, in half-size pixels, at least ..."""
+    max_thickness: float = 0.023
+    """Area over length of a line, as a fraction of the long side, at least ..."""
     thickness_fraction: float = 0.03
-    """... or this fraction of the page, whichever is larger."""
+    """... or this fraction of the line's own span, whichever is larger."""
     keep_factor: float = 1.5
     """Ink up to this many times the line's own level is the line's and is cleared."""
     crossing_stroke: float = 0.5
     """Where the top-hat is the line's but the ink is under this, it is the line's too."""
 
     def __post_init__(self) -> None:
-        if self.across < 3 or self.along_divisor < 1 or not 0 < self.min_length <= 1:
+        if not 0 < self.across < 0.5 or not 0 < self.bridge < 0.5 or self.along_divisor < 1 or not 0 < self.min_length <= 1:
             raise ValueError(f"invalid line parameters: {self}")
 
 
@@ -52,14 +52,17 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
     half = np.maximum(np.maximum(even[0::2, 0::2], even[1::2, 0::2]), np.maximum(even[0::2, 1::2], even[1::2, 1::2]))
     result = ink.copy()
     on_lines = np.zeros(ink.shape, dtype=bool)
+    long_side = max(half.shape)
+    window = max(3, round(params.across * long_side)) | 1
+    bridge = max(1, round(params.bridge * long_side))
     for axis in (1, 0):
         span = half.shape[axis]
         if span < params.min_span:
             continue
-        across = (params.across, 1) if axis == 0 else (1, params.across)  # (width, height) of a window across the lines
+        across = (window, 1) if axis == 0 else (1, window)  # (width, height) of a window across the lines
         thin = half - dilate(erode(half, *across), *across)
         band = dilate(thin, *(3 if n > 1 else 1 for n in across))
-        gap = (params.bridge, 1) if axis == 1 else (1, params.bridge)
+        gap = (bridge, 1) if axis == 1 else (1, bridge)
         band = erode(dilate(band, *gap), *gap)
         length = max(5, span // params.along_divisor)
         along = (length, 1) if axis == 1 else (1, length)
@@ -69,7 +72,8 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
             continue
         extents = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
         thickness = stats[:, cv2.CC_STAT_AREA] / extents
-        is_line = (extents >= params.min_length * span) & (thickness <= max(params.max_thickness, params.thickness_fraction * span))
+        thin_enough = max(params.max_thickness * long_side, params.thickness_fraction * span)
+        is_line = (extents >= params.min_length * span) & (thickness <= thin_enough)
         is_line[0] = False
         if not is_line.any():
             continue

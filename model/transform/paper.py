@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to
+from model.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to, stroke_width
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,12 @@ class PaperParams:
     """Long side of the copy on which lighting and polarity are judged."""
     closing_fraction: float = 0.4
     """The paper closing's window as a fraction of that copy: wider than any stroke, narrower than a shadow."""
+    pen_strength: float = 0.6
+    """Pixels with this fraction of the strongest ink are the pen's, whose stroke width sets ..."""
+    stroke_windows: float = 4.0
+    """... the fine paper closing's window, this many stroke widths: a shadow or a table wider than that is paper."""
+    fine_steps: int = 8
+    """The fine closing runs on a copy where its window is about this many pixels."""
     level_floor: float = 0.05
     """The darkest paper level divided by; keeps black corners from blowing up."""
     polarity_sample: int = 96
@@ -41,19 +47,47 @@ def dark_ink(gray: Gray, params: PaperParams) -> Gray:
 def ink_map(gray: Gray, params: PaperParams) -> Gray:
     """Ink strength per pixel of a :func:`dark_ink` image: 0 on paper, towards 1 on strokes.
 
-    The paper is a grey closing of the small copy (max filter, then min filter): it
-    fills every dark feature narrower than the window — strokes, even a fat marker's —
-    while a shadow's edge, a step wider than any window, stays where it was.
+    The paper level is a grey closing (max filter, then min filter): it fills every dark
+    feature narrower than its window and leaves what is wider. A first closing, 40% of
+    the image wide, finds the pen at any size; a second, a few of the pen's own stroke
+    widths wide, follows the paper closely, so that a shadow's body, a tinted shadow
+    over a thin pen or the table beyond a page's edge read as paper, not ink.
     """
     small = shrink_to(gray, params.small_size)
-    window = max(3, int(max(small.shape) * params.closing_fraction)) | 1
-    closed = erode(dilate(small, window, window), window, window)
-    level = enlarge(np.asarray(cv2.blur(closed, (3, 3), borderType=cv2.BORDER_REPLICATE), dtype=np.float32), gray.shape)
-    ink = np.maximum(level, np.float32(params.level_floor))
+    level = _closed(small, max(3, int(max(small.shape) * params.closing_fraction)), gray.shape)
+    ink = _against(gray, level, params.level_floor)
+    width = _pen_width(ink, params.pen_strength)
+    if width > 0:
+        span = params.stroke_windows * width
+        factor = max(1, int(span // params.fine_steps))
+        copy = shrink_to(gray, max(gray.shape) // factor)
+        fine = _closed(copy, max(3, round(span * copy.shape[0] / gray.shape[0])), gray.shape)
+        ink = _against(gray, np.minimum(level, fine), params.level_floor)
+    return ink
+
+
+def _closed(copy: Gray, window: int, shape: tuple[int, ...]) -> Gray:
+    """The paper level: a closing of ``copy`` with a square window, smoothed and laid on ``shape``."""
+    window |= 1
+    closed = erode(dilate(copy, window, window), window, window)
+    return enlarge(np.asarray(cv2.blur(closed, (3, 3), borderType=cv2.BORDER_REPLICATE), dtype=np.float32), shape)
+
+
+def _against(gray: Gray, level: Gray, floor: float) -> Gray:
+    """1 - gray / level, clipped to [0, 1]: how much darker than its paper each pixel is."""
+    ink = np.maximum(level, np.float32(floor))
     np.divide(gray, ink, out=ink)
     np.subtract(np.float32(1.0), ink, out=ink)
     np.clip(ink, 0.0, 1.0, out=ink)
     return ink
+
+
+def _pen_width(ink: Gray, strength: float) -> float:
+    """The pen's stroke width in pixels, from its strongest pixels (a shadow is fainter); 0 without ink."""
+    peak = quantiles(ink[::4, ::4].ravel(), (0.999,))[0]
+    if peak <= 0:
+        return 0.0
+    return stroke_width(ink >= strength * peak)
 
 
 def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:

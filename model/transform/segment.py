@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from model.transform.ops import Box, Gray, Mask, erode_mask, height, label, quantiles, union
+from model.transform.ops import Box, Gray, Mask, height, label, union
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,6 @@ class SegmentParams:
     """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
     max_on_lines: float = 0.6
     """A blob mostly on where a notebook line ran is what is left of the line."""
-    min_sharpness: float = 0.0
-    """Edge gradient over median ink: a shadow's edge fades over many pixels, a stroke's does not."""
     max_pieces: int = 12
     """A group of more pieces is a texture (grass, cloth), not a few pen strokes."""
     max_blobs_per_digit: int = 6
@@ -137,21 +135,15 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
 
 
 def _looks_like_ink(ink: Gray, blob: Mask, on_lines: Mask, peak: float, p: SegmentParams) -> bool:
-    """Strokes of one pen: about as strong as the strongest, sharp-edged, and not what is left of a notebook line.
+    """Strokes of one pen: about as strong as the strongest, and not what is left of a notebook line.
 
-    A shadow's edge or a smudge is fainter and soft (its ink fades over many pixels); a
-    piece of a ruled line that survived removal lies along the line it came from.
+    A smudge or a shadow's remnant is fainter than the pen; a piece of a ruled line that
+    survived removal lies along the line it came from. Sharpness is no test: a blurred
+    photo's strokes are as soft as a shadow's edge.
     """
-    values = ink[blob]
-    if float(values.max()) < p.faint * peak:
+    if float(ink[blob].max()) < p.faint * peak:
         return False
-    if float(on_lines[blob].mean()) > p.max_on_lines:
-        return False
-    edge = blob & ~erode_mask(blob)
-    gx = cv2.Sobel(ink, cv2.CV_32F, 1, 0, ksize=1, borderType=cv2.BORDER_REPLICATE)  # central differences, x2
-    gy = cv2.Sobel(ink, cv2.CV_32F, 0, 1, ksize=1, borderType=cv2.BORDER_REPLICATE)
-    sharpness = float(cv2.magnitude(gx, gy)[edge].mean()) / 2 / max(quantiles(values, (0.5,))[0], 1e-3)
-    return sharpness >= p.min_sharpness
+    return float(on_lines[blob].mean()) <= p.max_on_lines
 
 
 def _is_page_edge(blob: Mask, box: Box, cols: int, rows: int, p: SegmentParams) -> bool:
