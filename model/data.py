@@ -8,7 +8,7 @@ render of it (``model.render``). Both reach the network only through
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.network import NOT_A_DIGIT
-from model.render import photo_of
+from model.render import Look, photo_of
 from model.shapes import non_digits
 from model.transform import DigitTransform, TransformParams
 
@@ -43,12 +43,28 @@ def load_mnist(root: str, train: bool, download: bool = True) -> tuple[U8, NDArr
 def _job(args: tuple[U8, int, bool, int, dict[str, Any]]) -> U8 | None:
     image, index, photo, seed, params = args
     transform = DigitTransform(TransformParams.from_dict(params))
-    drawn = list(image) if image.ndim == 3 else [image]  # several digits are written side by side
-    source = photo_of(drawn, seed, index) if photo else Image.fromarray(image, mode="L")
+    if image.ndim == 3:
+        return _joined(transform, image, seed, index)
+    source = photo_of([image], seed, index) if photo else Image.fromarray(image, mode="L")
     crops = transform.segment(source, single=True).crops
     if not crops:
         return None
     return np.round(crops[0].pixels * 255).astype(np.uint8)
+
+
+def _joined(transform: DigitTransform, pair: U8, seed: int, index: int) -> U8 | None:
+    """Two digits written side by side, as the predictor offers them to the network: joined into one crop.
+
+    Only where the transform found exactly the two digits and offered them joined; the
+    look is one where each digit is whole (no gaps, nothing cut by the frame), so the
+    crop surely holds two digits.
+    """
+    rng = np.random.default_rng((seed, index))
+    look = replace(Look.sample(rng), gaps=False, framing="page", tiny=False)
+    segmentation = transform.segment(photo_of(list(pair), seed, index, look))
+    if len(segmentation.crops) != 2 or segmentation.pairs[0] is None:
+        return None
+    return np.round(segmentation.pairs[0].pixels * 255).astype(np.uint8)
 
 
 def transform_digits(
@@ -62,7 +78,7 @@ def transform_digits(
 ) -> Digits:
     """Run every digit (or its photo render) through the shared transform, in parallel.
 
-    ``images`` is (N, 28, 28), or (N, k, 28, 28) for photos of k digits side by side read as one shape.
+    ``images`` is (N, 28, 28), or (N, 2, 28, 28) for two digits side by side joined into one crop.
     A digit in which the transform finds no ink is dropped; that happens for a handful of
     renders where the pen was too faint to see, which is the right answer for them too.
     """
@@ -99,7 +115,8 @@ def non_digit_sets(count: int, held: int, params: TransformParams, seed: int, wo
 
 
 def side_by_side(images: U8, count: int, params: TransformParams, seed: int, workers: int = 2) -> Digits:
-    """Two digits side by side, cut as one shape, labelled "not a digit".
+    """Two digits side by side, joined into one crop, labelled "not a digit" (fewer than ``count``:
+    pairs the transform does not offer joined are skipped).
 
     The predictor asks the network whether two neighbouring shapes are one digit in
     pieces (an open 4) or two digits; a crop holding two digits must not pass for one.

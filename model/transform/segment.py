@@ -37,8 +37,10 @@ class SegmentParams:
     page_edge: float = 0.85
     edge_band: float = 0.25
     edge_share: float = 0.8
+    edge_contact: float = 0.5
     """A blob spanning more than ``page_edge`` of a side, with ``edge_share`` of its pixels within
-    ``edge_band`` of that side, runs along it: a page or table edge, not a digit that fills the frame."""
+    ``edge_band`` of that side and touching the frame along ``edge_contact`` of it, runs along
+    it: a page or table edge, not a digit that fills the frame."""
     faint: float = 0.6
     """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
     max_on_lines: float = 0.6
@@ -57,7 +59,7 @@ class SegmentParams:
     near: float = 0.15
     small_piece: float = 0.2
     """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
-    whole_ink: tuple[float, float] = (0.03, 0.65)
+    whole_ink: tuple[float, float] = (0.03, 0.8)
     """The whole frame is read as one digit when its ink (Otsu's split) covers a fraction within this range ..."""
     whole_pieces: int = 6
     """... in at most this many pieces that are not specks."""
@@ -91,47 +93,79 @@ class Found:
     groups: tuple[Group, ...]
 
 
+@dataclass(frozen=True)
+class _Blobs:
+    peak: float
+    threshold: float
+    mask: Mask
+    labels: NDArray[np.int32]
+    stats: NDArray[np.int32]
+
+
 def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str:
     """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
     p = params
-    strong = ink[ink > p.absolute_threshold]
-    keep = min(p.peak_pixels, strong.size)
-    peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
-    if peak < p.min_contrast:
+    blobs = _threshold(ink, p)
+    edges = [index for index in _large(blobs, p) if _is_page_edge(blobs, index, ink.shape, p)]
+    if edges:  # a table beyond the page sets neither the ink's peak nor its share
+        ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
+        blobs = _threshold(ink, p)
+    if blobs.peak < p.min_contrast:
         return BLANK
-    threshold = max(p.absolute_threshold, p.relative_threshold * peak)
-    mask = ink > threshold
     if (
-        np.count_nonzero(ink < p.paper_level * threshold) < p.min_paper_fraction * ink.size
-        or np.count_nonzero(mask) > p.max_ink_fraction * ink.size
+        np.count_nonzero(ink < p.paper_level * blobs.threshold) < p.min_paper_fraction * ink.size
+        or np.count_nonzero(blobs.mask) > p.max_ink_fraction * ink.size
     ):
         return "this does not look like writing on paper"
-    _, labels, stats = label(mask)
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-    areas[0] = 0
-    rows, cols = ink.shape
-    min_area = max(p.min_speck, int(p.speck_fraction * int(areas.max())))
-    blobs: list[tuple[int, Box]] = []
-    for index in np.flatnonzero(areas >= min_area).tolist():
-        x, y, w, h = (int(v) for v in stats[index, :4])
-        box = (x, y, x + w, y + h)
-        region = (slice(y, y + h), slice(x, x + w))
-        if _is_page_edge(labels[region] == index, box, cols, rows, p):
-            continue
-        if not _looks_like_ink(ink[region], labels[region] == index, on_lines[region], peak, p):
-            continue
-        blobs.append((index, box))
-    if not blobs:
+    strokes: list[tuple[int, Box]] = []
+    for index in _large(blobs, p):
+        region = _region(blobs.stats[index])
+        pen = _looks_like_ink(ink[region], blobs.labels[region] == index, on_lines[region], blobs.peak, p)
+        if pen and not _is_page_edge(blobs, index, ink.shape, p):
+            strokes.append((index, _box(blobs.stats[index])))
+    if not strokes:
         return "no digit-sized shapes found"
-    if len(blobs) > p.max_blobs_per_digit * p.max_digits:
+    if len(strokes) > p.max_blobs_per_digit * p.max_digits:
         return "too many shapes to be a number"
-    groups = [group for group in _merge_strokes(blobs, areas, p) if len(group.members) <= p.max_pieces]
+    areas = blobs.stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    groups = [group for group in _merge_strokes(strokes, areas, p) if len(group.members) <= p.max_pieces]
     if not groups:
         return "the shapes here are not handwriting"
     tallest = max(height(group.box) for group in groups)
     kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
     kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
-    return Found(labels, tuple(kept))
+    return Found(blobs.labels, tuple(kept))
+
+
+def _threshold(ink: Gray, p: SegmentParams) -> _Blobs:
+    """The ink's peak (its ``peak_pixels``-th strongest pixel), the threshold it sets, and the blobs above it."""
+    strong = ink[ink > p.absolute_threshold]
+    keep = min(p.peak_pixels, strong.size)
+    peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
+    threshold = max(p.absolute_threshold, p.relative_threshold * peak)
+    mask = ink > threshold
+    _, labels, stats = label(mask)
+    return _Blobs(peak, threshold, mask, labels, stats)
+
+
+def _large(blobs: _Blobs, p: SegmentParams) -> list[int]:
+    """Blobs that are not specks: at least ``speck_fraction`` of the largest."""
+    areas = blobs.stats[:, cv2.CC_STAT_AREA].copy()
+    areas[0] = 0
+    if len(areas) == 1:
+        return []
+    min_area = max(p.min_speck, int(p.speck_fraction * int(areas.max())))
+    return [int(i) for i in np.flatnonzero(areas >= min_area)]
+
+
+def _box(stat: NDArray[np.int32]) -> Box:
+    x, y, w, h = (int(v) for v in stat[:4])
+    return (x, y, x + w, y + h)
+
+
+def _region(stat: NDArray[np.int32]) -> tuple[slice, slice]:
+    x, y, w, h = (int(v) for v in stat[:4])
+    return slice(y, y + h), slice(x, x + w)
 
 
 def _looks_like_ink(ink: Gray, blob: Mask, on_lines: Mask, peak: float, p: SegmentParams) -> bool:
@@ -146,25 +180,29 @@ def _looks_like_ink(ink: Gray, blob: Mask, on_lines: Mask, peak: float, p: Segme
     return float(on_lines[blob].mean()) <= p.max_on_lines
 
 
-def _is_page_edge(blob: Mask, box: Box, cols: int, rows: int, p: SegmentParams) -> bool:
-    """Does the blob run along a side of the image, within a band near it, like the edge of a page or a table?
+def _is_page_edge(blobs: _Blobs, index: int, shape: tuple[int, ...], p: SegmentParams) -> bool:
+    """Does the blob run along a side of the image, like the edge of a page or a table beyond it?
 
-    A digit that fills the frame touches the sides too, but its strokes cross the middle.
+    Such a blob lies along the whole side, within a band near it, and touches the frame
+    along most of that side. A digit that fills the frame or is cut by it touches the
+    frame only where its strokes reach it, and crosses the middle.
     """
-    x0, y0, x1, y1 = box
+    x0, y0, x1, y1 = _box(blobs.stats[index])
+    blob = blobs.labels[_region(blobs.stats[index])] == index
+    rows, cols = shape
     area = np.count_nonzero(blob)
     band_x, band_y = round(p.edge_band * cols), round(p.edge_band * rows)
+    sides = []  # (touches that side, the blob's pixels on it, its pixels within the band, the side's length)
     if x1 - x0 > p.page_edge * cols:
-        if np.count_nonzero(blob[: max(0, band_y - y0)]) >= p.edge_share * area:
-            return True  # along the top
-        if np.count_nonzero(blob[max(0, rows - band_y - y0) :]) >= p.edge_share * area:
-            return True  # along the bottom
+        sides.append((y0 == 0, blob[0], blob[: max(0, band_y - y0)], cols))
+        sides.append((y1 == rows, blob[-1], blob[max(0, rows - band_y - y0) :], cols))
     if y1 - y0 > p.page_edge * rows:
-        if np.count_nonzero(blob[:, : max(0, band_x - x0)]) >= p.edge_share * area:
-            return True  # along the left
-        if np.count_nonzero(blob[:, max(0, cols - band_x - x0) :]) >= p.edge_share * area:
-            return True  # along the right
-    return False
+        sides.append((x0 == 0, blob[:, 0], blob[:, : max(0, band_x - x0)], rows))
+        sides.append((x1 == cols, blob[:, -1], blob[:, max(0, cols - band_x - x0) :], rows))
+    return any(
+        touches and np.count_nonzero(rim) >= p.edge_contact * length and np.count_nonzero(band) >= p.edge_share * area
+        for touches, rim, band, length in sides
+    )
 
 
 def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: SegmentParams) -> list[Group]:
@@ -229,7 +267,7 @@ def whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None:
     if not params.whole_ink[0] <= share <= params.whole_ink[1]:
         return None
     paper, ink = float(gray[~mask].mean()), float(gray[mask].mean())
-    if paper - ink < params.min_contrast:
+    if paper - ink < params.min_contrast * paper:  # the ink's strength against its paper, as in the ink map
         return None
     _, labels, stats = label(mask)
     areas = stats[:, cv2.CC_STAT_AREA]
