@@ -40,31 +40,20 @@ def load_mnist(root: str, train: bool, download: bool = True) -> tuple[U8, NDArr
     return dataset.data.numpy(), dataset.targets.numpy().astype(np.int64)
 
 
-def _job(args: tuple[U8, int, bool, int, dict[str, Any]]) -> U8 | None:
-    image, index, photo, seed, params = args
+def _job(args: tuple[U8, int, bool, bool, int, dict[str, Any]]) -> U8 | None:
+    image, index, photo, whole, seed, params = args
     transform = DigitTransform(TransformParams.from_dict(params))
-    if image.ndim == 3:
-        return _joined(transform, image, seed, index)
-    source = photo_of([image], seed, index) if photo else Image.fromarray(image, mode="L")
+    if not photo:
+        source = Image.fromarray(image, mode="L")
+    elif whole:  # a look that keeps every part of the drawing: a smiley without its eyes is a ring, and a ring is a 0
+        look = replace(Look.sample(np.random.default_rng((seed, index, 1))), gaps=False, tiny=False)
+        source = photo_of([image], seed, index, look)
+    else:
+        source = photo_of([image], seed, index)
     crops = transform.segment(source, single=True).crops
     if not crops:
         return None
     return np.round(crops[0].pixels * 255).astype(np.uint8)
-
-
-def _joined(transform: DigitTransform, pair: U8, seed: int, index: int) -> U8 | None:
-    """Two digits written side by side, as the predictor offers them to the network: joined into one crop.
-
-    Only where the transform found exactly the two digits and offered them joined; the
-    look is one where each digit is whole (no gaps, nothing cut by the frame), so the
-    crop surely holds two digits.
-    """
-    rng = np.random.default_rng((seed, index))
-    look = replace(Look.sample(rng), gaps=False, framing="page", tiny=False)
-    segmentation = transform.segment(photo_of(list(pair), seed, index, look))
-    if len(segmentation.crops) != 2 or segmentation.pairs[0] is None:
-        return None
-    return np.round(segmentation.pairs[0].pixels * 255).astype(np.uint8)
 
 
 def transform_digits(
@@ -75,14 +64,15 @@ def transform_digits(
     seed: int,
     workers: int = 2,
     desc: str = "transform",
+    whole: bool = False,
 ) -> Digits:
     """Run every digit (or its photo render) through the shared transform, in parallel.
-
-    ``images`` is (N, 28, 28), or (N, 2, 28, 28) for two digits side by side joined into one crop.
     A digit in which the transform finds no ink is dropped; that happens for a handful of
     renders where the pen was too faint to see, which is the right answer for them too.
+    ``whole`` renders photos only in looks that keep every stroke (no pen skips, no tiny
+    crops): for drawings whose label depends on all of their parts.
     """
-    jobs = ((images[i], i, photo, seed, params.to_dict()) for i in range(len(images)))
+    jobs = ((images[i], i, photo, whole, seed, params.to_dict()) for i in range(len(images)))
     kept: list[U8] = []
     kept_labels: list[int] = []
     context = multiprocessing.get_context("fork")
@@ -108,20 +98,9 @@ def non_digit_sets(count: int, held: int, params: TransformParams, seed: int, wo
     half = count // 2
     raw = transform_digits(shapes[:half], labels[:half], params, photo=False, seed=seed, workers=workers, desc="non-digits")
     photos = transform_digits(
-        shapes[half:count], labels[half:count], params, photo=True, seed=seed + 3, workers=workers, desc="non-digit photos"
+        shapes[half:count], labels[half:count], params, photo=True, seed=seed + 3, workers=workers, desc="non-digit photos", whole=True
     )
-    checks = transform_digits(shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="held non-digits")
+    checks = transform_digits(
+        shapes[count:], labels[count:], params, photo=True, seed=seed + 4, workers=workers, desc="held non-digits", whole=True
+    )
     return concat(raw, photos), checks
-
-
-def side_by_side(images: U8, count: int, params: TransformParams, seed: int, workers: int = 2) -> Digits:
-    """Two digits side by side, joined into one crop, labelled "not a digit" (fewer than ``count``:
-    pairs the transform does not offer joined are skipped).
-
-    The predictor asks the network whether two neighbouring shapes are one digit in
-    pieces (an open 4) or two digits; a crop holding two digits must not pass for one.
-    """
-    rng = np.random.default_rng((seed, 11))
-    pairs = images[rng.integers(0, len(images), (count, 2))]
-    labels = np.full(count, NOT_A_DIGIT, dtype=np.int64)
-    return transform_digits(pairs, labels, params, photo=True, seed=seed + 5, workers=workers, desc="two digits as one")

@@ -109,9 +109,9 @@ class Predictor:
             self._item(singles[start] if length == 1 else joined[start], rows[start, length]) for start, length in self._best_split(rows)
         ]
         digits = [item for item in items if item is not None]
-        if whole is not None:
+        if whole is not None and len(digits) <= 1:  # one digit in pieces, or none found: is the whole frame one digit?
             alone = self._item(whole, probs[-1])
-            if alone is not None and alone.confidence > float(np.prod([item.confidence for item in digits]) if digits else 0.0):
+            if alone is not None and alone.confidence > (digits[0].confidence if digits else 0.0):
                 digits = [alone]
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
             reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
@@ -120,7 +120,7 @@ class Predictor:
 
     def _item(self, crop: DigitCrop, row: torch.Tensor) -> DigitReading | None:
         """One shape's reading, or None where the "not a digit" output wins (a doodle beside a number is left out)."""
-        if self.network.rejects and int(row.argmax()) == NOT_A_DIGIT:
+        if not self._digit(row):
             return None
         values, digits = row[:NOT_A_DIGIT].topk(3)
         top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
@@ -132,19 +132,26 @@ class Predictor:
         Each shape is read alone (a digit, or "not a digit" and left out), or, where the
         transform offered it, together with its right neighbour as one digit: an open 4
         is one digit, not "61". A reading's probability is the product over its spans, so
-        two pieces become one digit only where the network is surer of that digit than
-        of both pieces at once.
+        two pieces become one digit where the network is surer of that digit than of both
+        pieces at once, and always where neither piece is a digit by itself (the two arcs
+        of a broken 0 are not two doodles).
         """
         count = sum(length == 1 for _, length in rows)
         best: list[tuple[float, list[tuple[int, int]]]] = [(1.0, [])]
         for end in range(1, count + 1):
-            alone = rows[end - 1, 1]
-            score = float(alone.max() if self.network.rejects else alone[:NOT_A_DIGIT].max())
-            choice = (best[end - 1][0] * score, [*best[end - 1][1], (end - 1, 1)])
+            choice = (best[end - 1][0] * self._score(rows[end - 1, 1]), [*best[end - 1][1], (end - 1, 1)])
             together = rows.get((end - 2, 2))
-            if together is not None and int(together.argmax()) != NOT_A_DIGIT:
-                joined = best[end - 2][0] * float(together[:NOT_A_DIGIT].max())
+            if together is not None and self._digit(together):
+                pieces = not self._digit(rows[end - 2, 1]) and not self._digit(rows[end - 1, 1])
+                joined = best[end - 2][0] * (1.0 if pieces else float(together[:NOT_A_DIGIT].max()))
                 if joined > choice[0]:
                     choice = (joined, [*best[end - 2][1], (end - 2, 2)])
             best.append(choice)
         return best[count][1]
+
+    def _score(self, row: torch.Tensor) -> float:
+        """How sure the network is of its reading of one shape, digit or "not a digit"."""
+        return float(row.max() if self.network.rejects else row[:NOT_A_DIGIT].max())
+
+    def _digit(self, row: torch.Tensor) -> bool:
+        return not self.network.rejects or int(row.argmax()) != NOT_A_DIGIT

@@ -96,7 +96,7 @@ def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | Non
     image = Image.fromarray(pixels, mode="RGB")
     if look.framing == "tight":
         image = _cut_to_ink(image, alpha, rng)
-    if look.tiny:
+    if look.tiny and len(digits) == 1:  # a tiny crop is of one digit; a number that small is unreadable
         side = rng.uniform(40, 90)
         ratio = side / max(image.size)
         image = image.resize((max(8, round(image.width * ratio)), max(8, round(image.height * ratio))), Image.Resampling.BOX)
@@ -274,7 +274,7 @@ def _light(photo: RGB, rng: Rng, look: Look) -> RGB:
     if look.shadow == "soft":
         field = field * (1 - np.float32(rng.uniform(0.15, 0.45)) * _soft_shadow(width, height, rng))[..., None]
     elif look.shadow == "tinted":
-        darkness = rng.uniform(0.2, 0.5)
+        darkness = rng.uniform(0.15, 0.4)
         tint = 1 - darkness * np.array([1.0, 0.92, rng.uniform(0.55, 0.8)], dtype=np.float32)  # skylight fills a shadow with blue
         shade = _hard_shadow(width, height, rng)[..., None]
         field = field * (1 - shade + shade * tint)
@@ -311,12 +311,12 @@ def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _cut_to_ink(image: Image.Image, alpha: NDArray[np.float32], rng: Rng) -> Image.Image:
-    """Crop to the ink's box, a margin of a few percent either side, sometimes cutting into the strokes."""
+    """Crop to the ink's box, a margin of a few percent either side, sometimes just cutting into the strokes."""
     ys, xs = np.nonzero(alpha > 0.2)
     if len(ys) == 0:
         return image
     w, h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-    left, top, right, bottom = (rng.uniform(-0.03, 0.06) for _ in range(4))
+    left, top, right, bottom = (rng.uniform(-0.015, 0.06) for _ in range(4))
     box = (xs.min() - left * w, ys.min() - top * h, xs.max() + 1 + right * w, ys.max() + 1 + bottom * h)
     x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
     x1, y1 = min(image.width, round(box[2])), min(image.height, round(box[3]))

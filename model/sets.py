@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.render import on_canvas, photo_of
+from model.render import Look, on_canvas, photo_of
 from model.shapes import non_digits
 
 U8 = NDArray[np.uint8]
@@ -51,7 +51,8 @@ def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
     measures rejection of that family of shapes, not of everything that is not a digit.
     """
     for i, shape in enumerate(non_digits(count, seed)):
-        yield Sample(photo_of([shape], seed + 5000, i), "")
+        look = replace(Look.sample(np.random.default_rng((seed, i, 1))), gaps=False, tiny=False)  # as training draws them
+        yield Sample(photo_of([shape], seed + 5000, i, look), "")
 
 
 def size_sweep(images: U8, labels: NDArray[np.int64], per_size: int, seed: int = SEED, paper: bool = False) -> Iterator[Sample]:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from model import registry
-from model.data import concat, load_mnist, non_digit_sets, side_by_side, transform_digits
+from model.data import concat, load_mnist, non_digit_sets, transform_digits
 from model.network import NOT_A_DIGIT, DigitNet
 from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, TransformParams
@@ -36,10 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
     parser.add_argument("--non-digits", type=int, default=4000, help="drawings of non-digits, half of them as photos")
-    parser.add_argument("--pairs", type=int, default=3000, help="photos of two digits cut as one shape, taught as 'not a digit'")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
     parser.add_argument("--workers", type=int, default=2, help="processes rendering and transforming")
     parser.add_argument("--seed", type=int, default=0)
@@ -75,8 +74,7 @@ def main(argv: list[str] | None = None) -> Path:
     )
     count = min(args.non_digits, len(train_x) // 10)
     negatives, val_negatives = non_digit_sets(count, max(2, count // 10), params, args.seed, args.workers)
-    pairs = side_by_side(train_x, min(args.pairs, len(train_x) // 10), params, args.seed, args.workers)
-    train = concat(raw, photo, negatives, pairs)
+    train = concat(raw, photo, negatives)
     prepared = clock.seconds()
 
     model = DigitNet()
@@ -112,10 +110,8 @@ def main(argv: list[str] | None = None) -> Path:
             "mnist_train": len(raw.labels),
             "photo_renders": len(photo.labels),
             "non_digits": len(negatives.labels),
-            "two_digits_as_one": len(pairs.labels),
             "validation": {"mnist": len(val_raw.labels), "photo": len(val_photo.labels), "non_digits": len(val_negatives.labels)},
-            "source": "MNIST training set (torchvision); photo renders by model.render; non-digits by model.shapes; "
-            "two digits side by side (model.data.side_by_side)",
+            "source": "MNIST training set (torchvision); photo renders by model.render; non-digits by model.shapes",
         },
         "training": {
             "epochs": args.epochs,

@@ -22,9 +22,12 @@ class LineParams:
     min_span: int = 16
     """Half-size copies shorter than this across have no room for lines."""
     across: float = 0.027
-    """Top-hat window across a line, as a fraction of the long side: lines are thinner than this."""
-    bridge: float = 0.02
-    """Gaps up to this fraction of the long side along a line are closed first: on squared paper, lines cross each other."""
+    """Top-hat window across a line, as a fraction of the long side: lines are thinner than this ..."""
+    min_across: int = 5
+    """... and at least this many half-size pixels: an enlarged small photo's lines are a few pixels of blur wide."""
+    bridge: float = 0.05
+    """Gaps up to this fraction of the long side along a line are closed first: lines cross each other on squared
+    paper, and a stroke crossing a line breaks its top-hat."""
     along_divisor: int = 8
     """A line candidate survives an opening this many times shorter than the page."""
     candidate_level: float = 0.06
@@ -53,7 +56,7 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
     result = ink.copy()
     on_lines = np.zeros(ink.shape, dtype=bool)
     long_side = max(half.shape)
-    window = max(3, round(params.across * long_side)) | 1
+    window = max(params.min_across, round(params.across * long_side)) | 1
     bridge = max(1, round(params.bridge * long_side))
     for axis in (1, 0):
         span = half.shape[axis]

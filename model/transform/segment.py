@@ -139,9 +139,9 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
 
 def _threshold(ink: Gray, p: SegmentParams) -> _Blobs:
     """The ink's peak (its ``peak_pixels``-th strongest pixel), the threshold it sets, and the blobs above it."""
-    strong = ink[ink > p.absolute_threshold]
-    keep = min(p.peak_pixels, strong.size)
-    peak = float(np.partition(strong, strong.size - keep)[strong.size - keep]) if keep else 0.0
+    inked = ink[ink > p.absolute_threshold]
+    keep = min(p.peak_pixels, inked.size)
+    peak = float(np.partition(inked, inked.size - keep)[inked.size - keep]) if keep else 0.0
     threshold = max(p.absolute_threshold, p.relative_threshold * peak)
     mask = ink > threshold
     _, labels, stats = label(mask)
