@@ -45,8 +45,8 @@ def _job(args: tuple[U8, int, bool, bool, int, dict[str, Any]]) -> U8 | None:
     transform = DigitTransform(TransformParams.from_dict(params))
     if not photo:
         source = Image.fromarray(image, mode="L")
-    elif whole:  # a look that keeps every part of the drawing: a smiley without its eyes is a ring, and a ring is a 0
-        look = replace(Look.sample(np.random.default_rng((seed, index, 1))), gaps=False, tiny=False)
+    elif whole:  # a look that keeps the drawing as drawn: a blob filling the frame reads as its outline, a ring, and a ring is a 0
+        look = replace(Look.sample(np.random.default_rng((seed, index, 1))), framing="page", gaps=False, tiny=False)
         source = photo_of([image], seed, index, look)
     else:
         source = photo_of([image], seed, index)
@@ -69,8 +69,8 @@ def transform_digits(
     """Run every digit (or its photo render) through the shared transform, in parallel.
     A digit in which the transform finds no ink is dropped; that happens for a handful of
     renders where the pen was too faint to see, which is the right answer for them too.
-    ``whole`` renders photos only in looks that keep every stroke (no pen skips, no tiny
-    crops): for drawings whose label depends on all of their parts.
+    ``whole`` renders photos only in looks that keep the drawing as drawn (on a page, no
+    pen skips, no tiny crops): for drawings whose label depends on all of their parts.
     """
     jobs = ((images[i], i, photo, whole, seed, params.to_dict()) for i in range(len(images)))
     kept: list[U8] = []

@@ -51,7 +51,7 @@ def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
     measures rejection of that family of shapes, not of everything that is not a digit.
     """
     for i, shape in enumerate(non_digits(count, seed)):
-        look = replace(Look.sample(np.random.default_rng((seed, i, 1))), gaps=False, tiny=False)  # as training draws them
+        look = replace(Look.sample(np.random.default_rng((seed, i, 1))), framing="page", gaps=False, tiny=False)  # as training draws them
         yield Sample(photo_of([shape], seed + 5000, i, look), "")
 
 
