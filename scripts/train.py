@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=11)
     parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
     parser.add_argument("--non-digits", type=int, default=4000, help="drawings of non-digits, half of them as photos")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> Path:
     prepared = clock.seconds()
 
     model = DigitNet()
-    # Raw MNIST is the easy half: each epoch sees a fresh half of it and all of the rest.
-    weights = np.concatenate([np.full(len(raw.labels), 0.5), np.ones(len(train.labels) - len(raw.labels))]).astype(np.float32)
+    # Raw MNIST is the easy part: each epoch sees a fresh 60% of it and all of the rest.
+    weights = np.concatenate([np.full(len(raw.labels), 0.6), np.ones(len(train.labels) - len(raw.labels))]).astype(np.float32)
     epoch = int(weights.sum())
     losses = fit(model, train, transform, FitConfig(epochs=args.epochs, seed=args.seed, samples_per_epoch=epoch), weights)
 

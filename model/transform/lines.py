@@ -42,6 +42,9 @@ class LineParams:
     """Ink up to this many times the line's own level is the line's and is cleared."""
     crossing_stroke: float = 0.5
     """Where the top-hat is the line's but the ink is under this, it is the line's too."""
+    remnant: float = 1.5
+    """Ink up to this many times the cleared level is marked as where a line ran (two lines crossing, say);
+    a pen stroke crossing the line is darker and stays the pen's."""
 
     def __post_init__(self) -> None:
         if not 0 < self.across < 0.5 or not 0 < self.bridge < 0.5 or self.along_divisor < 1 or not 0 < self.min_length <= 1:
@@ -88,6 +91,7 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         level = params.keep_factor * double(levels[candidates])
         view = result[: lines.shape[0], : lines.shape[1]]
         thin_full = double(thin)
+        line_like = lines & (thin_full > params.candidate_level) & (view <= params.remnant * level)
         view[lines & ((view <= level) | ((thin_full <= level) & (view < params.crossing_stroke)))] = 0.0
-        on_lines[: lines.shape[0], : lines.shape[1]] |= lines & (thin_full > params.candidate_level)
+        on_lines[: lines.shape[0], : lines.shape[1]] |= line_like
     return result, on_lines

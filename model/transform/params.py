@@ -17,7 +17,7 @@ from model.transform.lines import LineParams
 from model.transform.paper import PaperParams
 from model.transform.segment import SegmentParams
 
-VERSION = 2
+VERSION = 3
 """Bumped whenever what the network sees from the same photo changes; the golden tests pin it."""
 
 STAGES: dict[str, type[Any]] = {

@@ -56,7 +56,7 @@ class SegmentParams:
     stacked_overlap: float = 0.2
     stacked: float = 0.5
     """... or sharing this much of it while overlapping vertically less than ``stacked`` of the shorter ..."""
-    near: float = 0.15
+    near: float = 0.3
     small_piece: float = 0.2
     """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
     whole_ink: tuple[float, float] = (0.03, 0.8)
