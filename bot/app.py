@@ -23,6 +23,7 @@ from bot import handlers, replies
 from bot.config import Settings
 from bot.handlers import Services
 from bot.health import HealthServer
+from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
 from bot.storage import Storage
 
@@ -30,39 +31,49 @@ log = logging.getLogger(__name__)
 
 
 def build(settings: Settings) -> Application:  # type: ignore[type-arg]
+    storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
+    inbox = Inbox(storage)
     application = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
-        .concurrent_updates(64)
+        .update_queue(inbox)
+        .concurrent_updates(Finisher(storage, 64))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    storage, reader = Storage(settings.database), Reader(settings.model_path, settings.inference_workers)
     application.bot_data["services"] = Services(settings, storage, reader)
+    application.bot_data["inbox"] = inbox
     if settings.health_port:
         application.bot_data["health"] = HealthServer(storage, reader, settings.health_host, settings.health_port)
     add_handlers(application)
     return application
 
 
+NEW = filters.UpdateType.MESSAGE
+"""Only new messages are read: an edited caption is not a new photo, and channel posts are not ours to answer."""
+
+
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, handlers.count_update), group=-1)
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("forget", handlers.forget))
-    application.add_handler(CommandHandler("stats", handlers.stats))
-    application.add_handler(CommandHandler("reload", handlers.reload_model))
-    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, handlers.photo))
-    application.add_handler(MessageHandler(filters.Document.ALL, handlers.not_an_image))
+    for name, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("forget", handlers.forget),
+        ("stats", handlers.stats),
+        ("reload", handlers.reload_model),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=NEW))
+    application.add_handler(MessageHandler(NEW & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(NEW & (filters.PHOTO | filters.Document.IMAGE), handlers.photo))
+    application.add_handler(MessageHandler(NEW & filters.Document.ALL, handlers.not_an_image))
     application.add_handler(CallbackQueryHandler(handlers.button))
-    application.add_handler(MessageHandler(filters.TEXT & filters.REPLY, handlers.typed_correction))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
+    application.add_handler(MessageHandler(NEW & filters.TEXT & filters.REPLY, handlers.typed_correction))
+    application.add_handler(MessageHandler(NEW & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
     application.add_error_handler(handlers.on_error)
 
 
@@ -70,6 +81,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     svc = handlers.services(application)
     await svc.storage.migrate()
     await svc.reader.load()
+    await application.bot_data["inbox"].resume(application.bot)
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
@@ -91,7 +103,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     log.info("stopped cleanly")
 
 
-ALLOWED_UPDATES = Update.ALL_TYPES
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 WEBHOOK_PATH = "telegram"
 
 

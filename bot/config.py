@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     inference_workers: int = 2
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
+    database_timeout: float = Field(default=2.0, gt=0, description="Seconds any database call may take before the user hears 'try again'")
 
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""

@@ -8,6 +8,7 @@ after a restart and on any replica.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -25,6 +26,7 @@ from bot import metrics, replies
 from bot.config import Settings
 from bot.inference import Reader
 from bot.storage import NewPrediction, Storage, StoredPrediction
+from model.labels import is_label
 from model.predictor import ImageError, Reading
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,9 @@ async def forget(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    count = await services(context).storage.forget_user(user.id)
+    message = update.effective_message
+    when = message.date if message is not None else dt.datetime.now(dt.UTC)
+    count = await services(context).storage.forget_user(user.id, when)
     log.info("forgot user data: %d predictions", count)
     await _reply(update, replies.forgotten(count))
 
@@ -124,13 +128,18 @@ async def photo(update: Update, context: Context) -> None:
     if found is None:
         await _reply(update, replies.NOT_AN_IMAGE)
         return
+    done = await svc.storage.prediction_for_message(message.chat_id, message.message_id)
+    if done is not None:  # handled before a crash: answer once, never read or store twice
+        if done.reply_message_id is None:
+            await _send_answer(message, svc, done.id, done.details, done.input_count)
+        return
+    if not await svc.storage.take_slot(user.id, svc.settings.rate_limit_per_minute, 60):
+        await _reply(update, replies.slow_down(svc.settings.rate_limit_per_minute))
+        return
     file_id, size = found
     limit = svc.settings.max_image_bytes
     if size is not None and size > limit:
         await _reply(update, replies.too_big(limit))
-        return
-    if await svc.storage.recent_predictions(user.id, 60) >= svc.settings.rate_limit_per_minute:
-        await _reply(update, replies.slow_down(svc.settings.rate_limit_per_minute))
         return
     started = time.perf_counter()
     await message.reply_chat_action(ChatAction.TYPING)
@@ -157,14 +166,13 @@ async def photo(update: Update, context: Context) -> None:
             photo_sha256=hashlib.sha256(data).hexdigest(),
             model_inputs=_inputs(reading),
             input_count=len(reading.items),
-        )
+        ),
+        sent_at=message.date,
     )
-    sent = await message.reply_text(
-        replies.answer(details, svc.settings.low_confidence),
-        parse_mode=ParseMode.HTML,
-        reply_markup=replies.keyboard(prediction_id, len(reading.items)),
-    )
-    await svc.storage.set_reply_message(prediction_id, sent.message_id)
+    if prediction_id is None:
+        await _reply(update, replies.answer(details, svc.settings.low_confidence) + "\n\n" + replies.NOT_KEPT)
+    else:
+        await _send_answer(message, svc, prediction_id, details, len(reading.items))
     metrics.REPLY_LATENCY.observe(time.perf_counter() - started)
     for item in reading.items or ():
         metrics.PREDICTIONS.labels(str(item.digit)).inc()
@@ -174,10 +182,23 @@ async def photo(update: Update, context: Context) -> None:
         metrics.LOW_CONFIDENCE.inc()
 
 
+async def _send_answer(message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int) -> None:
+    sent = await message.reply_text(
+        replies.answer(details, svc.settings.low_confidence),
+        parse_mode=ParseMode.HTML,
+        reply_markup=replies.keyboard(prediction_id, count),
+    )
+    await svc.storage.set_reply_message(prediction_id, sent.message_id)
+
+
 def _inputs(reading: Reading) -> bytes:
     if not reading.items:
         return b""
     return (np.stack([item.pixels for item in reading.items]) * 255).round().astype(np.uint8).tobytes()
+
+
+BUTTON = re.compile(r"(ok|wr|saw):([0-9]{1,18})|fb:([0-9]{1,18}):([0-9])", re.ASCII)
+"""Button data the bot itself writes; anything else (forged, or from an older keyboard) is gone."""
 
 
 async def button(update: Update, context: Context) -> None:
@@ -186,29 +207,33 @@ async def button(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     svc = services(context)
-    action, _, rest = query.data.partition(":")
-    id_text, _, value = rest.partition(":")
-    prediction = await svc.storage.prediction(int(id_text)) if id_text.isdigit() else None
-    if prediction is None:
-        await query.answer("That answer is gone (perhaps deleted with /forget).")
+    parsed = BUTTON.fullmatch(query.data)
+    prediction = None
+    if parsed is not None:
+        action, id_text = (parsed[1], parsed[2]) if parsed[1] else ("fb", parsed[3])
+        prediction = await svc.storage.prediction(int(id_text))
+    if parsed is None or prediction is None:
+        await query.answer(replies.GONE)
         return
     if action == "saw":
+        if not _may_see(query.from_user.id, query.message, prediction):
+            await query.answer(replies.NOT_YOURS_TO_SEE, show_alert=True)
+            return
         await query.answer()
-        await _send_inputs(update, context, prediction)
+        await _send_inputs(context, prediction)
         return
     if query.from_user.id != prediction.user_id:
         await query.answer(replies.NOT_YOURS, show_alert=True)
+        return
+    if action == "ok" and not is_label(prediction.digits):
+        await query.answer(replies.GONE)
         return
     if action == "wr":
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.reply_text(replies.ask_for_number(prediction.id), reply_markup=ForceReply(selective=True))
         return
-    label = prediction.digits if action == "ok" else value
-    if action not in ("ok", "fb") or not label.isdigit():
-        await query.answer()
-        return
-    await _save_correction(update, svc, prediction, label, query.from_user.id)
+    await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
 
 
 async def typed_correction(update: Update, context: Context) -> None:
@@ -226,7 +251,7 @@ async def typed_correction(update: Update, context: Context) -> None:
         await _reply(update, replies.NOT_YOURS)
         return
     label = re.sub(r"[\s,.'-]", "", message.text)
-    if not label.isdigit() or len(label) > 32:
+    if not is_label(label):
         await _reply(update, replies.DIGITS_ONLY)
         return
     await _save_correction(update, svc, prediction, label, user.id)
@@ -266,12 +291,21 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
             log.info("answer not edited: %s", err.message)
 
 
-async def _send_inputs(update: Update, context: Context, prediction: StoredPrediction) -> None:
-    if not prediction.input_count or update.effective_chat is None:
+def _may_see(user_id: int, message: object, prediction: StoredPrediction) -> bool:
+    """The model inputs are cut from someone's photo: its sender sees them, or the group it was sent to."""
+    if user_id == prediction.user_id:
+        return True
+    chat = getattr(message, "chat", None)
+    return chat is not None and chat.type != "private" and chat.id == prediction.chat_id
+
+
+async def _send_inputs(context: Context, prediction: StoredPrediction) -> None:
+    """Always to the chat the photo came from, never to where a forwarded keyboard was pressed."""
+    if not prediction.input_count:
         return
     picture = replies.inputs_picture(prediction.model_inputs, prediction.input_count)
     await context.bot.send_photo(
-        update.effective_chat.id,
+        prediction.chat_id,
         picture,
         caption="What the model saw: each digit as its 28x28 input, enlarged.",
         reply_to_message_id=prediction.reply_message_id,
@@ -300,11 +334,15 @@ async def on_error(update: object, context: Context) -> None:
     """Log without message content, and tell the user something went wrong."""
     metrics.ERRORS.inc()
     log.error("error while handling update %s", getattr(update, "update_id", "?"), exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
-        try:
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:  # else the user's spinner turns until Telegram gives up
+            await update.callback_query.answer(replies.SORRY)
+        elif update.effective_message is not None:
             await update.effective_message.reply_text(replies.SORRY)
-        except TelegramError:
-            log.warning("could not tell the user about the error")
+    except TelegramError:
+        log.warning("could not tell the user about the error")
 
 
 async def _reply(update: Update, text: str) -> None:

@@ -1,16 +1,23 @@
 """Predictions and corrections in SQL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production.
 
 Everything a handler needs lives here, keyed by database ids, so any replica can serve
-any button press and nothing is held in process memory. The schema is owned by the
-Alembic migrations in ``bot/migrations``; ``Storage.migrate`` applies them on start.
+any button press and nothing is held in process memory: the rate limit, the updates not
+yet handled and the ``/forget`` marks too. The schema is owned by the Alembic migrations
+in ``bot/migrations``; ``Storage.migrate`` applies them on start.
+
+Every call a handler makes is bounded by ``timeout``: a stuck database turns into a
+``DatabaseTimeout`` (the user hears "try again") instead of a handler that never ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +29,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
+    case,
     delete,
     event,
     func,
@@ -36,8 +45,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import JSON
 
+from model.labels import is_label
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 Id = BigInteger().with_variant(Integer, "sqlite")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class DatabaseTimeout(TimeoutError):
+    """The database did not answer in time: the caller tells the user to try again."""
 
 
 def utcnow() -> dt.datetime:
@@ -66,7 +83,10 @@ class PredictionRow(Base):
     model_inputs: Mapped[bytes] = mapped_column(LargeBinary)
     input_count: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_predictions_reply", "chat_id", "reply_message_id"),)
+    __table_args__ = (
+        Index("ix_predictions_reply", "chat_id", "reply_message_id"),
+        Index("ix_predictions_message", "chat_id", "message_id"),
+    )
 
 
 class CorrectionRow(Base):
@@ -79,6 +99,43 @@ class CorrectionRow(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateRow(Base):
+    """One row per user: how many photos they sent in the current window (a fixed window)."""
+
+    __tablename__ = "rate_limits"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[int] = mapped_column(Integer)
+
+
+class InboxRow(Base):
+    """An update Telegram delivered and the bot has not finished: kept until its answer is out."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ForgetRow(Base):
+    """A user's last ``/forget``: photos they sent before it are never stored, even ones still being read."""
+
+    __tablename__ = "forget_marks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    before: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+def bounded(method: Callable[Concatenate[Storage, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[Storage, P], Coroutine[Any, Any, T]]:
+    async def call(self: Storage, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.within(method(self, *args, **kwargs), self.timeout)
+
+    functools.update_wrapper(call, method)
+    return call
 
 
 @dataclass(frozen=True)
@@ -141,11 +198,14 @@ class Stats:
 
 
 class Storage:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        options: dict[str, Any] = {"pool_pre_ping": True}
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.url, self.timeout = url, timeout
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout}
         if url.startswith("sqlite"):
-            options["connect_args"] = {"timeout": 30}
+            options = {"connect_args": {"timeout": timeout}}
+        elif url.startswith("postgresql+asyncpg"):
+            # The driver's own limits free a connection to a frozen server; `within` answers the caller first.
+            options["connect_args"] = {"timeout": timeout, "command_timeout": max(30.0, 5 * timeout)}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -162,10 +222,32 @@ class Storage:
                 await connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
             await connection.run_sync(_upgrade)
 
-    async def ping(self) -> bool:
+    @staticmethod
+    async def within(work: Coroutine[Any, Any, T], seconds: float) -> T:
+        """Await ``work`` for at most ``seconds``, then give up on it without waiting for its cleanup.
+
+        A plain ``asyncio.timeout`` would wait for the cancelled work to roll back, which,
+        on a frozen server, takes as long as the freeze.
+        """
+        task = asyncio.ensure_future(work)
+        task.add_done_callback(_retrieve)
         try:
+            done, _ = await asyncio.wait({task}, timeout=seconds)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            raise DatabaseTimeout(f"the database did not answer within {seconds:g} s")
+        return task.result()
+
+    async def ping(self, seconds: float = 1.5) -> bool:
+        async def select_one() -> None:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+
+        try:
+            await self.within(select_one(), min(seconds, self.timeout))
             return True
         except Exception:
             return False
@@ -173,21 +255,84 @@ class Storage:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def save_prediction(self, new: NewPrediction) -> int:
-        """Store a prediction and return its id; committed before this returns."""
-        async with self.sessions.begin() as session:
-            row = PredictionRow(**new.__dict__)
-            session.add(row)
-            await session.flush()
-            return row.id
+    @bounded
+    async def save_prediction(self, new: NewPrediction, sent_at: dt.datetime) -> int | None:
+        """Store a prediction and return its id, committed; None when its sender ``/forget``-ed
+        after sending it (the photo was still being read when the data was deleted).
 
+        The row is written before the mark is read, and ``forget_user`` writes the mark
+        first: on SQLite the write lock orders the two, on PostgreSQL a lock per user does.
+        """
+        try:
+            async with self.sessions.begin() as session:
+                await self._lock_user(session, new.user_id)
+                row = PredictionRow(**new.__dict__)
+                session.add(row)
+                await session.flush()
+                forgotten = await session.scalar(select(ForgetRow.before).where(ForgetRow.user_id == new.user_id))
+                if forgotten is not None and _aware(sent_at) <= _aware(forgotten):
+                    raise _Forgotten
+                return row.id
+        except _Forgotten:
+            return None
+
+    async def _lock_user(self, session: Any, user_id: int) -> None:
+        if self.engine.dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(727275, hashtext(:u))"), {"u": str(user_id)})
+
+    @bounded
+    async def prediction_for_message(self, chat_id: int, message_id: int) -> StoredPrediction | None:
+        """The prediction made from a user's message: an update handled again after a crash finds it."""
+        return await self._one((PredictionRow.chat_id == chat_id) & (PredictionRow.message_id == message_id))
+
+    @bounded
+    async def take_slot(self, user_id: int, limit: int, seconds: float) -> bool:
+        """Count one attempt and say whether it is within the limit, in one statement.
+
+        The row lock of the upsert serialises concurrent attempts, on one replica or many;
+        every attempt counts, readable or not, so a flood of junk files is limited too.
+        """
+        now = utcnow()
+        fresh = RateRow.window_start <= now - dt.timedelta(seconds=seconds)
+        insert = self._insert(RateRow).values(user_id=user_id, window_start=now, used=1)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[RateRow.user_id],
+            set_={"used": case((fresh, 1), else_=RateRow.used + 1), "window_start": case((fresh, now), else_=RateRow.window_start)},
+        ).returning(RateRow.used)
+        async with self.sessions.begin() as session:
+            used = (await session.execute(upsert)).scalar_one()
+        return int(used) <= limit
+
+    @bounded
+    async def keep_update(self, update_id: int, body: str) -> bool:
+        """Keep an update before Telegram is told it arrived; False if it was already kept."""
+        insert = self._insert(InboxRow).values(update_id=update_id, body=body, received_at=utcnow())
+        async with self.sessions.begin() as session:
+            return (await session.execute(insert.on_conflict_do_nothing().returning(InboxRow.update_id))).first() is not None
+
+    @bounded
+    async def pending_updates(self) -> list[str]:
+        async with self.sessions() as session:
+            return list((await session.scalars(select(InboxRow.body).order_by(InboxRow.update_id))).all())
+
+    @bounded
+    async def drop_update(self, update_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(delete(InboxRow).where(InboxRow.update_id == update_id))
+
+    def _insert(self, table: type[Base]) -> Any:
+        return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
+
+    @bounded
     async def set_reply_message(self, prediction_id: int, message_id: int) -> None:
         async with self.sessions.begin() as session:
             await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(reply_message_id=message_id))
 
+    @bounded
     async def prediction(self, prediction_id: int) -> StoredPrediction | None:
         return await self._one(PredictionRow.id == prediction_id)
 
+    @bounded
     async def prediction_for_reply(self, chat_id: int, reply_message_id: int) -> StoredPrediction | None:
         """The prediction a bot answer belongs to, for corrections typed as a reply to it."""
         return await self._one((PredictionRow.chat_id == chat_id) & (PredictionRow.reply_message_id == reply_message_id))
@@ -218,12 +363,16 @@ class Storage:
             label=label,
         )
 
+    @bounded
     async def record_correction(self, prediction_id: int, user_id: int, label: str) -> bool:
         """Store what the photo really shows; returns False when nothing changed (a repeated press).
 
         One row per prediction: a second press of the same answer changes nothing, a
-        different answer replaces the first (the user changed their mind).
+        different answer replaces the first (the user changed their mind). A label that
+        is not ASCII digits is refused here too, whoever calls.
         """
+        if not is_label(label):
+            raise ValueError(f"not a label: {label!r}")
         async with self.sessions.begin() as session:
             predicted = await session.scalar(select(PredictionRow.digits).where(PredictionRow.id == prediction_id))
             if predicted is None:
@@ -237,7 +386,7 @@ class Storage:
                 "created_at": now,
                 "updated_at": now,
             }
-            insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(CorrectionRow).values(**values)
+            insert = self._insert(CorrectionRow).values(**values)
             upsert = insert.on_conflict_do_update(
                 index_elements=[CorrectionRow.prediction_id],
                 set_={"label": label, "confirmed": values["confirmed"], "updated_at": now},
@@ -245,20 +394,27 @@ class Storage:
             ).returning(CorrectionRow.id)
             return (await session.execute(upsert)).first() is not None
 
-    async def recent_predictions(self, user_id: int, seconds: float) -> int:
-        since = utcnow() - dt.timedelta(seconds=seconds)
-        async with self.sessions() as session:
-            count = await session.scalar(select(func.count()).where(PredictionRow.user_id == user_id, PredictionRow.created_at >= since))
-        return int(count or 0)
+    @bounded
+    async def forget_user(self, user_id: int, before: dt.datetime) -> int:
+        """Delete every photo, prediction and correction of a user; returns how many photos went.
 
-    async def forget_user(self, user_id: int) -> int:
-        """Delete every photo, prediction and correction of a user; returns how many photos went."""
+        ``before`` (when the user asked) is kept, so a photo sent earlier and still being
+        read is not stored afterwards. On SQLite the freed pages are zeroed
+        (``secure_delete``) and the write-ahead log is truncated, so the photos leave the file.
+        """
         async with self.sessions.begin() as session:
+            await self._lock_user(session, user_id)
+            mark = self._insert(ForgetRow).values(user_id=user_id, before=before)
+            await session.execute(mark.on_conflict_do_update(index_elements=[ForgetRow.user_id], set_={"before": before}))
             ids = select(PredictionRow.id).where(PredictionRow.user_id == user_id).scalar_subquery()
             await session.execute(delete(CorrectionRow).where(or_(CorrectionRow.user_id == user_id, CorrectionRow.prediction_id.in_(ids))))
             result = await session.execute(delete(PredictionRow).where(PredictionRow.user_id == user_id))
-            return int(getattr(result, "rowcount", 0) or 0)
+        if self.engine.dialect.name == "sqlite":
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(getattr(result, "rowcount", 0) or 0)
 
+    @bounded
     async def stats(self) -> Stats:
         async with self.sessions() as session:
             predictions = int(await session.scalar(select(func.count()).select_from(PredictionRow)) or 0)
@@ -305,7 +461,23 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes of the bot, one fsync per checkpoint
+    cursor.execute("PRAGMA secure_delete=ON")  # a deleted photo's bytes are overwritten, not left in free pages
     cursor.close()
+
+
+class _Forgotten(Exception):
+    """Rolls back a prediction whose sender asked to be forgotten after sending it."""
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Collect the outcome of work given up on, so it is not reported as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back without their zone; all of ours are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _upgrade(connection: Connection) -> None:

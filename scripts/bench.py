@@ -2,6 +2,7 @@
 
 python -m scripts.bench photo       # ms per 1280x960 JPEG vs Pillow's bare decode; photos/s on 2 cores
 python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m model.predict --json`
+python -m scripts.bench decode      # memory of huge palette PNGs (the 100 KB decompression bomb), one and four at once
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -146,11 +148,11 @@ async def _bench_bot(args: argparse.Namespace) -> None:
                         await asyncio.sleep(args.think)
 
             await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
-            rss_before = _rss_mb(bot.pid)
+            rss_before = _status_mb(bot.pid, "VmRSS")
             started = time.monotonic()
             await asyncio.gather(*(user(9100 + u, args.rounds, True) for u in range(args.users)))
             elapsed = time.monotonic() - started
-            rss_after = _rss_mb(bot.pid)
+            rss_after = _status_mb(bot.pid, "VmRSS")
         finally:
             bot.terminate()
             bot.wait(60)
@@ -164,9 +166,9 @@ async def _bench_bot(args: argparse.Namespace) -> None:
     print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
 
 
-def _rss_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -212,6 +214,72 @@ def bench_retrain(args: argparse.Namespace) -> None:
         print(f"  {c.name:<24} n={c.count:<6} {c.current:.4f} -> {c.candidate:.4f} ({(c.candidate - c.current) * 100:+.2f} points)")
 
 
+def palette_png(side: int, glyph: np.ndarray | None = None, transparency: bool = False) -> bytes:
+    """A palette PNG of ``side`` x ``side``: tens of kilobytes on the wire, ``side``² bytes and more decoded."""
+    image = Image.new("L", (side, side), 235)
+    if glyph is not None:
+        ink = Image.fromarray(255 - glyph).resize((side // 2, side // 2), Image.Resampling.BILINEAR)
+        image.paste(ink.point(lambda v: 30 if v < 128 else 235), (side // 4, side // 4))
+    palette = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", **({"transparency": 3} if transparency else {}))
+    return buffer.getvalue()
+
+
+def _memory_case(model: str, photos: list[bytes], normal: bytes) -> dict[str, Any]:
+    """In a fresh process: RSS before, peak while reading ``photos`` at once, RSS after, and a normal photo's time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.transform import ImageError
+
+    torch.set_num_threads(1)
+    predictor = Predictor.load(model)
+    normal_ms = timed(lambda: predictor.predict(normal), 5)
+    before = _status_mb(os.getpid(), "VmRSS")
+
+    def read(data: bytes) -> str:
+        try:
+            return predictor.predict(data).digits or "no digit"
+        except ImageError as err:
+            return f"refused: {err}"
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(photos)) as pool:
+        outcomes = list(pool.map(read, photos))
+    seconds = time.perf_counter() - start
+    return {
+        "before": before,
+        "peak": _status_mb(os.getpid(), "VmHWM"),
+        "after": _status_mb(os.getpid(), "VmRSS"),
+        "seconds": seconds,
+        "normal_ms": normal_ms,
+        "normal_after_ms": timed(lambda: predictor.predict(normal), 5),
+        "outcome": outcomes[0],
+    }
+
+
+def bench_decode(args: argparse.Namespace) -> None:
+    images, _ = load_mnist(args.data_root, train=False, download=not args.no_download)
+    normal = phone_jpeg(images, 1)
+    cases = {
+        "9400x9400 palette PNG": [palette_png(9400)],
+        "9400x9400 palette PNG with transparency": [palette_png(9400, transparency=True)],
+        "4 x 9400x9400 palette PNGs at once": [palette_png(9400, transparency=i % 2 == 1) for i in range(4)],
+        "6000x6000 palette PNG of a 3 (36 MP, read)": [palette_png(6000, images[18], transparency=True)],
+        "4 x 6000x6000 palette PNGs at once": [palette_png(6000, images[18], transparency=True)] * 4,
+    }
+    context = multiprocessing.get_context("spawn")
+    for name, photos in cases.items():
+        with context.Pool(1) as pool:
+            r = pool.apply(_memory_case, (args.model, photos, normal))
+        size = sum(len(p) for p in photos) // 1024
+        print(f"{name} ({size} KB): {r['outcome']!r} in {r['seconds']:.2f} s")
+        print(
+            f"  RSS {r['before']:.0f} MB before, peak +{r['peak'] - r['before']:.0f} MB, after +{r['after'] - r['before']:.0f} MB;"
+            f" a normal photo {r['normal_ms']:.1f} ms before, {r['normal_after_ms']:.1f} ms after"
+        )
+
+
 def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
     buffer = io.BytesIO()
     photo_of([image], seed, 0).save(buffer, format="JPEG", quality=90)
@@ -220,7 +288,7 @@ def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode"])
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
@@ -234,4 +302,5 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     arguments = parse()
-    {"photo": bench_photo, "mnist-cli": bench_mnist_cli, "bot": bench_bot, "retrain": bench_retrain}[arguments.which](arguments)
+    benches = {"photo": bench_photo, "mnist-cli": bench_mnist_cli, "bot": bench_bot, "retrain": bench_retrain, "decode": bench_decode}
+    benches[arguments.which](arguments)

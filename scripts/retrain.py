@@ -28,6 +28,7 @@ from bot.storage import Storage
 from model import registry
 from model.data import Digits, concat, load_mnist, non_digit_sets, transform_digits
 from model.evaluation import pyplot
+from model.labels import is_label
 from model.network import DigitNet
 from model.retraining import (
     CorrectionDigits,
@@ -53,7 +54,10 @@ async def export(url: str) -> list[LabelledPhoto]:
         rows = await storage.export_corrections()
     finally:
         await storage.close()
-    return [LabelledPhoto(r.photo, r.photo_sha256, r.label, r.user_id, r.predicted, r.confidence) for r in rows]
+    bad = [r.prediction_id for r in rows if not is_label(r.label)]
+    if bad:
+        print(f"skipped {len(bad)} corrections whose label is not 0-9 digits (prediction ids {bad[:10]})")
+    return [LabelledPhoto(r.photo, r.photo_sha256, r.label, r.user_id, r.predicted, r.confidence) for r in rows if is_label(r.label)]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +15,20 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
+from bot.storage import Storage
+from tests.conftest import ROOT
 from tests.fake_telegram import TOKEN, FakeTelegram
+
+
+def storage_at(data_dir: Path) -> Storage:
+    """The database the bot keeps under ``data_dir`` by default, opened beside it."""
+    return Storage(f"sqlite+aiosqlite:///{data_dir / 'digitbot.sqlite3'}")
+
+
+def buttons(call: Any) -> list[str]:
+    """The callback data of the inline keyboard a bot message carries."""
+    markup = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def settings_for(fake: FakeTelegram, data_dir: Path, **overrides: Any) -> Settings:
@@ -47,3 +64,21 @@ async def running(settings: Settings) -> AsyncIterator[Application]:  # type: ig
         await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_process(fake: FakeTelegram, cwd: Path, **env: str) -> subprocess.Popen[str]:
+    """``python -m bot`` as an operator starts it, pointed at the fake Bot API."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_API_URL": fake.api_url,
+        "TELEGRAM_FILE_URL": fake.file_url,
+    }
+    environment.update(env)
+    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env=environment, stderr=subprocess.PIPE, text=True)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import pytest_asyncio
 from PIL import Image
 
 from model.data import load_mnist
 from model.predictor import Predictor
+from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("DIGITBOT_MNIST", ROOT.parent / "shared" / "data"))
@@ -28,6 +31,25 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def predictor() -> Predictor:
     return Predictor.load(MODELS)
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API on a free loopback port, for one test."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def photo_of(mnist_test: tuple[np.ndarray, np.ndarray]) -> Callable[..., bytes]:
+    """JPEG bytes of MNIST test digits written on paper, left to right."""
+
+    def make(*digits: int) -> bytes:
+        return jpeg(on_paper([digit(mnist_test, d) for d in digits]))
+
+    return make
 
 
 def digit(mnist: tuple[np.ndarray, np.ndarray], value: int, nth: int = 0) -> np.ndarray:

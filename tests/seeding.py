@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from bot.storage import NewPrediction, Storage
+from bot.storage import NewPrediction, Storage, utcnow
 from model.predictor import Predictor
 
 
@@ -29,6 +29,8 @@ async def seed_corrections(url: str, predictor: Predictor, samples: Iterable[tup
                 model_inputs=b"",
                 input_count=0,
             )
-            await storage.record_correction(await storage.save_prediction(new), user, label)
+            prediction_id = await storage.save_prediction(new, utcnow())
+            assert prediction_id is not None
+            await storage.record_correction(prediction_id, user, label)
     finally:
         await storage.close()

@@ -8,36 +8,15 @@ import logging
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot import logs, replies
-from bot.storage import Storage, StoredPrediction
-from tests.bot_harness import running, settings_for
-from tests.conftest import digit, jpeg, on_paper, png
-from tests.fake_telegram import TOKEN, FakeTelegram
+from bot.storage import StoredPrediction
+from tests.bot_harness import buttons, running, settings_for, storage_at
+from tests.conftest import digit, on_paper, png
+from tests.fake_telegram import TOKEN
 from tests.test_bad_input import png_header_only
 
 USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
-
-
-@pytest_asyncio.fixture
-async def fake():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def photo_of(mnist_test):
-    def make(*digits: int) -> bytes:
-        return jpeg(on_paper([digit(mnist_test, d) for d in digits]))
-
-    return make
-
-
-def storage_at(data_dir: Path) -> Storage:
-    return Storage(f"sqlite+aiosqlite:///{data_dir / 'digitbot.sqlite3'}")
 
 
 async def stored(data_dir: Path, prediction_id: int) -> StoredPrediction:
@@ -55,11 +34,6 @@ def encode_heic(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="HEIF")
     return buffer.getvalue()
-
-
-def buttons(call) -> list[str]:
-    markup = call.params.get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 async def test_start_help_and_commands_registered(fake, tmp_path):

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -22,7 +21,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.inference import Reader
 from bot.storage import Storage
-from tests.bot_harness import running, settings_for
+from tests.bot_harness import bot_process, free_port, running, settings_for
 from tests.conftest import ROOT, digit, jpeg, on_paper
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_storage import PG_ADMIN, PG_SKIP
@@ -41,12 +40,6 @@ def compose_config(tmp_path: Path, *files: str) -> dict[str, Any]:
     assert out.returncode == 0, out.stderr
     config: dict[str, Any] = yaml.safe_load(out.stdout)
     return config
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
@@ -156,17 +149,6 @@ async def test_healthz_is_503_without_database_or_model():
     finally:
         await server.stop()
         await storage.close()
-
-
-def bot_process(fake: FakeTelegram, cwd: Path, **env: str) -> subprocess.Popen[str]:
-    environment = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(ROOT),
-        "TELEGRAM_API_URL": fake.api_url,
-        "TELEGRAM_FILE_URL": fake.file_url,
-    }
-    environment.update(env)
-    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env=environment, stderr=subprocess.PIPE, text=True)
 
 
 def test_missing_token_is_one_clear_line(tmp_path):

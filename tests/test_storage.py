@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import uuid
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 
 from bot.config import Settings
 from bot.storage import NewPrediction, Storage
@@ -34,6 +36,7 @@ def pg_reachable() -> str | None:
 
 
 PG_SKIP = pg_reachable()
+NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgresql"])
@@ -88,7 +91,7 @@ async def test_migrations_are_idempotent(storage):
 
 
 async def test_prediction_round_trip_and_reply_lookup(storage):
-    pid = await storage.save_prediction(new(photo=b"\xff\xd8 real bytes \x00"))
+    pid = await storage.save_prediction(new(photo=b"\xff\xd8 real bytes \x00"), NOW)
     await storage.set_reply_message(pid, 99)
     stored = await storage.prediction(pid)
     assert stored is not None and stored.digits == "7" and stored.reply_message_id == 99 and stored.label is None
@@ -100,7 +103,7 @@ async def test_prediction_round_trip_and_reply_lookup(storage):
 
 
 async def test_correction_upsert_semantics(storage):
-    pid = await storage.save_prediction(new())
+    pid = await storage.save_prediction(new(), NOW)
     assert await storage.record_correction(pid, 10, "1") is True
     assert await storage.record_correction(pid, 10, "1") is False
     assert await storage.record_correction(pid, 10, "7") is True
@@ -113,15 +116,15 @@ async def test_correction_upsert_semantics(storage):
 
 
 async def test_concurrent_presses_store_one_row(storage):
-    pid = await storage.save_prediction(new())
+    pid = await storage.save_prediction(new(), NOW)
     results = await asyncio.gather(*(storage.record_correction(pid, 10, "3") for _ in range(5)), return_exceptions=True)
     assert [r for r in results if isinstance(r, Exception)] == []
     assert len(await storage.export_corrections()) == 1
 
 
 async def test_forget_user_and_stats(storage):
-    mine = [await storage.save_prediction(new(10, d)) for d in ("1", "2", "")]
-    other = await storage.save_prediction(new(11, "5"))
+    mine = [await storage.save_prediction(new(10, d), NOW) for d in ("1", "2", "")]
+    other = await storage.save_prediction(new(11, "5"), NOW)
     await storage.record_correction(mine[0], 10, "1")
     await storage.record_correction(mine[1], 10, "3")
     await storage.record_correction(other, 11, "5")
@@ -129,12 +132,37 @@ async def test_forget_user_and_stats(storage):
     assert (stats.predictions, stats.users, stats.feedback, stats.confirmed, stats.no_digit) == (4, 2, 3, 2, 1)
     assert stats.confusion == {("1", "1"): 1, ("3", "2"): 1, ("5", "5"): 1}
     assert stats.reported_accuracy == pytest.approx(2 / 3)
-    assert await storage.recent_predictions(10, 60) == 3
-    assert await storage.forget_user(10) == 3
-    assert await storage.forget_user(10) == 0
+    assert await storage.forget_user(10, NOW) == 3
+    assert await storage.forget_user(10, NOW) == 0
     remaining = await storage.export_corrections()
     assert [c.user_id for c in remaining] == [11]
-    assert await storage.recent_predictions(10, 60) == 0
+    assert await storage.save_prediction(new(10), NOW) is None, "sent before /forget: not stored"
+    assert await storage.save_prediction(new(10), NOW + dt.timedelta(seconds=1)) is not None
+
+
+async def test_rate_limit_holds_under_a_burst(storage):
+    """50 attempts at once (the bot runs updates 64 at a time): exactly the limit gets through."""
+    allowed = await asyncio.gather(*(storage.take_slot(10, 20, 60) for _ in range(50)))
+    assert sum(allowed) == 20
+    assert await storage.take_slot(11, 20, 60), "another user has their own limit"
+    assert await storage.take_slot(10, 20, 0), "a new window starts once the old one is over"
+
+
+async def test_labels_are_ascii_digits(storage):
+    pid = await storage.save_prediction(new(), NOW)
+    for bad in ("²", "٣", "\uff17", "①", "", "1" * 59, "1a"):
+        with pytest.raises(ValueError, match="not a label"):
+            await storage.record_correction(pid, 10, bad)
+    assert (await storage.prediction(pid)).label is None
+
+
+async def test_inbox_keeps_each_update_once(storage):
+    assert await storage.keep_update(5, '{"update_id": 5}') is True
+    assert await storage.keep_update(5, '{"update_id": 5}') is False
+    assert await storage.keep_update(3, '{"update_id": 3}') is True
+    assert await storage.pending_updates() == ['{"update_id": 3}', '{"update_id": 5}']
+    await storage.drop_update(3)
+    assert await storage.pending_updates() == ['{"update_id": 5}']
 
 
 def test_database_url_forms():
@@ -147,3 +175,21 @@ def test_database_url_forms():
     assert url("sqlite:////data/x.sqlite3") == "sqlite+aiosqlite:////data/x.sqlite3"
     default = Settings(_env_file=None, bot_token="x", data_dir="/srv/data").database
     assert default == "sqlite+aiosqlite:////srv/data/digitbot.sqlite3"
+
+
+async def test_retraining_export_skips_a_bad_label_instead_of_stopping(storage, capsys):
+    """A label stored before labels were checked (or written by hand) must not stop retraining for everyone."""
+    from scripts.retrain import export
+
+    good, bad = [await storage.save_prediction(new(), NOW) for _ in range(2)]
+    await storage.record_correction(good, 10, "7")
+    async with storage.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO corrections (prediction_id, user_id, label, confirmed, created_at, updated_at)"
+                " VALUES (:p, 10, :l, false, :t, :t)"
+            ),
+            {"p": bad, "l": "²", "t": NOW},
+        )
+    assert [c.label for c in await export(storage.url)] == ["7"]
+    assert "skipped 1 corrections" in capsys.readouterr().out

@@ -30,10 +30,15 @@ class DecodeParams:
     """Larger images are reduced to this long side: enough for a small digit in a big photo."""
     min_size: int = 256
     """Smaller images are enlarged to this long side, so a 60 px crop's strokes stay whole."""
+    max_pixels: int = 40_000_000
+    """Images other than JPEG with more pixels are refused before decoding: a 100 KB PNG can
+    claim 9400x9400 pixels, gigabytes once decoded. JPEGs decode at a reduced scale instead."""
 
     def __post_init__(self) -> None:
         if not 64 <= self.min_size <= self.work_size <= 4096:
             raise ValueError(f"need 64 <= min_size <= work_size <= 4096, not {self.min_size}, {self.work_size}")
+        if self.max_pixels < self.work_size**2:
+            raise ValueError(f"max_pixels {self.max_pixels} is below a working image ({self.work_size}^2)")
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,8 @@ class WorkImage:
     scale: float
 
 
-def open_image(source: bytes | Image.Image) -> Image.Image:
-    """Open lazily and refuse what Pillow refuses, with a message a person understands."""
+def open_image(source: bytes | Image.Image, max_pixels: int = DecodeParams.max_pixels) -> Image.Image:
+    """Open lazily (the header only) and refuse what would cost too much to decode, in words a person understands."""
     if isinstance(source, Image.Image):
         image = source
     else:
@@ -58,15 +63,18 @@ def open_image(source: bytes | Image.Image) -> Image.Image:
         except (UnidentifiedImageError, OSError, ValueError) as err:
             raise ImageError("this file is not an image I can read") from err
     width, height = image.size
-    if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
-        raise ImageError(_too_big())
+    limit = Image.MAX_IMAGE_PIXELS or width * height
+    if image.format != "JPEG":
+        limit = min(limit, max_pixels)
+    if width * height > limit:
+        raise ImageError(_too_big(limit))
     if width < 1 or height < 1:
         raise ImageError("the image has no pixels")
     return image
 
 
-def _too_big() -> str:
-    limit = Image.MAX_IMAGE_PIXELS or 0
+def _too_big(limit: float | None = None) -> str:
+    limit = limit or Image.MAX_IMAGE_PIXELS or 0
     return f"the image is too large to read safely (over {limit / 1e6:.0f} megapixels)"
 
 
@@ -77,7 +85,7 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
     are read alike; a small image is enlarged only so far that its strokes stay whole.
     """
     work_size = params.work_size
-    image = open_image(source)
+    image = open_image(source, params.max_pixels)
     try:
         image.seek(0)
         orig_w, orig_h = image.size
@@ -85,6 +93,8 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
             ratio = work_size / max(orig_w, orig_h)
             if ratio < 1:
                 image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
+        else:
+            image = _reduced(image, max(orig_w, orig_h) // (2 * work_size))
         image = ImageOps.exif_transpose(image) or image
         upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
         gray = _to_gray(image)
@@ -102,6 +112,24 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
         gray = resize(gray, size, cv2.INTER_AREA if ratio < 0.5 else cv2.INTER_LINEAR)  # bilinear is enough above half
     scale = upright[0] / gray.shape[1]
     return WorkImage(gray=gray, scale=scale)
+
+
+def _reduced(image: Image.Image, factor: int) -> Image.Image:
+    """A large image averaged down by a whole factor in its own few bytes per pixel, before any
+    float copy: a 40-megapixel palette PNG then costs tens of megabytes, not gigabytes."""
+    if factor < 2:
+        return image
+    exif = image.getexif()
+    if image.mode == "P":
+        image = image.convert("LA" if "transparency" in image.info else "L")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    reduced = image.reduce(factor)
+    if exif:
+        reduced.info["exif"] = exif.tobytes()  # exif_transpose reads the orientation from here
+    return reduced
 
 
 def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:

@@ -1,0 +1,78 @@
+"""Nothing accepted is lost: an update is kept in the database before Telegram learns it arrived.
+
+PTB's updater puts each fetched update on the application's queue and only then asks for
+the next batch, which is what tells Telegram the earlier ones were received; the webhook
+answers Telegram only after its ``put`` returns. So ``Inbox.put`` keeping the update is
+enough for both modes. ``Finisher`` drops it once every handler is done, and on start
+whatever a killed process left behind is handled again. A crash can repeat an answer
+(sent, not yet dropped), never lose one; the photo handler recognises a photo it already
+answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.ext import SimpleUpdateProcessor
+
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class Inbox(asyncio.Queue[object]):
+    def __init__(self, storage: Storage) -> None:
+        super().__init__()
+        self.storage = storage
+
+    async def put(self, item: object) -> None:
+        """Keep, then queue. A database that cannot keep it does not stop the bot: the update is
+        handled anyway (and its handler will tell the user to try again if it needs the database)."""
+        if isinstance(item, Update):
+            try:
+                if not await self.storage.keep_update(item.update_id, item.to_json()):
+                    log.info("update %d is already kept: handled from there", item.update_id)
+                    return
+            except Exception:
+                log.warning("update %d could not be kept; handling it unkept", item.update_id, exc_info=True)
+        await super().put(item)
+
+    async def resume(self, bot: Bot) -> int:
+        """Queue what a previous run kept and did not finish; returns how many."""
+        pending = await self.storage.pending_updates()
+        for body in pending:
+            update = Update.de_json(_loads(body), bot)
+            if update is not None:
+                self.put_nowait(update)
+        if pending:
+            log.info("resuming %d updates a previous run did not finish", len(pending))
+        return len(pending)
+
+
+class Finisher(SimpleUpdateProcessor):
+    """Runs an update's handlers, then drops it from the inbox (also when a handler failed: the
+    error handler has answered by then, and a poison update must not come back at every start)."""
+
+    def __init__(self, storage: Storage, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.storage = storage
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
+        if isinstance(update, Update):
+            try:
+                await self.storage.drop_update(update.update_id)
+            except Exception:
+                log.warning("update %d handled but still kept: a restart will repeat it", update.update_id, exc_info=True)
+
+
+def _loads(body: str) -> dict[str, Any]:
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("a kept update is not a JSON object")
+    return data
