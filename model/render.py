@@ -180,6 +180,12 @@ def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng
         glyphs = [_break_strokes(g, rng) for g in glyphs]
     spacing = [rng.uniform(-0.15, 0.25) * digit_h for _ in glyphs]
     total_w = sum(g.shape[1] for g in glyphs) + sum(spacing[:-1])
+    if count > 1 and total_w > 0.96 * width:  # the number's digits are its label: none may fall outside the photo
+        shrink = 0.96 * width / total_w
+        glyphs = [_scaled(g, shrink) for g in glyphs]
+        spacing = [gap * shrink for gap in spacing]
+        digit_h *= shrink
+        total_w = sum(g.shape[1] for g in glyphs) + sum(spacing[:-1])
     tallest = max(g.shape[0] for g in glyphs)
     if look.framing == "fill":
         x, y = (width - total_w) / 2 + rng.uniform(-0.05, 0.05) * width, (height - tallest) / 2 + rng.uniform(-0.05, 0.05) * height
@@ -191,6 +197,11 @@ def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng
         _stamp(layer, glyph, round(x), gy)
         x += glyph.shape[1] + gap
     return layer
+
+
+def _scaled(glyph: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
+    size = (max(1, round(glyph.shape[1] * factor)), max(1, round(glyph.shape[0] * factor)))
+    return np.asarray(cv2.resize(glyph, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
 
 
 def _stamp(layer: NDArray[np.float32], glyph: NDArray[np.float32], x: int, y: int) -> None:

@@ -57,6 +57,7 @@ def split(images: np.ndarray, labels: np.ndarray, limit: int) -> tuple[tuple[np.
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
     clock = Stopwatch()
+    revision = git_revision()  # the code that trains: HEAD may move during a 15-minute run
     torch.manual_seed(args.seed)
     params = TransformParams()
     transform = DigitTransform(params)
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> Path:
             "seconds": clock.seconds(),
             "torch": torch.__version__,
         },
-        "git_revision": git_revision(),
+        "git_revision": revision,
     }
     path = registry.save(args.out, version, model.state_dict(), card)
     if not args.no_promote:
