@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 
 from pydantic import ValidationError
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
+
+log = logging.getLogger("bot")
 
 
 def load_settings() -> Settings:
@@ -23,14 +29,34 @@ def load_settings() -> Settings:
         sys.exit(f"error: {name}: {first['msg']}")
 
 
+async def reach_telegram(settings: Settings) -> bool:
+    """Wait until Telegram answers (a blip at boot, a proxy not up yet), one line per try; False if
+    it rejects the token. Afterwards PTB's own retries (``bootstrap_retries=-1``) take over."""
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url, base_file_url=settings.telegram_file_url)
+    delay = 1.0
+    while True:
+        try:
+            async with bot:
+                return True
+        except InvalidToken:
+            log.error("Telegram rejected BOT_TOKEN (%s): check the token from @BotFather", settings.telegram_api_url)
+            return False
+        except NetworkError as err:
+            log.warning("Telegram not reachable at %s (%s); trying again in %.0f s", settings.telegram_api_url, err, delay)
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, 60.0)
+
+
 def main() -> None:
     settings = load_settings()
     logs.setup(settings.bot_token.get_secret_value(), settings.log_format, settings.log_level)
+    if not asyncio.run(reach_telegram(settings)):
+        sys.exit(2)
     application = build(settings)
     if settings.mode == "webhook":
-        application.run_webhook(**webhook_options(settings))
+        application.run_webhook(**webhook_options(settings), bootstrap_retries=-1)
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
 
 
 if __name__ == "__main__":

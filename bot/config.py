@@ -22,15 +22,27 @@ def database_url(url: str, data_dir: Path) -> str:
     return url
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What reaching the database takes, and nothing more: migrations and scripts need no bot token."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite under DATA_DIR")
+    database_timeout: float = Field(default=2.0, gt=0, description="Seconds any database call may take before the user hears 'try again'")
+
+    @property
+    def database(self) -> str:
+        return database_url(self.database_url, self.data_dir)
+
+
+class Settings(DatabaseSettings):
+    """Every setting of the bot, from the environment or ``.env``."""
 
     bot_token: SecretStr = Field(description="Token from @BotFather; never logged")
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_url: str = "https://api.telegram.org/file/bot"
 
-    data_dir: Path = Path("data")
-    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite under DATA_DIR")
     model_path: Path = registry.SHIPPED
 
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -39,7 +51,6 @@ class Settings(BaseSettings):
     inference_workers: int = 2
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
-    database_timeout: float = Field(default=2.0, gt=0, description="Seconds any database call may take before the user hears 'try again'")
 
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
@@ -72,7 +83,3 @@ class Settings(BaseSettings):
         if self.mode == "webhook" and not (self.webhook_url and self.webhook_secret.get_secret_value()):
             raise ValueError("MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
         return self
-
-    @property
-    def database(self) -> str:
-        return database_url(self.database_url, self.data_dir)

@@ -8,6 +8,8 @@ after a restart and on any replica.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -32,7 +34,6 @@ from model.predictor import ImageError, Reading
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff", "image/heic", "image/heif")
-PHOTO_MARKER = re.compile(r"photo #(\d+)")
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,19 @@ async def photo(update: Update, context: Context) -> None:
         await _reply(update, replies.too_big(limit))
         return
     started = time.perf_counter()
-    await message.reply_chat_action(ChatAction.TYPING)
-    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-    if len(data) > limit:
-        await _reply(update, replies.too_big(limit))
-        return
+    typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))
     try:
-        reading = await svc.reader.read(data)
-    except ImageError as err:
-        await _reply(update, replies.unreadable(str(err)))
-        return
+        data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+        if len(data) > limit:
+            await _reply(update, replies.too_big(limit))
+            return
+        try:
+            reading = await svc.reader.read(data)
+        except ImageError as err:
+            await _reply(update, replies.unreadable(str(err)))
+            return
+    finally:
+        typing.cancel()
     details = replies.summarize(reading)
     prediction_id = await svc.storage.save_prediction(
         NewPrediction(
@@ -189,6 +193,18 @@ async def _send_answer(message: Message, svc: Services, prediction_id: int, deta
         reply_markup=replies.keyboard(prediction_id, count),
     )
     await svc.storage.set_reply_message(prediction_id, sent.message_id)
+
+
+TYPING_AFTER = 1.0
+"""Seconds before "typing..." is shown. Telegram allows a bot about 30 requests a second and the
+rate limiter counts every request that names a chat: a chat action sent for every photo would
+halve the photos answered per second, and most answers are out well within a second."""
+
+
+async def _typing_after(message: Message, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    with contextlib.suppress(TelegramError):
+        await message.reply_chat_action(ChatAction.TYPING)
 
 
 def _inputs(reading: Reading) -> bytes:
@@ -231,7 +247,8 @@ async def button(update: Update, context: Context) -> None:
     if action == "wr":
         await query.answer()
         if isinstance(query.message, Message):
-            await query.message.reply_text(replies.ask_for_number(prediction.id), reply_markup=ForceReply(selective=True))
+            prompt = await query.message.reply_text(replies.ask_for_number(prediction.id), reply_markup=ForceReply(selective=True))
+            await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
         return
     await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
 
@@ -260,10 +277,7 @@ async def typed_correction(update: Update, context: Context) -> None:
 async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -> StoredPrediction | None:
     if replied.from_user is None or replied.from_user.id != bot_id:
         return None
-    found = await svc.storage.prediction_for_reply(replied.chat_id, replied.message_id)
-    if found is None and replied.text and (marker := PHOTO_MARKER.search(replied.text)):
-        found = await svc.storage.prediction(int(marker.group(1)))
-    return found
+    return await svc.storage.prediction_for_reply(replied.chat_id, replied.message_id)
 
 
 async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str, user_id: int) -> None:

@@ -25,6 +25,8 @@ class Reader:
         self.model_path = model_path
         self.executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inference")
         self._predictor: Predictor | None = None
+        self._loaded: str | None = None  # the registry version loaded: cards may lack a version of their own
+        self._loading = asyncio.Lock()  # /reload and the periodic check never load at once
 
     @property
     def predictor(self) -> Predictor:
@@ -40,8 +42,15 @@ class Reader:
         # One thread per inference: the pool already gives one photo per core, and
         # intra-op threads on top would only fight over the same cores.
         torch.set_num_threads(1)
-        self._predictor = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, self.model_path)
+        async with self._loading:
+            await self._load(await asyncio.to_thread(self.published_version))
         log.info("model %s loaded from %s", self.version, self.model_path)
+
+    async def _load(self, version: str | None) -> None:
+        """Load exactly ``version`` (not whatever the pointer says by the time the file is read)."""
+        path = self.model_path / f"{version}.safetensors" if version is not None else self.model_path
+        self._predictor = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, path)
+        self._loaded = version
 
     async def read(self, data: bytes) -> Reading:
         predictor = self.predictor
@@ -57,14 +66,15 @@ class Reader:
             return None
 
     async def reload_if_changed(self) -> str | None:
-        """Load the registry's current version if it differs from ours; returns the new version."""
-        published = await asyncio.to_thread(self.published_version)
-        if published is None or published == self.version:
-            return None
-        fresh = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, self.model_path)
-        old, self._predictor = self.version, fresh
-        log.info("model reloaded: %s -> %s", old, fresh.version)
-        return fresh.version
+        """Load the registry's current version if it is not the one loaded; returns the new version."""
+        async with self._loading:
+            published = await asyncio.to_thread(self.published_version)
+            if published is None or published == self._loaded:
+                return None
+            old = self.version
+            await self._load(published)
+        log.info("model reloaded: %s -> %s", old, self.version)
+        return self.version
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

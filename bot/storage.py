@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -78,15 +78,25 @@ class PredictionRow(Base):
     digits: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
-    photo: Mapped[bytes] = mapped_column(LargeBinary)
     photo_sha256: Mapped[str] = mapped_column(String(64), index=True)
     model_inputs: Mapped[bytes] = mapped_column(LargeBinary)
     input_count: Mapped[int] = mapped_column(Integer)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_predictions_reply", "chat_id", "reply_message_id"),
         Index("ix_predictions_message", "chat_id", "message_id"),
+        Index("ix_predictions_prompt", "chat_id", "prompt_message_id"),
     )
+
+
+class PhotoRow(Base):
+    """Photo bytes, once per content, out of the prediction row that every button press reads."""
+
+    __tablename__ = "photos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CorrectionRow(Base):
@@ -170,11 +180,10 @@ class StoredPrediction:
 
 @dataclass(frozen=True)
 class ExportedCorrection:
-    """One corrected photo, as retraining needs it: the original bytes, not the old model inputs."""
+    """One correction, as retraining needs it; the photo (by its SHA-256) is fetched apart, in batches."""
 
     prediction_id: int
     user_id: int
-    photo: bytes
     photo_sha256: str
     label: str
     predicted: str
@@ -266,7 +275,8 @@ class Storage:
         try:
             async with self.sessions.begin() as session:
                 await self._lock_user(session, new.user_id)
-                row = PredictionRow(**new.__dict__)
+                await session.execute(self._insert(PhotoRow).values(sha256=new.photo_sha256, data=new.photo).on_conflict_do_nothing())
+                row = PredictionRow(**{k: v for k, v in new.__dict__.items() if k != "photo"})
                 session.add(row)
                 await session.flush()
                 forgotten = await session.scalar(select(ForgetRow.before).where(ForgetRow.user_id == new.user_id))
@@ -333,9 +343,18 @@ class Storage:
         return await self._one(PredictionRow.id == prediction_id)
 
     @bounded
-    async def prediction_for_reply(self, chat_id: int, reply_message_id: int) -> StoredPrediction | None:
-        """The prediction a bot answer belongs to, for corrections typed as a reply to it."""
-        return await self._one((PredictionRow.chat_id == chat_id) & (PredictionRow.reply_message_id == reply_message_id))
+    async def prediction_for_reply(self, chat_id: int, message_id: int) -> StoredPrediction | None:
+        """The prediction a bot message belongs to (its answer, or its "what number?" prompt), for
+        corrections typed as a reply to it."""
+        return await self._one(
+            (PredictionRow.chat_id == chat_id)
+            & or_(PredictionRow.reply_message_id == message_id, PredictionRow.prompt_message_id == message_id)
+        )
+
+    @bounded
+    async def set_prompt_message(self, prediction_id: int, message_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(prompt_message_id=message_id))
 
     async def _one(self, condition: Any) -> StoredPrediction | None:
         query = (
@@ -407,8 +426,14 @@ class Storage:
             mark = self._insert(ForgetRow).values(user_id=user_id, before=before)
             await session.execute(mark.on_conflict_do_update(index_elements=[ForgetRow.user_id], set_={"before": before}))
             ids = select(PredictionRow.id).where(PredictionRow.user_id == user_id).scalar_subquery()
+            shas = list(
+                (await session.scalars(select(PredictionRow.photo_sha256).where(PredictionRow.user_id == user_id).distinct())).all()
+            )
             await session.execute(delete(CorrectionRow).where(or_(CorrectionRow.user_id == user_id, CorrectionRow.prediction_id.in_(ids))))
             result = await session.execute(delete(PredictionRow).where(PredictionRow.user_id == user_id))
+            for batch in _batches(shas):  # a photo another user also sent stays for them
+                still_used = select(PredictionRow.id).where(PredictionRow.photo_sha256 == PhotoRow.sha256).exists()
+                await session.execute(delete(PhotoRow).where(PhotoRow.sha256.in_(batch), ~still_used))
         if self.engine.dialect.name == "sqlite":
             async with self.engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -432,28 +457,42 @@ class Storage:
         return Stats(predictions, users, feedback, confirmed, no_digit, confusion)
 
     async def export_corrections(self) -> list[ExportedCorrection]:
-        """Every correction with its original photo, oldest first: the input of retraining."""
+        """Every correction, oldest first, without photo bytes: the input of retraining."""
         query = (
-            select(PredictionRow, CorrectionRow)
+            select(
+                PredictionRow.id,
+                CorrectionRow.user_id,
+                PredictionRow.photo_sha256,
+                CorrectionRow.label,
+                PredictionRow.digits,
+                PredictionRow.confidence,
+                PredictionRow.model_version,
+                CorrectionRow.updated_at,
+            )
             .join(CorrectionRow, CorrectionRow.prediction_id == PredictionRow.id)
             .order_by(CorrectionRow.id)
         )
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
-        return [
-            ExportedCorrection(
-                prediction_id=p.id,
-                user_id=c.user_id,
-                photo=p.photo,
-                photo_sha256=p.photo_sha256,
-                label=c.label,
-                predicted=p.digits,
-                confidence=p.confidence,
-                model_version=p.model_version,
-                created_at=c.updated_at,
-            )
-            for p, c in rows
-        ]
+        return [ExportedCorrection(*row) for row in rows]
+
+    async def spool_photos(self, shas: Iterable[str], into: Path, per_batch: int = 16) -> int:
+        """Write each photo to ``into/<sha256>``, streaming a few rows at a time: a thousand 2 MB
+        photos never sit in memory together. Returns how many were written."""
+        written = 0
+        async with self.sessions() as session:
+            for batch in _batches(sorted(set(shas))):
+                query = select(PhotoRow.sha256, PhotoRow.data).where(PhotoRow.sha256.in_(batch)).execution_options(yield_per=per_batch)
+                async for sha, data in await session.stream(query):
+                    (into / sha).write_bytes(data)
+                    written += 1
+        return written
+
+
+def _batches(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices for IN lists: old SQLite allows 999 parameters in one statement."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

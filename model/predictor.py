@@ -78,10 +78,12 @@ class Predictor:
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
         """Weights and card from a registry directory (its current version) or a ``.safetensors`` file."""
-        state, card = registry.load(Path(path))
+        weights, _ = registry.resolve(Path(path))
+        state, card = registry.load(weights)
         network = DigitNet.from_state(state)
         params = TransformParams.from_dict(card.get("transform", {}))
-        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), str(card.get("version", "unknown")))
+        version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
+        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version)
 
     def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
         """Calibrated class probabilities for a normalized batch."""

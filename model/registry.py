@@ -79,8 +79,13 @@ def save(directory: Path, version: str, state: dict[str, torch.Tensor], card: di
     save_file({k: v.contiguous() for k, v in state.items()}, tmp, metadata={"version": version})
     os.chmod(tmp, 0o644)
     os.replace(tmp, weights)
-    _atomic_write(weights.with_suffix(".json"), json.dumps(card, indent=2, sort_keys=True) + "\n")
+    write_card(weights, card)
     return weights
+
+
+def write_card(weights: Path, card: dict[str, Any]) -> None:
+    """Replace a model's card in one step: a running bot or a crash never sees half a card."""
+    _atomic_write(weights.with_suffix(".json"), json.dumps(card, indent=2, sort_keys=True) + "\n")
 
 
 def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -12,6 +12,7 @@ import copy
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,9 +26,9 @@ from model.transform import DigitTransform, ImageError
 
 @dataclass(frozen=True)
 class LabelledPhoto:
-    """One user correction as training sees it: the original photo and what it really shows."""
+    """One user correction as training sees it: the original photo (a file, read when needed) and what it really shows."""
 
-    photo: bytes
+    photo: Path
     photo_sha256: str
     label: str
     user_id: int
@@ -135,10 +136,11 @@ def rebuild(items: list[LabelledPhoto], weights: list[float], transform: DigitTr
     skipped = 0
     for item, weight in zip(items, weights, strict=True):
         try:
-            crops = transform.segment(item.photo).crops
+            photo = item.photo.read_bytes()
+            crops = transform.segment(photo).crops
             if len(crops) != len(item.label) and len(item.label) == 1:
-                crops = transform.segment(item.photo, single=True).crops
-        except ImageError:
+                crops = transform.segment(photo, single=True).crops
+        except (ImageError, OSError):
             crops = ()
         if len(crops) != len(item.label):
             skipped += 1

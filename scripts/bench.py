@@ -3,12 +3,14 @@
 python -m scripts.bench photo       # ms per 1280x960 JPEG vs Pillow's bare decode; photos/s on 2 cores
 python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m model.predict --json`
 python -m scripts.bench decode      # memory of huge palette PNGs (the 100 KB decompression bomb), one and four at once
+python -m scripts.bench export      # peak memory of the retraining export: 1,000 corrections with 2 MB photos
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import io
 import json
 import multiprocessing
@@ -280,6 +282,45 @@ def bench_decode(args: argparse.Namespace) -> None:
         )
 
 
+async def _seed_big(url: str, count: int, size: int) -> None:
+    from bot.storage import NewPrediction, Storage, utcnow
+
+    storage = Storage(url)
+    await storage.migrate()
+    rng = np.random.default_rng(0)
+    try:
+        for i in range(count):
+            photo = rng.bytes(size)
+            new = NewPrediction(i % 40, i % 40, i, "v", "1", 0.5, {}, photo, hashlib.sha256(photo).hexdigest(), b"", 0)
+            prediction_id = await storage.save_prediction(new, utcnow())
+            if prediction_id is not None:
+                await storage.record_correction(prediction_id, i % 40, "7")
+    finally:
+        await storage.close()
+
+
+def _export_case(url: str, spool: str) -> dict[str, float]:
+    from scripts.retrain import export
+
+    before = _status_mb(os.getpid(), "VmRSS")
+    start = time.perf_counter()
+    items = asyncio.run(export(url, Path(spool)))
+    return {"count": len(items), "seconds": time.perf_counter() - start, "before": before, "peak": _status_mb(os.getpid(), "VmHWM")}
+
+
+def bench_export(args: argparse.Namespace) -> None:
+    count, size = args.corrections, 2 * 1024 * 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
+        asyncio.run(_seed_big(url, count, size))
+        spool = Path(tmp) / "spool"
+        spool.mkdir()
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            r = pool.apply(_export_case, (url, str(spool)))
+    print(f"export of {r['count']:.0f} corrections with {size >> 20} MB photos (SQLite): {r['seconds']:.1f} s")
+    print(f"  RSS {r['before']:.0f} MB before, peak {r['peak']:.0f} MB (+{r['peak'] - r['before']:.0f} MB)")
+
+
 def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
     buffer = io.BytesIO()
     photo_of([image], seed, 0).save(buffer, format="JPEG", quality=90)
@@ -288,7 +329,7 @@ def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export"])
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
@@ -302,5 +343,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     arguments = parse()
-    benches = {"photo": bench_photo, "mnist-cli": bench_mnist_cli, "bot": bench_bot, "retrain": bench_retrain, "decode": bench_decode}
+    benches = {
+        "photo": bench_photo,
+        "mnist-cli": bench_mnist_cli,
+        "bot": bench_bot,
+        "retrain": bench_retrain,
+        "decode": bench_decode,
+        "export": bench_export,
+    }
     benches[arguments.which](arguments)

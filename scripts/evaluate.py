@@ -106,15 +106,16 @@ def _details(report: Report) -> None:
 
 
 def _write_card(model: Path, reports: list[Report]) -> None:
-    _, card_path = registry.resolve(model)
-    card = json.loads(card_path.read_text())
+    """Adds the test figures to the card (a card without figures gets them), written atomically."""
+    weights, card_path = registry.resolve(model)
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
     metrics = card.setdefault("metrics", {})
     for report in reports:
         metrics[f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
         metrics[f"test_{report.name}_count"] = len(report.outcomes)
         if report.has_digits:
             metrics[f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    registry.write_card(weights, card)
 
 
 if __name__ == "__main__":

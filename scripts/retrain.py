@@ -18,12 +18,13 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from bot.config import database_url
+from bot.config import DatabaseSettings, database_url
 from bot.storage import Storage
 from model import registry
 from model.data import Digits, concat, load_mnist, non_digit_sets, transform_digits
@@ -48,30 +49,35 @@ from model.transform import DigitTransform, TransformParams
 from scripts.train import git_revision
 
 
-async def export(url: str) -> list[LabelledPhoto]:
+async def export(url: str, spool: Path) -> list[LabelledPhoto]:
+    """Corrections with a valid label, their photos written under ``spool`` (never all in memory)."""
     storage = Storage(url)
     try:
         rows = await storage.export_corrections()
+        bad = [r.prediction_id for r in rows if not is_label(r.label)]
+        if bad:
+            print(f"skipped {len(bad)} corrections whose label is not 0-9 digits (prediction ids {bad[:10]})")
+        rows = [r for r in rows if is_label(r.label)]
+        await storage.spool_photos((r.photo_sha256 for r in rows), spool)
     finally:
         await storage.close()
-    bad = [r.prediction_id for r in rows if not is_label(r.label)]
-    if bad:
-        print(f"skipped {len(bad)} corrections whose label is not 0-9 digits (prediction ids {bad[:10]})")
-    return [LabelledPhoto(r.photo, r.photo_sha256, r.label, r.user_id, r.predicted, r.confidence) for r in rows if is_label(r.label)]
+    return [LabelledPhoto(spool / r.photo_sha256, r.photo_sha256, r.label, r.user_id, r.predicted, r.confidence) for r in rows]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.retrain", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--models", type=Path, default=Path(os.environ.get("MODEL_PATH", registry.SHIPPED)), help="model registry directory"
-    )
+    models = Path(os.environ.get("MODEL_PATH", registry.SHIPPED))
+    parser.add_argument("--models", type=Path, default=models, help="model registry directory")
     sub = parser.add_subparsers(dest="command")
     back = sub.add_parser("rollback", help="point 'current' back at the previous (or a given) version")
     back.add_argument("--to", help="version to return to, e.g. v1")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", "data")))
+    # Also after the command, as operators type it; SUPPRESS keeps a --models given before it.
+    back.add_argument("--models", type=Path, default=argparse.SUPPRESS, help="model registry directory")
+    database = DatabaseSettings()
+    parser.add_argument("--database-url", default=database.database_url, help="default: DATABASE_URL, as the bot reads it")
+    parser.add_argument("--data-dir", type=Path, default=database.data_dir, help="default: DATA_DIR, as the bot reads it")
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="train and compare, but write nothing")
@@ -105,10 +111,15 @@ def main(argv: list[str] | None = None) -> Verdict | None:
     if args.command == "rollback":
         rollback(args.models, args.to)
         return None
+    with tempfile.TemporaryDirectory(prefix="digitbot-photos-") as spool:
+        return retrain(args, Path(spool))
+
+
+def retrain(args: argparse.Namespace, spool: Path) -> Verdict:
     clock = Stopwatch()
     torch.manual_seed(args.seed)
     guards = Guards()
-    corrections = asyncio.run(export(database_url(args.database_url, args.data_dir)))
+    corrections = asyncio.run(export(database_url(args.database_url, args.data_dir), spool))
     curation = curate(corrections, guards)
     print(
         f"corrections: {len(corrections)} exported, {len(curation.kept)} kept; {curation.capped} over the per-user cap, "

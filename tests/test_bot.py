@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import logs, replies
+from bot import handlers, logs, replies
 from bot.storage import StoredPrediction
 from tests.bot_harness import buttons, running, settings_for, storage_at
 from tests.conftest import digit, on_paper, png
@@ -51,7 +51,7 @@ async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, ph
     async with running(settings_for(fake, tmp_path)):
         message = fake.send_photo(USER, photo_of(7))
         answer = await fake.reply_to(message)
-        assert fake.of("sendChatAction", USER)
+        assert not fake.of("sendChatAction"), "an answer within a second spends no request on 'typing'"
         assert "<b>7</b>" in answer.params["text"] and "% sure" in answer.params["text"]
         data = buttons(answer)
         assert data[0].startswith("ok:") and "saw:" in data[1] and len(data) == 12
@@ -61,6 +61,14 @@ async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, ph
     assert found.digits == "7" and found.user_id == USER
     assert found.model_version == predictor.version and found.input_count == 1 and len(found.model_inputs) == 784
     assert found.reply_message_id == answer.params["_result"]["message_id"]
+
+
+async def test_typing_is_shown_only_when_the_answer_takes_long(fake, tmp_path, photo_of, monkeypatch):
+    monkeypatch.setattr(handlers, "TYPING_AFTER", 0.0)
+    async with running(settings_for(fake, tmp_path)):
+        await fake.reply_to(fake.send_photo(USER, photo_of(7)))
+        (typing,) = fake.of("sendChatAction", USER)
+        assert typing.params["action"] == "typing"
 
 
 async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, photo_of):

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -174,7 +175,7 @@ async def test_python_m_bot_with_only_a_token_and_sigterm_loses_nothing(tmp_path
     try:
         await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=90)
         message = fake.send_photo(8001, jpeg(on_paper([digit(mnist_test, 6)])))
-        await fake.wait_for(lambda c: c.method == "sendChatAction")
+        await fake.wait_for(lambda c: c.method == "getFile")  # the photo is being handled
         process.send_signal(signal.SIGTERM)
         answer = await fake.reply_to(message, timeout=30)
         assert "<b>6</b>" in answer.params["text"]
@@ -193,3 +194,50 @@ async def test_python_m_bot_with_only_a_token_and_sigterm_loses_nothing(tmp_path
     stats = await storage.stats()
     await storage.close()
     assert stats.predictions == 1
+
+
+def test_alembic_upgrade_needs_only_the_database_settings(tmp_path):
+    database = tmp_path / "ops.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"predictions", "corrections", "inbox", "rate_limits", "alembic_version"} <= tables
+
+
+async def test_start_up_waits_for_telegram_with_one_line_per_try(tmp_path):
+    """Telegram unreachable at boot: no traceback, one line naming the URL per try, then it comes up."""
+    fake = FakeTelegram()
+    fake.port = free_port()  # nothing listens there yet
+    process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN)
+    try:
+        first = await asyncio.to_thread(process.stderr.readline) if process.stderr else ""
+        assert f"Telegram not reachable at {fake.api_url}" in first and process.poll() is None
+        await fake.start(fake.port)
+        await fake.reply_to(fake.send_message(8002, text="/help"), timeout=90)  # up and polling
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 60)
+        rest = process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await fake.stop()
+    assert code == 0 and "Traceback" not in first + rest, rest
+
+
+async def test_a_rejected_token_is_one_line_and_exit_code_2(fake, tmp_path):
+    process = bot_process(fake, tmp_path, BOT_TOKEN="999:not-the-token")
+    try:
+        code = await asyncio.to_thread(process.wait, 120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    (line,) = (process.stderr.read() if process.stderr else "").strip().splitlines()
+    assert code == 2 and "Telegram rejected BOT_TOKEN" in line and "not-the-token" not in line

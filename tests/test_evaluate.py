@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from PIL import Image
 
+from model import registry
 from scripts import evaluate
 from tests.conftest import MODELS, digit, jpeg, on_paper
 
@@ -26,3 +29,18 @@ def test_real_photo_folder_is_scored_per_writer(tmp_path, mnist_test, capsys):
     assert "real by group: ann 2/2, bob 1/2" in printed
     assert "no ink: the page looks blank" in printed
     assert (out / "misread_real.png").stat().st_size > 0 and (out / "confusion_real.png").stat().st_size > 0
+
+
+def test_write_card_adds_figures_to_a_card_without_any(tmp_path, mnist_test):
+    state, card = registry.load(MODELS)
+    models = tmp_path / "models"
+    registry.save(models, "v1", state, {k: v for k, v in card.items() if k != "metrics"})
+    folder = tmp_path / "real"
+    folder.mkdir()
+    (folder / "one.jpg").write_bytes(jpeg(on_paper([digit(mnist_test, 3)])))
+    (folder / "labels.csv").write_text("file,label\none.jpg,3\n")
+    evaluate.main(["--model", str(models), "--real", str(folder), "--only", "real", "--out", str(tmp_path / "eval"), "--write-card"])
+    written = json.loads((models / "v1.json").read_text())
+    assert written["metrics"] == {"test_real_accuracy": 1.0, "test_real_count": 1, "test_real_ece": written["metrics"]["test_real_ece"]}
+    assert written["transform"] == card["transform"]
+    assert sorted(p.name for p in models.iterdir()) == ["v1.json", "v1.safetensors"], "no temporary file left behind"

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.config import Settings
 from bot.storage import NewPrediction, Storage
@@ -110,7 +110,7 @@ async def test_correction_upsert_semantics(storage):
     stored = await storage.prediction(pid)
     assert stored is not None and stored.label == "7"
     (exported,) = await storage.export_corrections()
-    assert exported.label == "7" and exported.predicted == "7" and exported.photo == b"jpeg-bytes" and exported.user_id == 10
+    assert exported.label == "7" and exported.predicted == "7" and exported.user_id == 10
     with pytest.raises(KeyError):
         await storage.record_correction(pid + 1000, 10, "1")
 
@@ -177,7 +177,7 @@ def test_database_url_forms():
     assert default == "sqlite+aiosqlite:////srv/data/digitbot.sqlite3"
 
 
-async def test_retraining_export_skips_a_bad_label_instead_of_stopping(storage, capsys):
+async def test_retraining_export_skips_a_bad_label_instead_of_stopping(storage, capsys, tmp_path):
     """A label stored before labels were checked (or written by hand) must not stop retraining for everyone."""
     from scripts.retrain import export
 
@@ -191,5 +191,69 @@ async def test_retraining_export_skips_a_bad_label_instead_of_stopping(storage, 
             ),
             {"p": bad, "l": "²", "t": NOW},
         )
-    assert [c.label for c in await export(storage.url)] == ["7"]
+    (item,) = await export(storage.url, tmp_path)
+    assert item.label == "7" and item.photo.read_bytes() == b"jpeg-bytes"
     assert "skipped 1 corrections" in capsys.readouterr().out
+
+
+async def test_photos_are_stored_once_and_never_read_by_a_button_press(storage, tmp_path):
+    """The hot path (a press: look up, store the correction; /stats) touches no photo bytes."""
+    big = b"\xff\xd8" + bytes(range(256)) * 8192  # 2 MB
+    first = await storage.save_prediction(new(photo=big), NOW)
+    again = await storage.save_prediction(new(photo=big), NOW)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(storage.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        found = await storage.prediction(first)
+        await storage.record_correction(first, 10, "3")
+        await storage.stats()
+    finally:
+        event.remove(storage.engine.sync_engine, "before_cursor_execute", record)
+    assert found is not None and statements
+    assert not [s for s in statements if "photos" in s or "data" in s], statements
+    async with storage.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT COUNT(*) FROM photos"))).scalar() == 1
+    assert await storage.spool_photos(["ab" * 32], tmp_path) == 1 and (tmp_path / ("ab" * 32)).read_bytes() == big
+    assert await storage.forget_user(10, NOW) == 2
+    async with storage.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT COUNT(*) FROM photos"))).scalar() == 0
+    assert again != first
+
+
+async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.storage import MIGRATIONS
+
+    def upgrade(connection, revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        async with storage.engine.begin() as connection:
+            await connection.run_sync(upgrade, "0002")
+            for i, photo in enumerate((b"same", b"same", b"other")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO predictions (created_at, user_id, chat_id, message_id, model_version, digits, confidence,"
+                        " details, photo, photo_sha256, model_inputs, input_count)"
+                        " VALUES (:t, 10, 10, :m, 'v1', '7', 0.9, '{}', :p, :s, :e, 0)"
+                    ),
+                    {"t": NOW, "m": i, "p": photo, "s": photo.hex().ljust(64, "0"), "e": b""},
+                )
+        await storage.migrate()
+        async with storage.engine.connect() as connection:
+            photos: dict[str, bytes] = dict((await connection.execute(text("SELECT sha256, data FROM photos"))).all())
+            assert (await connection.execute(text("SELECT COUNT(*) FROM predictions"))).scalar() == 3
+        assert sorted(photos.values()) == [b"other", b"same"]
+        assert await storage.spool_photos(photos, tmp_path) == 2
+    finally:
+        await storage.close()

@@ -19,12 +19,12 @@ def run(connection: Connection) -> None:
 
 
 def run_from_settings() -> None:
-    """`alembic upgrade head` from a shell: the same database the bot would use."""
-    from bot.config import Settings
+    """`alembic upgrade head` from a shell: the same database the bot would use (no bot token needed)."""
+    from bot.config import DatabaseSettings
     from bot.storage import Storage
 
     async def go() -> None:
-        storage = Storage(Settings().database)
+        storage = Storage(DatabaseSettings().database)
         async with storage.engine.begin() as connection:
             await connection.run_sync(run)
         await storage.close()
