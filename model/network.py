@@ -18,8 +18,8 @@ def _conv(channels_in: int, channels_out: int) -> list[nn.Module]:
 class DigitNet(nn.Module):
     """Four conv layers with batch norm and three poolings: 28 -> 14 -> 7 -> 3, then a linear read-out.
 
-    About 143k parameters (0.57 MB as float32): 12 epochs on 2 CPU cores took 421 s of the
-    595 s training run (models/v1.json), inside the 15 minutes a run may take.
+    About 143k parameters (0.57 MB as float32): 11 epochs on 2 CPU cores took 585 s of the
+    795 s training run (models/v2.json), inside the 15 minutes a run may take.
     """
 
     def __init__(self, num_classes: int = NUM_CLASSES) -> None:
