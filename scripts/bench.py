@@ -4,6 +4,7 @@ python -m scripts.bench photo       # ms per 1280x960 JPEG vs Pillow's bare deco
 python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m model.predict --json`
 python -m scripts.bench decode      # memory of huge palette PNGs (the 100 KB decompression bomb), one and four at once
 python -m scripts.bench export      # peak memory of the retraining export: 1,000 corrections with 2 MB photos
+python -m scripts.bench press       # database time of a button press on a prediction whose photo is 20 MB
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ async def _bench_bot(args: argparse.Namespace) -> None:
             "DATA_DIR": tmp,
             "RATE_LIMIT_PER_MINUTE": "100000",
             "LOG_LEVEL": "WARNING",
+            **({"DATABASE_URL": args.database_url} if args.database_url else {}),
         }
         bot = start_bot(args.bot_python, env, tmp)
         try:
@@ -321,6 +323,40 @@ def bench_export(args: argparse.Namespace) -> None:
     print(f"  RSS {r['before']:.0f} MB before, peak {r['peak']:.0f} MB (+{r['peak'] - r['before']:.0f} MB)")
 
 
+async def _press(url: str, rounds: int) -> list[float]:
+    """What a keypad press asks of the database: the prediction by id, then the correction's upsert."""
+    from bot.storage import NewPrediction, Storage, utcnow
+
+    storage = Storage(url)
+    await storage.migrate()
+    try:
+        photo = np.random.default_rng(1).bytes(20 * 1024 * 1024)
+        new = NewPrediction(1, 1, 1, "v", "7", 0.9, {"digits": []}, photo, hashlib.sha256(photo).hexdigest(), bytes(784), 1)
+        prediction_id = await storage.save_prediction(new, utcnow())
+        assert prediction_id is not None
+        times = []
+        for i in range(rounds):
+            start = time.perf_counter()
+            await storage.prediction(prediction_id)
+            await storage.record_correction(prediction_id, 1, str(i % 10))
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        await storage.close()
+
+
+def bench_press(args: argparse.Namespace) -> None:
+    from bot.config import database_url
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, url in (("SQLite", f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"), ("PostgreSQL", args.database_url)):
+            if not url:
+                continue
+            ms = np.array(asyncio.run(_press(database_url(url, Path(tmp)), 200))) * 1000
+            p50, p99 = np.percentile(ms, [50, 99])
+            print(f"button press, prediction with a 20 MB photo ({name}, 200 presses): database time p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
 def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
     buffer = io.BytesIO()
     photo_of([image], seed, 0).save(buffer, format="JPEG", quality=90)
@@ -329,13 +365,14 @@ def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press"])
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
     parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv with CPU-only torch)")
     parser.add_argument("--model", default=str(registry.SHIPPED))
+    parser.add_argument("--database-url", default="", help="bot: the database the bot uses (default: SQLite in a temporary folder)")
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")
     return parser.parse_args(argv)
@@ -350,5 +387,6 @@ if __name__ == "__main__":
         "retrain": bench_retrain,
         "decode": bench_decode,
         "export": bench_export,
+        "press": bench_press,
     }
     benches[arguments.which](arguments)
