@@ -1,45 +1,70 @@
-# digitbot: the Telegram bot, its shipped model and the retraining script, on CPU.
-FROM python:3.11-slim
+# digitbot: the bot, its shipped model and the retraining script, on CPU.
+#
+#   docker compose build                      as users build it (python:3.11-slim, PyTorch's CPU index)
+#   docker build --build-arg BASE_IMAGE=... --build-arg TORCH_INDEX_URL=... --build-arg TORCH_PACKAGES=...
+#                                             as tests/test_container.py builds it here
+#
+# Two stages: `build` holds pip, its caches and whatever deploy/build-inputs carries (wheels, a CA
+# bundle); `runtime` gets only the finished virtualenv, the code and the model. `retrain` adds
+# what training and its pictures need (torchvision, matplotlib) on top of `runtime`.
+# The torch wheels pin a matched pair: TORCH_PACKAGES and TORCHVISION_PACKAGES change together.
+ARG BASE_IMAGE=python:3.11-slim
 
+FROM ${BASE_IMAGE} AS build
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCH_PACKAGES="torch==2.14.1"
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_FIND_LINKS=/build-inputs
+COPY deploy/build-inputs/ /build-inputs/
+RUN python3 -m venv /venv
+# 1. CPU-only torch: a few hundred MB instead of several GB of CUDA libraries. The slowest
+#    layer, and the one that changes least often. (The bot does not use torchvision.)
+RUN if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
+    && /venv/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url https://pypi.org/simple ${TORCH_PACKAGES}
+# 2. The other dependencies, from pyproject.toml only, so a code change does not reinstall them.
+COPY pyproject.toml README.md /src/
+RUN cd /src && mkdir -p model bot scripts && touch model/__init__.py bot/__init__.py scripts/__init__.py \
+    && if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
+    && /venv/bin/pip install . && /venv/bin/pip uninstall -y digitbot
+# 3. What inference never touches: torch's C++ headers, test binaries and tests, and sympy (only
+#    torch.compile's shape reasoning imports it). About 280 MB of the image.
+RUN cd /venv/lib/python3.11/site-packages \
+    && rm -rf torch/include torch/test torch/share sympy sympy-* mpmath mpmath-* \
+    && find torch/bin -type f ! -name torch_shm_manager -delete
+
+FROM ${BASE_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
+    PATH=/venv/bin:$PATH \
+    DATA_DIR=/data \
+    MODEL_PATH=/app/models \
+    HEALTH_HOST=0.0.0.0 \
+    HEALTH_PORT=8080
+COPY --from=build /venv /venv
 WORKDIR /app
-
-# 1. CPU-only torch and torchvision, pinned as a matched pair: a few hundred MB instead of
-#    several GB of CUDA libraries. The slowest layer, and it changes least often.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1
-
-# 2. The other dependencies, from pyproject.toml only, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-RUN mkdir -p model bot scripts \
-    && touch model/__init__.py bot/__init__.py scripts/__init__.py \
-    && pip install . \
-    && pip uninstall -y digitbot \
-    && rm -rf model bot scripts build *.egg-info
-
-# 3. The code and the shipped model.
 COPY model ./model
 COPY bot ./bot
 COPY scripts ./scripts
 COPY models ./models
 COPY alembic.ini ./
-
-RUN useradd --create-home --uid 10001 digitbot \
+RUN (useradd --create-home --uid 10001 digitbot 2>/dev/null || adduser --disabled-password --uid 10001 digitbot) \
     && mkdir -p /data /cache \
     && chown -R digitbot:digitbot /data /cache /app/models
-USER digitbot
-
-ENV DATA_DIR=/data \
-    MODEL_PATH=/app/models \
-    HEALTH_HOST=0.0.0.0 \
-    HEALTH_PORT=8080
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8080 8443
-
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
-
 CMD ["python", "-m", "bot"]
+
+# Stages after `runtime`: the classic builder (no BuildKit) builds every stage before its target.
+FROM build AS build-retrain
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCHVISION_PACKAGES="torchvision==0.29.1"
+RUN cd /src && if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
+    && /venv/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url https://pypi.org/simple ${TORCHVISION_PACKAGES} \
+    && /venv/bin/pip install '.[train]' && /venv/bin/pip uninstall -y digitbot
+
+FROM runtime AS retrain
+COPY --from=build-retrain /venv /venv

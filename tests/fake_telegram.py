@@ -55,16 +55,17 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.host, self.port = "127.0.0.1", 0
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def start(self, port: int = 0) -> None:
+    async def start(self, port: int = 0, host: str = "127.0.0.1") -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        await web.TCPSite(self._runner, host, port).start()
+        self.host = host
         self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
@@ -74,11 +75,11 @@ class FakeTelegram:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"http://{self.host}:{self.port}/bot"
 
     @property
     def file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return f"http://{self.host}:{self.port}/file/bot"
 
     # -- what a test does --------------------------------------------------------------------
     def add_file(self, data: bytes) -> str:

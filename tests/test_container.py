@@ -1,0 +1,185 @@
+"""The deployment as users run it: the image built, the compose stack started, data that survives.
+
+Runs where a Docker engine answers and the local base images exist (``.ci/run`` starts
+``dockerd`` and builds them with ``deploy/local-base.sh``); skipped with the reason otherwise.
+The bot image is built from the repository's Dockerfile with this machine's inputs (a local
+Debian base, a CPU torch wheel from disk, the host's CA bundle, all in the build stage only);
+PostgreSQL is ``deploy/postgres`` tagged as the image the compose file names, so the compose
+file itself is the one users run. The fake Bot API listens on the compose network's gateway
+address: only that network and loopback carry traffic.
+
+Not run here: ``retrain --dry-run`` in the ``retrain`` profile. Its image needs torchvision
+matched to torch; this machine has only torch 2.13.0+cpu on disk, PyTorch's CPU index cannot be
+reached, and PyPI's torchvision for 2.13 requires the CUDA build of torch (several GB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot_harness import buttons
+from tests.conftest import ROOT
+from tests.fake_telegram import TOKEN, FakeTelegram
+
+DOCKER, COMPOSE = shutil.which("docker"), shutil.which("docker-compose")
+BOT_BASE, PG_BASE = "digitbot-base:bookworm", "digitbot-postgres-base:bookworm"
+INPUTS = ROOT / "deploy" / "build-inputs"
+LOCAL_TORCH = sorted(Path(os.environ.get("DIGITBOT_TORCH_WHEELS", "/opt/wheels")).glob("torch-*+cpu-cp311-*.whl"))
+USER = 9301
+
+
+def run(*args: str, timeout: float = 120, check: bool = True, cwd: Path | None = None) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return done.stdout.strip()
+
+
+def missing() -> str | None:
+    """Why the container test cannot run here, or None."""
+    if DOCKER is None or COMPOSE is None:
+        return "docker or docker-compose is not installed (.ci/run installs Debian's docker.io and docker-compose)"
+    if subprocess.run([DOCKER, "info"], capture_output=True, timeout=30).returncode != 0:
+        return "no Docker engine answers (.ci/run starts dockerd as root)"
+    for base in (BOT_BASE, PG_BASE):
+        if subprocess.run([DOCKER, "image", "inspect", base], capture_output=True, timeout=30).returncode != 0:
+            return f"the local base image {base} is missing (deploy/local-base.sh builds it)"
+    return None
+
+
+WHY = missing()
+pytestmark = [pytest.mark.container, pytest.mark.skipif(WHY is not None, reason=WHY or "")]
+
+
+@pytest.fixture(scope="module")
+def images() -> Iterator[None]:
+    """digitbot:latest (target runtime) and postgres:16-alpine, built the way users' compose builds them,
+    with this machine's base, torch wheel and CA bundle given to the build stage only."""
+    added = []
+    args = ["--build-arg", f"BASE_IMAGE={BOT_BASE}"]
+    if LOCAL_TORCH:
+        wheel = LOCAL_TORCH[-1]
+        version = wheel.name.split("-")[1].split("+")[0]
+        added.append(Path(shutil.copy(wheel, INPUTS / wheel.name)))
+        args += ["--build-arg", "TORCH_INDEX_URL=https://pypi.org/simple", "--build-arg", f"TORCH_PACKAGES=torch=={version}"]
+    if os.environ.get("PIP_CERT"):
+        added.append(Path(shutil.copy(os.environ["PIP_CERT"], INPUTS / "ca.crt")))
+    try:
+        started = time.monotonic()
+        run("docker", "build", "--network", "host", "-q", "--target", "runtime", "-t", "digitbot:latest", *args, str(ROOT), timeout=1200)
+        print(f"bot image built in {time.monotonic() - started:.0f} s")
+        run("docker", "build", "-q", "-t", "postgres:16-alpine", str(ROOT / "deploy" / "postgres"), timeout=300)
+    finally:
+        for path in added:
+            path.unlink(missing_ok=True)
+    yield
+
+
+def test_the_image_is_small_and_runs_as_a_user(images):
+    size = int(run("docker", "image", "inspect", "digitbot:latest", "--format", "{{.Size}}"))
+    print(f"digitbot:latest is {size / 1e9:.2f} GB")
+    assert size <= 1.2e9
+    assert run("docker", "run", "--rm", "--entrypoint", "id", "digitbot:latest", "-u") == "10001"
+    history = run("docker", "image", "history", "--no-trunc", "digitbot:latest", "--format", "{{.CreatedBy}}")
+    assert "build-inputs" not in history and "ca.crt" not in history, "build inputs stay in the build stage"
+
+
+class Stack:
+    """The compose project in a copy of the deployment files, with its own name, network and volumes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.name = folder, f"digitbottest{uuid.uuid4().hex[:8]}"
+        shutil.copy(ROOT / "docker-compose.yml", folder / "docker-compose.yml")
+
+    async def compose(self, *args: str, timeout: float = 180) -> str:  # noqa: ASYNC109
+        """docker-compose in a thread: the fake Bot API shares this event loop and must keep answering."""
+        return await asyncio.to_thread(run, "docker-compose", "-p", self.name, *args, cwd=self.folder, timeout=timeout)
+
+    async def psql(self, query: str) -> str:
+        return await self.compose("exec", "-T", "postgres", "psql", "-U", "digitbot", "-d", "digitbot", "-tAc", query)
+
+    async def gateway(self) -> str:
+        network = json.loads(await asyncio.to_thread(run, "docker", "network", "inspect", f"{self.name}_default"))[0]
+        return str(network["IPAM"]["Config"][0]["Gateway"])
+
+    async def down(self) -> None:
+        await asyncio.to_thread(run, "docker-compose", "-p", self.name, "down", "-v", "--remove-orphans", cwd=self.folder, check=False)
+
+    async def healthy(self, timeout: float = 90) -> float:  # noqa: ASYNC109
+        """Seconds until Docker's own health check says healthy."""
+        started = time.monotonic()
+        container = await self.compose("ps", "-q", "bot")
+        while True:
+            status = await asyncio.to_thread(run, "docker", "inspect", "--format", "{{.State.Health.Status}}", container, check=False)
+            if status == "healthy":
+                return time.monotonic() - started
+            assert time.monotonic() - started < timeout, f"bot not healthy after {timeout} s: {status}"
+            await asyncio.sleep(1)
+
+
+async def read(fake: FakeTelegram, photo: bytes) -> str:
+    answer = await fake.reply_to(fake.send_photo(USER, photo), timeout=60)
+    text: str = answer.params["text"]
+    return text
+
+
+async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tmp_path, photo_of):
+    stack = Stack(tmp_path)
+    fake = FakeTelegram()
+    try:
+        (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
+        await stack.compose("up", "-d", "--no-build", "postgres")
+        await fake.start(host=await stack.gateway())
+        (tmp_path / ".env").write_text(
+            f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
+            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
+        )
+        up = time.monotonic()
+        await stack.compose("up", "-d", "--no-build")
+        await stack.healthy()
+        print(f"stack healthy {time.monotonic() - up:.0f} s after up")
+
+        answer = await fake.reply_to(fake.send_photo(USER, photo_of(7)), timeout=60)
+        assert "<b>7</b>" in answer.params["text"]
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        fake.press(USER, answer.params["_result"], f"fb:{prediction_id}:1")
+        await fake.wait_for(lambda c: c.method == "answerCallbackQuery", timeout=30)
+        assert await stack.psql("SELECT count(*) FROM predictions") == "1"
+        assert await stack.psql("SELECT label FROM corrections") == "1"
+
+        await stack.compose("restart", "bot")
+        await stack.healthy()
+        assert "<b>4</b>" in await read(fake, photo_of(4))
+        await stack.compose("stop")
+        await stack.compose("start")
+        await stack.healthy()
+        assert await stack.psql("SELECT count(*) FROM predictions") == "2" and await stack.psql("SELECT count(*) FROM corrections") == "1"
+
+        promote = (
+            "from pathlib import Path; from model import registry; m = Path('/app/models'); s, c = registry.load(m);"
+            " registry.save(m, 'v9', s, {**c, 'version': 'v9'}); registry.set_current(m, 'v9')"
+        )
+        await stack.compose("exec", "-T", "bot", "python", "-c", promote)
+        for _ in range(30):
+            if "model v9" in await read(fake, photo_of(3)):
+                break
+            await asyncio.sleep(1)
+        else:
+            raise AssertionError("the promoted model was not picked up")
+        await stack.compose("stop")
+        await stack.compose("start")
+        await stack.healthy()
+        assert "model v9" in await read(fake, photo_of(5)), "the models volume keeps the promoted model"
+    finally:
+        await stack.down()
+        await fake.stop()
