@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -41,6 +41,11 @@ class Services:
     settings: Settings
     storage: Storage
     reader: Reader
+    answering: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held from sending an answer until its message id is committed. A crash in between repeats
+    that answer after a restart (nobody can tell whether Telegram got it): one at a time keeps
+    that to at most one answer per process. Answers are a few milliseconds each, well within
+    Telegram's 30 messages a second."""
 
 
 class HasBotData(Protocol):
@@ -187,12 +192,13 @@ async def photo(update: Update, context: Context) -> None:
 
 
 async def _send_answer(message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int) -> None:
-    sent = await message.reply_text(
-        replies.answer(details, svc.settings.low_confidence),
-        parse_mode=ParseMode.HTML,
-        reply_markup=replies.keyboard(prediction_id, count),
-    )
-    await svc.storage.set_reply_message(prediction_id, sent.message_id)
+    async with svc.answering:
+        sent = await message.reply_text(
+            replies.answer(details, svc.settings.low_confidence),
+            parse_mode=ParseMode.HTML,
+            reply_markup=replies.keyboard(prediction_id, count),
+        )
+        await svc.storage.set_reply_message(prediction_id, sent.message_id)
 
 
 TYPING_AFTER = 1.0
