@@ -17,7 +17,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy model bot scripts tests
+	$(BIN)/mypy model bot scripts tests devkit
 
 test: lint
 	$(BIN)/python -m pytest

@@ -9,7 +9,6 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -21,7 +20,7 @@ from telegram.ext import (
 
 from bot import handlers, replies
 from bot.config import Settings
-from bot.handlers import Services
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
@@ -30,11 +29,12 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build(settings: Settings) -> BotApplication:
     storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
     inbox = Inbox(storage)
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
@@ -46,10 +46,10 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["services"] = Services(settings, storage, reader)
-    application.bot_data["inbox"] = inbox
+    application.bot_data.services = Services(settings, storage, reader)
+    application.bot_data.inbox = inbox
     if settings.health_port:
-        application.bot_data["health"] = HealthServer(storage, reader, settings.health_host, settings.health_port)
+        application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)
     add_handlers(application)
     return application
 
@@ -58,7 +58,7 @@ NEW = filters.UpdateType.MESSAGE
 """Only new messages are read: an edited caption is not a new photo, and channel posts are not ours to answer."""
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, handlers.count_update), group=-1)
     for name, callback in (
         ("start", handlers.start),
@@ -77,27 +77,27 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(handlers.on_error)
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    svc = handlers.services(application)
+async def _post_init(application: BotApplication) -> None:
+    svc = application.bot_data.services
     await svc.storage.migrate()
     await svc.reader.load()
-    await application.bot_data["inbox"].resume(application.bot)
+    await application.bot_data.inbox.resume(application.bot)
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
-    if "health" in application.bot_data:
-        await application.bot_data["health"].start()
+    if application.bot_data.health is not None:
+        await application.bot_data.health.start()
     log.info("ready: model %s, database %s, mode %s", svc.reader.version, svc.storage.engine.dialect.name, svc.settings.mode)
 
 
-async def _check_model(context: handlers.Context) -> None:
-    await handlers.services(context).reader.reload_if_changed()
+async def _check_model(context: BotContext) -> None:
+    await context.services.reader.reload_if_changed()
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    svc = handlers.services(application)
-    if "health" in application.bot_data:
-        await application.bot_data["health"].stop()
+async def _post_shutdown(application: BotApplication) -> None:
+    svc = application.bot_data.services
+    if application.bot_data.health is not None:
+        await application.bot_data.health.stop()
     svc.reader.close()
     await svc.storage.close()
     log.info("stopped cleanly")

@@ -15,64 +15,38 @@ import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any
 
 import numpy as np
 from telegram import ForceReply, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
 from bot import metrics, replies
-from bot.config import Settings
-from bot.inference import Reader
-from bot.storage import NewPrediction, Storage, StoredPrediction
+from bot.context import BotContext, Services
+from bot.storage import NewPrediction, StoredPrediction
 from model.labels import is_label
 from model.predictor import ImageError, Reading
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff", "image/heic", "image/heif")
 
 
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    storage: Storage
-    reader: Reader
-    answering: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held from sending an answer until its message id is committed. A crash in between repeats
-    that answer after a restart (nobody can tell whether Telegram got it): one at a time keeps
-    that to at most one answer per process. Answers are a few milliseconds each, well within
-    Telegram's 30 messages a second."""
-
-
-class HasBotData(Protocol):
-    @property
-    def bot_data(self) -> Any: ...
-
-
-def services(holder: HasBotData) -> Services:
-    """What handlers, jobs and the Application's start and stop hooks share: one lookup for all."""
-    return cast(Services, holder.bot_data["services"])
-
-
-async def start(update: Update, context: Context) -> None:
+async def start(update: Update, context: BotContext) -> None:
     await _reply(update, replies.START)
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     await _reply(update, replies.HELP)
 
 
-async def forget(update: Update, context: Context) -> None:
+async def forget(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
     message = update.effective_message
     when = message.date if message is not None else dt.datetime.now(dt.UTC)
-    count = await services(context).storage.forget_user(user.id, when)
+    count = await context.services.storage.forget_user(user.id, when)
     log.info("forgot user data: %d predictions", count)
     await _reply(update, replies.forgotten(count))
 
@@ -85,16 +59,16 @@ async def _is_admin(update: Update, svc: Services) -> bool:
     return True
 
 
-async def reload_model(update: Update, context: Context) -> None:
+async def reload_model(update: Update, context: BotContext) -> None:
     """Admins: load the registry's current model now instead of waiting for the periodic check."""
-    svc = services(context)
+    svc = context.services
     if await _is_admin(update, svc):
         old = svc.reader.version
         await _reply(update, replies.reloaded(old, await svc.reader.reload_if_changed()))
 
 
-async def stats(update: Update, context: Context) -> None:
-    svc = services(context)
+async def stats(update: Update, context: BotContext) -> None:
+    svc = context.services
     if not await _is_admin(update, svc):
         return
     s = await svc.storage.stats()
@@ -124,9 +98,9 @@ def _image_file(message: Message) -> tuple[str, int | None] | None:
     return None
 
 
-async def photo(update: Update, context: Context) -> None:
+async def photo(update: Update, context: BotContext) -> None:
     """A photo or an image document: read it, store it, answer with buttons."""
-    svc = services(context)
+    svc = context.services
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -223,12 +197,12 @@ BUTTON = re.compile(r"(ok|wr|saw):([0-9]{1,18})|fb:([0-9]{1,18}):([0-9])", re.AS
 """Button data the bot itself writes; anything else (forged, or from an older keyboard) is gone."""
 
 
-async def button(update: Update, context: Context) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """Inline buttons: ``ok:<id>``, ``fb:<id>:<digit>``, ``wr:<id>``, ``saw:<id>``."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    svc = services(context)
+    svc = context.services
     parsed = BUTTON.fullmatch(query.data)
     prediction = None
     if parsed is not None:
@@ -259,12 +233,12 @@ async def button(update: Update, context: Context) -> None:
     await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
 
 
-async def typed_correction(update: Update, context: Context) -> None:
+async def typed_correction(update: Update, context: BotContext) -> None:
     """A text reply to one of the bot's answers (or to its 'what number?' question) is a correction."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.text is None:
         return
-    svc = services(context)
+    svc = context.services
     replied = message.reply_to_message
     prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
     if prediction is None:
@@ -319,7 +293,7 @@ def _may_see(user_id: int, message: object, prediction: StoredPrediction) -> boo
     return chat is not None and chat.type != "private" and chat.id == prediction.chat_id
 
 
-async def _send_inputs(context: Context, prediction: StoredPrediction) -> None:
+async def _send_inputs(context: BotContext, prediction: StoredPrediction) -> None:
     """Always to the chat the photo came from, never to where a forwarded keyboard was pressed."""
     if not prediction.input_count:
         return
@@ -332,25 +306,25 @@ async def _send_inputs(context: Context, prediction: StoredPrediction) -> None:
     )
 
 
-async def count_update(update: Update, context: Context) -> None:
+async def count_update(update: Update, context: BotContext) -> None:
     """Runs first for every update (group -1), only to count it."""
     kind = next((k for k in ("message", "callback_query", "edited_message") if getattr(update, k, None)), "other")
     metrics.UPDATES.labels(kind).inc()
 
 
-async def not_a_photo(update: Update, context: Context) -> None:
+async def not_a_photo(update: Update, context: BotContext) -> None:
     await _reply(update, replies.NOT_A_PHOTO)
 
 
-async def not_an_image(update: Update, context: Context) -> None:
+async def not_an_image(update: Update, context: BotContext) -> None:
     await _reply(update, replies.NOT_AN_IMAGE)
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     await _reply(update, replies.UNKNOWN_COMMAND)
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log without message content, and tell the user something went wrong."""
     metrics.ERRORS.inc()
     log.error("error while handling update %s", getattr(update, "update_id", "?"), exc_info=context.error)

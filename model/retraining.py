@@ -201,11 +201,17 @@ def gate(
     transform: DigitTransform,
     tolerance: float,
 ) -> Verdict:
-    """Promote only if no fixed set drops by more than ``tolerance`` and held-out corrections improve."""
+    """Measure both models on every fixed set and on the held-out corrections (last), then decide."""
     comparisons = [
         Comparison(name, accuracy_on(current, digits, transform), accuracy_on(candidate, digits, transform), len(digits.labels))
         for name, digits in {**fixed_sets, "held-out corrections": held_out}.items()
     ]
+    return decide(comparisons, tolerance)
+
+
+def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
+    """Promote only if no fixed set drops by more than ``tolerance`` and the held-out corrections
+    (the last comparison) improve: a fix that costs what already worked is not a fix."""
     reasons: list[str] = []
     for c in comparisons[:-1]:
         if c.current - c.candidate > tolerance + 1e-9:  # exactly the tolerance is allowed

@@ -121,7 +121,7 @@ def start_bot(python: str, env: dict[str, str], cwd: str) -> subprocess.Popen[by
 
 
 async def _bench_bot(args: argparse.Namespace) -> None:
-    from tests.fake_telegram import TOKEN, FakeTelegram
+    from devkit.fake_telegram import TOKEN, FakeTelegram
 
     images, _ = load_mnist(args.data_root, train=False, download=not args.no_download)
     photos = [phone_jpeg(images, seed) for seed in range(8)]
@@ -183,9 +183,9 @@ def bench_retrain(args: argparse.Namespace) -> None:
     sizes, and compare the failure kind before and after on fresh photos."""
     import shutil
 
+    from devkit.seeding import seed_corrections
+    from devkit.styles import STYLES, draw
     from scripts import retrain
-    from tests.seeding import seed_corrections
-    from tests.styles import STYLES, draw
 
     style = "square-9"
     label = STYLES[style][0]

@@ -46,7 +46,6 @@ from model.retraining import (
 )
 from model.training import FitConfig, Stopwatch
 from model.transform import DigitTransform, TransformParams
-from scripts.train import git_revision
 
 
 async def export(url: str, spool: Path) -> list[LabelledPhoto]:
@@ -209,7 +208,7 @@ def retrain(args: argparse.Namespace, spool: Path) -> Verdict:
             "seconds": clock.seconds(),
             "torch": torch.__version__,
         },
-        git_revision=git_revision(),
+        git_revision=registry.git_revision(),
     )
     registry.save(args.models, version, candidate.state_dict(), new_card)
     registry.set_current(args.models, version)

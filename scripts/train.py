@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,6 @@ from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fi
 from model.transform import DigitTransform, TransformParams
 
 VALIDATION = 5000
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,7 +49,7 @@ def split(images: np.ndarray, labels: np.ndarray, limit: int) -> tuple[tuple[np.
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
     clock = Stopwatch()
-    revision = git_revision()  # the code that trains: HEAD may move during a 15-minute run
+    revision = registry.git_revision()  # the code that trains: HEAD may move during a 15-minute run
     torch.manual_seed(args.seed)
     params = TransformParams()
     transform = DigitTransform(params)

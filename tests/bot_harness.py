@@ -16,8 +16,8 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
 from bot.storage import Storage
+from devkit.fake_telegram import TOKEN, FakeTelegram
 from tests.conftest import ROOT
-from tests.fake_telegram import TOKEN, FakeTelegram
 
 
 def storage_at(data_dir: Path) -> Storage:

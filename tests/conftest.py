@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import os
+import struct
+import zlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +17,9 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
+from devkit.fake_telegram import FakeTelegram
 from model.data import load_mnist
 from model.predictor import Predictor
-from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("DIGITBOT_MNIST", ROOT.parent / "shared" / "data"))
@@ -91,3 +96,34 @@ def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims to be huge: the shape of a decompression bomb, in 60 bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+PG_ADMIN = os.environ.get("DIGITBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def postgres_missing() -> str | None:
+    """None when PostgreSQL answers at PG_ADMIN, else why not (the skip reason). Asked once, on
+    first use rather than at import, from a thread so that an async test may ask too."""
+    import asyncpg
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(PG_ADMIN, timeout=3)
+        await connection.close()
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, probe()).result()
+    except Exception as err:
+        return f"PostgreSQL not reachable at {PG_ADMIN}: {err}"
+    return None

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot import handlers, logs, replies
+from bot.inference import Reader
 from bot.storage import StoredPrediction
+from devkit.fake_telegram import TOKEN
 from tests.bot_harness import buttons, running, settings_for, storage_at
-from tests.conftest import digit, on_paper, png
-from tests.fake_telegram import TOKEN
-from tests.test_bad_input import png_header_only
+from tests.conftest import digit, on_paper, png, png_header_only
 
 USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
 
@@ -268,9 +268,25 @@ async def test_flood_control_server_errors_and_no_token_in_logs(fake, tmp_path, 
     assert "error while handling update" in logged
 
 
-async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of):
+async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of, monkeypatch):
+    """Photos of different users are read at the same time, in the pool, not one after another."""
+    reading, most = 0, 0
+    real = Reader.read
+
+    async def counted(self: Reader, data: bytes):
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        try:
+            await asyncio.sleep(0.2)  # every read overlaps the others' if they run together
+            return await real(self, data)
+        finally:
+            reading -= 1
+
+    monkeypatch.setattr(Reader, "read", counted)
     async with running(settings_for(fake, tmp_path)):
         messages = [fake.send_photo(7100 + i, photo_of(i)) for i in range(8)]
         answers = await asyncio.gather(*(fake.reply_to(m) for m in messages))
         for i, answer in enumerate(answers):
             assert f"<b>{i}</b>" in answer.params["text"]
+    assert most >= 4, f"at most {most} photos were being read at once"

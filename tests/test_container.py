@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.fake_telegram import TOKEN, FakeTelegram
 from tests.bot_harness import buttons
 from tests.conftest import ROOT
-from tests.fake_telegram import TOKEN, FakeTelegram
 
 DOCKER, COMPOSE = shutil.which("docker"), shutil.which("docker-compose")
 BOT_BASE, PG_BASE = "digitbot-base:bookworm", "digitbot-postgres-base:bookworm"

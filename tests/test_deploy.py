@@ -22,10 +22,9 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.inference import Reader
 from bot.storage import Storage
+from devkit.fake_telegram import TOKEN, FakeTelegram
 from tests.bot_harness import bot_process, free_port, running, settings_for
-from tests.conftest import ROOT, digit, jpeg, on_paper
-from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.test_storage import PG_ADMIN, PG_SKIP
+from tests.conftest import PG_ADMIN, ROOT, digit, jpeg, on_paper, postgres_missing
 
 COMPOSE = shutil.which("docker-compose")
 
@@ -80,8 +79,8 @@ def test_dockerfile_uses_cpu_wheels_non_root_and_healthcheck():
 @pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
 async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mnist_test):
     """The settings compose gives the bot (PostgreSQL URL form, webhook), run for real here."""
-    if PG_SKIP:
-        pytest.skip(PG_SKIP)
+    if why := postgres_missing():
+        pytest.skip(why)
     import asyncpg
 
     environment = compose_config(tmp_path, "docker-compose.yml", "docker-compose.webhook.yml")["services"]["bot"]["environment"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from devkit.styles import draw
 from model import sets
 from model.render import Look, on_canvas, photo_of
-from tests.styles import draw
 
 SEED = 31337
 KINDS = {

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from bot.inference import Reader
+from devkit.fake_telegram import FakeTelegram
+from devkit.seeding import seed_corrections
+from devkit.styles import STYLES, draw
 from model import registry
 from model.predictor import Predictor
-from model.retraining import Guards, LabelledPhoto, curate
+from model.retraining import Comparison, Guards, LabelledPhoto, curate, decide
 from scripts import retrain
 from tests.bot_harness import running, settings_for
 from tests.conftest import DATA_ROOT, MODELS, digit, jpeg, on_paper
-from tests.fake_telegram import FakeTelegram
-from tests.seeding import seed_corrections
-from tests.styles import STYLES, draw
 
 FAILURE = "square-9"
 
@@ -149,3 +149,26 @@ async def test_a_card_without_a_version_is_loaded_once(models):
         assert reader.version == "v1"
     finally:
         reader.close()
+
+
+def held(current: float, candidate: float, count: int = 50) -> Comparison:
+    return Comparison("held-out corrections", current, candidate, count)
+
+
+def test_the_gate_promotes_a_fix_that_costs_at_most_the_tolerance():
+    verdict = decide([Comparison("MNIST test", 0.995, 0.994, 10000), held(0.2, 0.9)], tolerance=0.001)
+    assert verdict.promote and verdict.reasons == []
+
+
+def test_the_gate_refuses_a_regression_beyond_the_tolerance():
+    verdict = decide([Comparison("MNIST test", 0.995, 0.990, 10000), Comparison("photos", 0.96, 0.96, 2000), held(0.2, 0.9)], 0.001)
+    assert not verdict.promote and verdict.reasons == ["MNIST test: 0.9900 is worse than 0.9950 by more than 0.0010"]
+
+
+def test_the_gate_refuses_without_a_held_out_gain():
+    assert decide([Comparison("MNIST test", 0.99, 0.99, 100), held(0.5, 0.5)], 0.001).reasons == [
+        "held-out corrections: 0.5000 is not better than 0.5000"
+    ]
+    assert decide([Comparison("MNIST test", 0.99, 0.99, 100), held(0.0, 0.0, count=0)], 0.001).reasons == [
+        "no held-out corrections to show an improvement on"
+    ]

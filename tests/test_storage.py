@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import uuid
 
 import pytest
@@ -13,29 +12,8 @@ from sqlalchemy import event, text
 
 from bot.config import Settings
 from bot.storage import NewPrediction, Storage
+from tests.conftest import PG_ADMIN, postgres_missing
 
-PG_ADMIN = os.environ.get("DIGITBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def pg_reachable() -> str | None:
-    """None when PostgreSQL answers, else why not (shown as the skip reason)."""
-    try:
-        import asyncpg
-    except ImportError:
-        return "asyncpg is not installed"
-
-    async def probe() -> None:
-        connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-        await connection.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as err:
-        return f"PostgreSQL not reachable at {PG_ADMIN}: {err}"
-    return None
-
-
-PG_SKIP = pg_reachable()
 NOW = dt.datetime.now(dt.UTC)
 
 
@@ -47,8 +25,8 @@ async def storage(request, tmp_path):
         yield store
         await store.close()
         return
-    if PG_SKIP:
-        pytest.skip(PG_SKIP)
+    if why := postgres_missing():
+        pytest.skip(why)
     import asyncpg
 
     name = f"digitbot_{uuid.uuid4().hex[:12]}"

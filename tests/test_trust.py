@@ -19,11 +19,10 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot import replies
+from devkit.fake_telegram import TOKEN, Call, FakeTelegram
 from scripts.bench import palette_png
 from tests.bot_harness import bot_process, buttons, free_port, running, settings_for, storage_at
-from tests.conftest import digit
-from tests.fake_telegram import TOKEN, Call, FakeTelegram
-from tests.test_storage import PG_ADMIN, PG_SKIP
+from tests.conftest import PG_ADMIN, digit, postgres_missing
 
 USER, STRANGER, GROUP = 7101, 7102, -100777
 LIMITED = "faster than I can look"
@@ -218,8 +217,8 @@ async def timed(work: Callable[[], Any]) -> tuple[Any, float]:
 
 
 async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_of):
-    if PG_SKIP:
-        pytest.skip(PG_SKIP)
+    if why := postgres_missing():
+        pytest.skip(why)
     import asyncpg
 
     name = f"digitbot_{uuid.uuid4().hex[:10]}"
