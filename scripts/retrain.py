@@ -157,7 +157,13 @@ def retrain(args: argparse.Namespace, spool: Path) -> Verdict:
         workers=workers,
         desc="replay photos",
     )
-    validation = transform_digits(mnist_x[val], mnist_y[val], params, photo=False, seed=args.seed, workers=workers, desc="validation")
+    # Calibrated on the same mix as training calibrates on (raw MNIST, photos, non-digits), so a
+    # promoted model's confidences mean what the first model's meant.
+    val_x, val_y = mnist_x[val], mnist_y[val]
+    validation = concat(
+        transform_digits(val_x, val_y, params, photo=False, seed=args.seed, workers=workers, desc="validation"),
+        transform_digits(val_x[:250], val_y[:250], params, photo=True, seed=args.seed + 2, workers=workers, desc="validation photos"),
+    )
     fixed = {
         "MNIST test": transform_digits(
             test_x[: args.test], test_y[: args.test], params, photo=False, seed=0, workers=workers, desc="MNIST test"
@@ -170,6 +176,7 @@ def retrain(args: argparse.Namespace, spool: Path) -> Verdict:
     if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
         shapes, fixed["non-digits"] = non_digit_sets(args.non_digits, args.test_non_digits, params, args.seed + 11, workers)
         replay = concat(replay, shapes)
+        validation = concat(validation, non_digit_sets(0, 100, params, args.seed + 13, workers)[1])
     candidate = fine_tune(
         current, train_corr, replay, transform, FitConfig(epochs=args.epochs, max_lr=1e-4, seed=args.seed, freeze_norm=True)
     )
