@@ -193,8 +193,9 @@ def _inputs(reading: Reading) -> bytes:
     return (np.stack([item.pixels for item in reading.items]) * 255).round().astype(np.uint8).tobytes()
 
 
-BUTTON = re.compile(r"(ok|wr|saw):([0-9]{1,18})|fb:([0-9]{1,18}):([0-9])", re.ASCII)
+BUTTON = re.compile(r"(ok|wr|saw):([0-9]{1,19})|fb:([0-9]{1,19}):([0-9])", re.ASCII)
 """Button data the bot itself writes; anything else (forged, or from an older keyboard) is gone."""
+MAX_ID = 2**63 - 1
 
 
 async def button(update: Update, context: BotContext) -> None:
@@ -207,7 +208,8 @@ async def button(update: Update, context: BotContext) -> None:
     prediction = None
     if parsed is not None:
         action, id_text = (parsed[1], parsed[2]) if parsed[1] else ("fb", parsed[3])
-        prediction = await svc.storage.prediction(int(id_text))
+        if int(id_text) <= MAX_ID:  # a 64-bit database id; a larger number would overflow the driver
+            prediction = await svc.storage.prediction(int(id_text))
     if parsed is None or prediction is None:
         await query.answer(replies.GONE)
         return

@@ -53,7 +53,8 @@ async def test_labels_that_are_not_ascii_digits_are_refused(fake, tmp_path, phot
     async with running(settings_for(fake, tmp_path)):
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(4)))
         prediction_id = int(buttons(answer)[0].split(":")[1])
-        for data in (f"fb:{prediction_id}:²", f"fb:{prediction_id}:10", "fb:²:3", f"fb:{'9' * 20}:3", f"ok:{prediction_id}:x", "junk"):
+        forged = (f"fb:{prediction_id}:²", f"fb:{prediction_id}:10", "fb:²:3", f"fb:{9 * 10**18}:3", f"fb:{2**63}:3", "junk")
+        for data in (*forged, f"ok:{prediction_id}:x", f"fb:{'9' * 20}:3"):
             ack = await press(fake, USER, answer.params["_result"], data)
             assert ack.params.get("text") == replies.GONE, data
         for typed in ("²", "٣", "\uff17", "1" * 59):

@@ -1,0 +1,69 @@
+"""What the bot says, built offline: no Application, no HTTP (the base of the test pyramid)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bot import replies
+from bot.handlers import BUTTON
+
+
+def details(*digits: tuple[int, float, list[tuple[int, float]]], reason: str | None = None) -> dict[str, object]:
+    items = [{"digit": d, "p": p, "top": [[d, p], *[[o, q] for o, q in others]], "box": [0, 0, 1, 1]} for d, p, others in digits]
+    confidence = float(np.prod([p for _, p, _ in digits])) if digits else 0.0
+    return {"model": "v2", "reason": reason, "confidence": confidence, "digits": items}
+
+
+def test_a_sure_answer_names_the_number_and_the_model():
+    text = replies.answer(details((4, 0.99, [(9, 0.01)]), (2, 0.98, [(7, 0.01)])), low_confidence=0.8)
+    assert text.startswith("I read: <b>42</b> (97% sure)") and "model v2" in text
+
+
+def test_an_unsure_answer_names_the_weakest_digit_and_its_alternatives():
+    text = replies.answer(details((1, 0.99, [(7, 0.01)]), (7, 0.55, [(1, 0.30), (2, 0.10)])), low_confidence=0.8)
+    assert "I'm not sure: my best guess is <b>17</b> (54%)" in text
+    assert "For the 2nd digit I also considered 1 (30%), 2 (10%)" in text
+
+
+def test_no_digit_says_why_and_how_to_do_better():
+    text = replies.answer(details(reason="no ink: the page looks blank <b>"), low_confidence=0.8)
+    assert "can't find a digit in this photo (no ink: the page looks blank &lt;b&gt;)" in text and replies.NO_DIGIT_TIPS in text
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"), [(0, ["wr:"]), (1, ["ok:", "saw:"] + [f"fb:{d}" for d in range(10)]), (3, ["ok:", "wr:", "saw:"])]
+)
+def test_keyboards_carry_only_ids_and_digits_that_the_handler_accepts(count, expected):
+    data = [b.callback_data for row in replies.keyboard(2**62, count).inline_keyboard for b in row]
+    assert [d.split(":")[0] + ":" if not d.startswith("fb:") else f"fb:{d.rsplit(':', 1)[1]}" for d in data] == expected
+    for item in data:
+        assert isinstance(item, str) and len(item.encode()) <= 64 and BUTTON.fullmatch(item), item
+    largest = replies.keyboard(2**63 - 1, 1).inline_keyboard[2][4].callback_data
+    assert isinstance(largest, str) and BUTTON.fullmatch(largest) and len(largest.encode()) <= 64
+
+
+def test_forged_button_data_is_not_accepted():
+    for forged in ("fb:1:²", "fb:1:10", "fb:²:3", f"fb:{'9' * 20}:3", "ok:1:x", "saw:", "drop table"):
+        assert BUTTON.fullmatch(forged) is None, forged
+
+
+def test_outcomes_and_counts_read_naturally():
+    assert replies.outcome("7", "7") == "✅ Thanks for confirming!"
+    assert "<b>2027</b>" in replies.outcome("2027", "2026")
+    assert (
+        replies.forgotten(0).startswith("I had nothing stored")
+        and "1 photo," in replies.forgotten(1)
+        and "3 photos" in replies.forgotten(3)
+    )
+    assert [replies.ordinal(n) for n in (1, 2, 3, 4, 11)] == ["1st", "2nd", "3rd", "4th", "11th"]
+
+
+def test_the_inputs_picture_shows_each_input_enlarged_side_by_side():
+    inputs = np.stack([np.full((28, 28), 255 * (i % 2), np.uint8) for i in range(3)]).tobytes()
+    picture = Image.open(io.BytesIO(replies.inputs_picture(inputs, 3, scale=2)))
+    assert picture.size == ((28 * 3 + 2 * 2) * 2, 56)
+    assert picture.getpixel((0, 0)) == 0 and picture.getpixel((2 * 31, 0)) == 255
