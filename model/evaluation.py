@@ -7,7 +7,6 @@ takes — so a segmentation mistake counts as a misread, as it would for a user.
 from __future__ import annotations
 
 import io
-import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.predictor import Predictor, Reading
+from model.scores import CALIBRATION_BINS, calibration_error
 from model.sets import Sample
 
 SURE = 0.8
@@ -80,19 +80,9 @@ class Report:
         """Why digits that were there got "no digit": which stage gave up, and how often."""
         return Counter(o.reading.reason or "" for o in self.outcomes if o.label and not o.reading.digits)
 
-    def calibration(self, bins: int = 10) -> tuple[float, list[tuple[float, float, int]]]:
+    def calibration(self, bins: int = CALIBRATION_BINS) -> tuple[float, list[tuple[float, float, int]]]:
         """Expected calibration error of whole readings, and (confidence, accuracy, count) per bin."""
-        conf = np.array([o.reading.confidence for o in self.outcomes])
-        hit = np.array([o.correct for o in self.outcomes], dtype=float)
-        edges = np.linspace(0, 1, bins + 1)
-        rows: list[tuple[float, float, int]] = []
-        error = 0.0
-        for low, high in itertools.pairwise(edges):
-            inside = (conf > low) & (conf <= high)
-            if inside.any():
-                rows.append((float(conf[inside].mean()), float(hit[inside].mean()), int(inside.sum())))
-                error += inside.mean() * abs(conf[inside].mean() - hit[inside].mean())
-        return float(error), rows
+        return calibration_error([o.reading.confidence for o in self.outcomes], [o.correct for o in self.outcomes], bins)
 
 
 def evaluate(predictor: Predictor, samples: Iterable[Sample], name: str, total: int | None = None) -> Report:

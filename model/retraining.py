@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from model import scores
 from model.data import Digits
 from model.network import DigitNet
 from model.training import FitConfig, fit, fit_temperature, logits_of
@@ -190,7 +191,7 @@ class Verdict:
 def accuracy_on(network: DigitNet, digits: Digits, transform: DigitTransform) -> float:
     if len(digits.labels) == 0:
         return float("nan")
-    return float((logits_of(network, digits.pixels, transform).argmax(1).numpy() == digits.labels).mean())
+    return scores.accuracy(logits_of(network, digits.pixels, transform).argmax(1).numpy(), digits.labels)
 
 
 def gate(
@@ -226,12 +227,7 @@ def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
 
 def per_digit_accuracy(network: DigitNet, digits: Digits, transform: DigitTransform) -> NDArray[np.float64]:
     predicted = logits_of(network, digits.pixels, transform).argmax(1).numpy() if len(digits.labels) else np.array([])
-    out = np.full(10, np.nan)
-    for d in range(10):
-        mask = digits.labels == d
-        if mask.any():
-            out[d] = float((predicted[mask] == d).mean())
-    return out
+    return scores.per_digit(predicted, digits.labels)
 
 
 def temperature_for(network: DigitNet, validation: Digits, transform: DigitTransform) -> float:

@@ -6,7 +6,6 @@ the same loop, augmentation and calibration.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -125,25 +124,6 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
     optimizer.step(closure)
     return float(log_t.detach().exp())
-
-
-def calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
-    """Expected calibration error: how far confidence is from accuracy, averaged over bins."""
-    confidence, predicted = probs.max(dim=1)
-    correct = (predicted == labels).float()
-    edges = torch.linspace(0, 1, bins + 1)
-    error = 0.0
-    for low, high in itertools.pairwise(edges):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            error += float(inside.float().mean()) * abs(float(confidence[inside].mean()) - float(correct[inside].mean()))
-    return error
-
-
-def accuracy(logits: torch.Tensor, labels: NDArray[np.int64]) -> float:
-    if len(labels) == 0:
-        return float("nan")
-    return float((logits.argmax(1).numpy() == labels).mean())
 
 
 class Stopwatch:

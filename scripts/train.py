@@ -14,10 +14,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from model import registry
+from model import registry, scores
 from model.data import concat, load_mnist, non_digit_sets, transform_digits
 from model.network import NOT_A_DIGIT, DigitNet
-from model.training import FitConfig, Stopwatch, accuracy, calibration_error, fit, fit_temperature, logits_of
+from model.training import FitConfig, Stopwatch, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, TransformParams
 
 VALIDATION = 5000
@@ -92,12 +92,12 @@ def main(argv: list[str] | None = None) -> Path:
         "temperature": temperature,
         "transform": params.to_dict(),
         "metrics": {
-            "val_mnist_accuracy": accuracy(raw_logits, val_raw.labels),
-            "val_photo_accuracy": accuracy(photo_logits, val_photo.labels),
-            "val_non_digits_rejected": accuracy(negative_logits, val_negatives.labels),
+            "val_mnist_accuracy": scores.accuracy(raw_logits.argmax(1).numpy(), val_raw.labels),
+            "val_photo_accuracy": scores.accuracy(photo_logits.argmax(1).numpy(), val_photo.labels),
+            "val_non_digits_rejected": scores.accuracy(negative_logits.argmax(1).numpy(), val_negatives.labels),
             "val_digits_rejected": digits_rejected,
-            "val_ece_before_calibration": calibration_error(F.softmax(val_logits, 1), val_labels),
-            "val_ece": calibration_error(F.softmax(val_logits / temperature, 1), val_labels),
+            "val_ece_before_calibration": _ece(val_logits, val_labels, 1.0),
+            "val_ece": _ece(val_logits, val_labels, temperature),
         },
         "data": {
             "mnist_train": len(raw.labels),
@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> Path:
         registry.set_current(args.out, version)
     print(f"wrote {path} in {card['training']['seconds']} s: {card['metrics']}")
     return path
+
+
+def _ece(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> float:
+    confidence, predicted = F.softmax(logits / temperature, 1).max(1)
+    return scores.calibration_error(confidence.numpy(), (predicted == labels).numpy())[0]
 
 
 if __name__ == "__main__":
