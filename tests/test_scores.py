@@ -25,5 +25,5 @@ def test_calibration_error_by_hand():
     # Two bins used: 0.95 (2 answers, 1 right: off by 0.45) and 0.55 (2 answers, both right: off by 0.45).
     error, rows = scores.calibration_error([0.95, 0.95, 0.55, 0.55], [1, 0, 1, 1])
     assert error == pytest.approx(0.45)
-    assert rows == [(pytest.approx(0.55), 1.0, 2), (pytest.approx(0.95), 0.5, 2)]
+    assert [(round(conf, 6), hit, n) for conf, hit, n in rows] == [(0.55, 1.0, 2), (0.95, 0.5, 2)]
     assert scores.calibration_error([1.0, 1.0], [1, 1])[0] == 0.0

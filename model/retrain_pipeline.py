@@ -1,0 +1,217 @@
+"""Retraining from corrections as one function driven by one config: what ``scripts.retrain`` runs.
+
+Curate the corrections (poisoning guards), rebuild their model inputs through the current
+transform, fine-tune the current model on them with MNIST, photo and non-digit replay,
+compare both models on fixed sets and held-out corrections (``decide``), and promote only
+what the gate allows: a new registry version, ``current`` moved atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model import registry, sets
+from model.data import Digits, concat, load_mnist, non_digit_sets, transform_digits
+from model.evaluation import pyplot
+from model.network import DigitNet
+from model.retraining import (
+    CorrectionDigits,
+    Guards,
+    LabelledPhoto,
+    Verdict,
+    curate,
+    fine_tune,
+    gate,
+    is_held_out,
+    per_digit_accuracy,
+    rebuild,
+    temperature_for,
+)
+from model.training import FitConfig, Stopwatch
+from model.transform import DigitTransform, TransformParams
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    """Every size, tolerance and seed of a retraining run."""
+
+    models: Path
+    data_root: str = "data"
+    download: bool = True
+    dry_run: bool = False
+    tolerance: float = 0.001
+    epochs: int = 3
+    replay: int = 6000
+    photos: int = 4000
+    non_digits: int = 600
+    test_non_digits: int = 1000
+    test: int = 10000
+    test_photos: int = 2000
+    workers: int = 2
+    report: Path = Path("runs/retrain")
+    seed: int = 0
+    """Fine-tuning, the replay pick and raw replay/validation renders."""
+    replay_photo_seed: int = 7
+    validation_photo_seed: int = 2
+    non_digit_seed: int = 11
+    validation_non_digit_seed: int = 13
+    test_seed: int = 0
+    test_photo_seed: int = sets.SEED
+    """The seed of every photo-like test set (``model.sets.SEED``)."""
+
+
+def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
+    """Curate, rebuild, fine-tune, gate and (when the gate allows and it is not a dry run) promote."""
+    clock = Stopwatch()
+    torch.manual_seed(config.seed)
+    guards = Guards()
+    curation = curate(corrections, guards)
+    print(
+        f"corrections: {len(corrections)} exported, {len(curation.kept)} kept; {curation.capped} over the per-user cap, "
+        f"{curation.conflicts_resolved} conflicts resolved, {curation.conflicts_dropped} dropped; "
+        f"{len(curation.suspicious)} contradict a very confident model (weighed down); "
+        f"distrusted users: {curation.distrusted_users or 'none'}"
+    )
+    state, card = registry.load(config.models)
+    current = DigitNet.from_state(state).eval()
+    params = TransformParams.from_dict(card.get("transform", {}))
+    transform = DigitTransform(params)
+    held = [is_held_out(item, guards.held_out) for item in curation.kept]
+    train_items = [(i, w) for i, w, h in zip(curation.kept, curation.weights, held, strict=True) if not h]
+    test_items = [i for i, h in zip(curation.kept, held, strict=True) if h]
+    train_corr = rebuild([i for i, _ in train_items], [w for _, w in train_items], transform)
+    held_out = rebuild(test_items, [1.0] * len(test_items), transform)
+    learn, hold = len(train_corr.digits.labels), len(held_out.digits.labels)
+    print(f"model inputs rebuilt through the current transform: {learn} to learn, {hold} held out")
+    if len(train_corr.digits.labels) == 0:
+        print("nothing to learn from: keeping the current model")
+        return Verdict(False, ["no usable corrections"], [])
+
+    mnist_x, mnist_y = load_mnist(config.data_root, train=True, download=config.download)
+    test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
+    rng = np.random.default_rng(config.seed)
+    pick = rng.choice(len(mnist_x) - 5000, config.replay, replace=False)
+    val = slice(len(mnist_x) - 2000, len(mnist_x))
+    workers = config.workers
+    raw = transform_digits(mnist_x[pick], mnist_y[pick], params, photo=False, seed=config.seed, workers=workers, desc="replay")
+    photos = transform_digits(
+        mnist_x[pick[: config.photos]],
+        mnist_y[pick[: config.photos]],
+        params,
+        photo=True,
+        seed=config.replay_photo_seed,
+        workers=workers,
+        desc="replay photos",
+    )
+    # Calibrated on the same mix as training calibrates on (raw MNIST, photos, non-digits), so a
+    # promoted model's confidences mean what the first model's meant.
+    val_x, val_y = mnist_x[val], mnist_y[val]
+    validation = concat(
+        transform_digits(val_x, val_y, params, photo=False, seed=config.seed, workers=workers, desc="validation"),
+        transform_digits(
+            val_x[:250], val_y[:250], params, photo=True, seed=config.validation_photo_seed, workers=workers, desc="validation photos"
+        ),
+    )
+    fixed = {
+        "MNIST test": transform_digits(
+            test_x[: config.test], test_y[: config.test], params, photo=False, seed=config.test_seed, workers=workers, desc="MNIST test"
+        ),
+        "photo-like test": transform_digits(
+            test_x[: config.test_photos],
+            test_y[: config.test_photos],
+            params,
+            photo=True,
+            seed=config.test_photo_seed,
+            workers=workers,
+            desc="photo test",
+        ),
+    }
+    replay = concat(raw, photos)
+    if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
+        shapes, fixed["non-digits"] = non_digit_sets(config.non_digits, config.test_non_digits, params, config.non_digit_seed, workers)
+        replay = concat(replay, shapes)
+        validation = concat(validation, non_digit_sets(0, 100, params, config.validation_non_digit_seed, workers)[1])
+    candidate = fine_tune(
+        current, train_corr, replay, transform, FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)
+    )
+    verdict = gate(current, candidate, fixed, held_out.digits, transform, config.tolerance)
+    report(verdict, current, candidate, fixed["photo-like test"], train_corr, held_out, transform, config.report)
+    if not verdict.promote:
+        print("NOT promoted, keeping " + str(card.get("version")) + ":\n  " + "\n  ".join(verdict.reasons))
+        return verdict
+    if config.dry_run:
+        print("would promote (dry run: nothing written)")
+        return verdict
+    version = registry.next_version(config.models)
+    new_card = dict(card)
+    new_card.update(
+        version=version,
+        parent=card.get("version"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        temperature=temperature_for(candidate, validation, transform),
+        metrics={
+            f"gate_{c.name.replace(' ', '_').replace('-', '_')}": {"current": c.current, "candidate": c.candidate, "n": c.count}
+            for c in verdict.comparisons
+        },
+        data={
+            "corrections_exported": len(corrections),
+            "corrections_used": len(train_corr.digits.labels),
+            "held_out": len(held_out.digits.labels),
+            "suspicious": len(curation.suspicious),
+            "distrusted_users": len(curation.distrusted_users),
+            "replay_mnist": len(raw.labels),
+            "replay_photos": len(photos.labels),
+        },
+        training={
+            "kind": "fine-tune on corrections",
+            "epochs": config.epochs,
+            "seed": config.seed,
+            "seconds": clock.seconds(),
+            "torch": torch.__version__,
+        },
+        git_revision=registry.git_revision(),
+    )
+    registry.save(config.models, version, candidate.state_dict(), new_card)
+    registry.set_current(config.models, version)
+    print(f"promoted {version} (was {card.get('version')}) in {clock.seconds()} s")
+    return verdict
+
+
+def report(
+    verdict: Verdict,
+    current: DigitNet,
+    candidate: DigitNet,
+    photos: Digits,
+    learned: CorrectionDigits,
+    held_out: CorrectionDigits,
+    transform: DigitTransform,
+    out: Path,
+) -> None:
+    """A table on stdout and a PNG of per-digit accuracy before and after."""
+    print(f"\n{'set':<24}{'n':>7}{'current':>10}{'candidate':>11}")
+    for c in verdict.comparisons:
+        print(f"{c.name:<24}{c.count:>7}{c.current:>10.4f}{c.candidate:>11.4f}")
+    plt = pyplot()
+    sets = {"photo-like test": photos, "corrections (learned)": learned.digits, "corrections (held out)": held_out.digits}
+    fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 3.6), sharey=True)
+    for ax, (name, digits) in zip(axes, sets.items(), strict=True):
+        before = per_digit_accuracy(current, digits, transform)
+        after = per_digit_accuracy(candidate, digits, transform)
+        ax.bar(np.arange(10) - 0.2, np.nan_to_num(before), width=0.4, label="current")
+        ax.bar(np.arange(10) + 0.2, np.nan_to_num(after), width=0.4, label="candidate")
+        ax.set_xticks(range(10))
+        ax.set_title(f"{name} (n={len(digits.labels)})")
+        ax.set_ylim(0, 1.05)
+    axes[0].set_ylabel("accuracy per digit")
+    axes[0].legend()
+    fig.suptitle("promoted" if verdict.promote else "not promoted: " + "; ".join(verdict.reasons)[:120], fontsize=9)
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "per_digit.png", dpi=100)
+    plt.close(fig)
+    print(f"per-digit picture: {out / 'per_digit.png'}")
