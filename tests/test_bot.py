@@ -119,6 +119,16 @@ async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, pho
         fake.press(USER, answer.params["_result"], f"wr:{prediction_id}")
         prompt = await fake.wait_for(lambda c: c.method == "sendMessage" and "Reply to this message" in c.params["text"], after=mark)
         assert prompt.params["reply_markup"]["force_reply"] is True
+        # The prompt's id is stored once Telegram has answered sendMessage: milliseconds, which a
+        # person cannot reply within, but this test can. Wait for it as a person would.
+        storage = storage_at(tmp_path)
+        try:
+            for _ in range(100):
+                if await storage.prediction_for_reply(USER, prompt.params["_result"]["message_id"]) is not None:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await storage.close()
         not_digits = fake.send_message(USER, text="twenty", reply_to_message=prompt.params["_result"])
         assert (await fake.reply_to(not_digits)).params["text"] == replies.DIGITS_ONLY
         typed = fake.send_message(USER, text="2 027", reply_to_message=prompt.params["_result"])
