@@ -4,9 +4,10 @@ PTB's updater puts each fetched update on the application's queue and only then 
 the next batch, which is what tells Telegram the earlier ones were received; the webhook
 answers Telegram only after its ``put`` returns. So ``Inbox.put`` keeping the update is
 enough for both modes. ``Finisher`` drops it once every handler is done, and on start
-whatever a killed process left behind is handled again. A crash can repeat an answer
-(sent, not yet dropped), never lose one; the photo handler recognises a photo it already
-answered.
+whatever a killed process left behind is handled again. A crash can repeat an answer,
+never lose one: the photo handler answers a photo it already read from its stored
+prediction, and skips it once the answer's message id is stored, so only an answer sent
+in the moment before its id was committed can go out twice.
 """
 
 from __future__ import annotations
