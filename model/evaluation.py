@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
+from model import scores
 from model.predictor import Predictor, Reading
 from model.scores import CALIBRATION_BINS, calibration_error
 from model.sets import Sample
@@ -48,7 +50,13 @@ class Report:
 
     @property
     def accuracy(self) -> float:
-        return float(np.mean([o.correct for o in self.outcomes])) if self.outcomes else float("nan")
+        return scores.accuracy([o.reading.digits for o in self.outcomes], [o.label for o in self.outcomes])
+
+    def per_digit(self) -> NDArray[np.float64]:
+        """Accuracy per true digit over the one-digit samples; a reading of several digits or none counts as wrong."""
+        single = [o for o in self.outcomes if len(o.label) == 1]
+        read = [int(o.reading.digits) if len(o.reading.digits) == 1 else -1 for o in single]
+        return scores.per_digit(read, [int(o.label) for o in single])
 
     @property
     def has_digits(self) -> bool:
@@ -87,12 +95,18 @@ class Report:
 
 def evaluate(predictor: Predictor, samples: Iterable[Sample], name: str, total: int | None = None) -> Report:
     """Read every sample through ``Predictor.predict``; photos are kept only where misread, for the grid."""
-    report = Report(name)
+    return compare([predictor], samples, name, total)[0]
+
+
+def compare(predictors: Sequence[Predictor], samples: Iterable[Sample], name: str, total: int | None = None) -> list[Report]:
+    """One report per predictor on the same samples, drawn once (the promotion gate's two models)."""
+    reports = [Report(name) for _ in predictors]
     for sample in tqdm(samples, total=total, desc=name, unit="img"):
-        reading = predictor.predict(sample.photo)
-        kept = _as_image(sample.photo) if reading.digits != sample.label else Image.new("L", (1, 1))
-        report.outcomes.append(Outcome(sample.label, reading, kept, sample.group))
-    return report
+        for predictor, report in zip(predictors, reports, strict=True):
+            reading = predictor.predict(sample.photo)
+            kept = _as_image(sample.photo) if reading.digits != sample.label else Image.new("L", (1, 1))
+            report.outcomes.append(Outcome(sample.label, reading, kept, sample.group))
+    return reports
 
 
 def _as_image(photo: Image.Image | bytes) -> Image.Image:

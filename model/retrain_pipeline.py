@@ -2,7 +2,8 @@
 
 Curate the corrections (poisoning guards), rebuild their model inputs through the current
 transform, fine-tune the current model on them with MNIST, photo and non-digit replay,
-compare both models on fixed sets and held-out corrections (``decide``), and promote only
+read the named benchmark sets and held-out correction photos with both models through
+``Predictor.predict`` (``gate``, then ``decide``), and promote only
 what the gate allows: a new registry version, ``current`` moved atomically.
 """
 
@@ -16,22 +17,11 @@ import numpy as np
 import torch
 
 from model import registry, sets
-from model.data import Digits, concat, load_mnist, non_digit_sets, transform_digits
-from model.evaluation import pyplot
+from model.data import concat, load_mnist, non_digit_sets, transform_digits
+from model.evaluation import Report, pyplot
 from model.network import DigitNet
-from model.retraining import (
-    CorrectionDigits,
-    Guards,
-    LabelledPhoto,
-    Verdict,
-    curate,
-    fine_tune,
-    gate,
-    is_held_out,
-    per_digit_accuracy,
-    rebuild,
-    temperature_for,
-)
+from model.predictor import Predictor
+from model.retraining import Guards, LabelledPhoto, Verdict, curate, fine_tune, gate, is_held_out, rebuild, temperature_for
 from model.training import FitConfig, Stopwatch
 from model.transform import DigitTransform, TransformParams
 
@@ -52,6 +42,9 @@ class RetrainConfig:
     test_non_digits: int = 1000
     test: int = 10000
     test_photos: int = 2000
+    """Sizes of the gate's sets: ``model.sets``'s named benchmarks, which hold their own seeds."""
+    validation: int = 2000
+    """MNIST training digits (the last ones, never replayed) the temperature is fitted on, an eighth more as photos."""
     workers: int = 2
     report: Path = Path("runs/retrain")
     seed: int = 0
@@ -60,9 +53,6 @@ class RetrainConfig:
     validation_photo_seed: int = 2
     non_digit_seed: int = 11
     validation_non_digit_seed: int = 13
-    test_seed: int = 0
-    test_photo_seed: int = sets.SEED
-    """The seed of every photo-like test set (``model.sets.SEED``)."""
 
 
 def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
@@ -83,11 +73,10 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     transform = DigitTransform(params)
     held = [is_held_out(item, guards.held_out) for item in curation.kept]
     train_items = [(i, w) for i, w, h in zip(curation.kept, curation.weights, held, strict=True) if not h]
-    test_items = [i for i, h in zip(curation.kept, held, strict=True) if h]
+    held_out = [sets.Sample(i.photo.read_bytes(), i.label) for i, h in zip(curation.kept, held, strict=True) if h]
     train_corr = rebuild([i for i, _ in train_items], [w for _, w in train_items], transform)
-    held_out = rebuild(test_items, [1.0] * len(test_items), transform)
-    learn, hold = len(train_corr.digits.labels), len(held_out.digits.labels)
-    print(f"model inputs rebuilt through the current transform: {learn} to learn, {hold} held out")
+    learn = len(train_corr.digits.labels)
+    print(f"model inputs rebuilt through the current transform: {learn} digits to learn, {len(held_out)} photos held out")
     if len(train_corr.digits.labels) == 0:
         print("nothing to learn from: keeping the current model")
         return Verdict(False, ["no usable corrections"], [])
@@ -96,7 +85,7 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
     rng = np.random.default_rng(config.seed)
     pick = rng.choice(len(mnist_x) - 5000, config.replay, replace=False)
-    val = slice(len(mnist_x) - 2000, len(mnist_x))
+    val = slice(len(mnist_x) - config.validation, len(mnist_x))
     workers = config.workers
     raw = transform_digits(mnist_x[pick], mnist_y[pick], params, photo=False, seed=config.seed, workers=workers, desc="replay")
     photos = transform_digits(
@@ -114,33 +103,30 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     validation = concat(
         transform_digits(val_x, val_y, params, photo=False, seed=config.seed, workers=workers, desc="validation"),
         transform_digits(
-            val_x[:250], val_y[:250], params, photo=True, seed=config.validation_photo_seed, workers=workers, desc="validation photos"
-        ),
-    )
-    fixed = {
-        "MNIST test": transform_digits(
-            test_x[: config.test], test_y[: config.test], params, photo=False, seed=config.test_seed, workers=workers, desc="MNIST test"
-        ),
-        "photo-like test": transform_digits(
-            test_x[: config.test_photos],
-            test_y[: config.test_photos],
+            val_x[: config.validation // 8],
+            val_y[: config.validation // 8],
             params,
             photo=True,
-            seed=config.test_photo_seed,
+            seed=config.validation_photo_seed,
             workers=workers,
-            desc="photo test",
+            desc="validation photos",
         ),
-    }
+    )
+    gate_sets = {"mnist": config.test, "photo": config.test_photos}
     replay = concat(raw, photos)
     if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
-        shapes, fixed["non-digits"] = non_digit_sets(config.non_digits, config.test_non_digits, params, config.non_digit_seed, workers)
-        replay = concat(replay, shapes)
+        replay = concat(replay, non_digit_sets(config.non_digits, 0, params, config.non_digit_seed, workers)[0])
         validation = concat(validation, non_digit_sets(0, 100, params, config.validation_non_digit_seed, workers)[1])
+        gate_sets["non_digits"] = config.test_non_digits
     candidate = fine_tune(
         current, train_corr, replay, transform, FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)
     )
-    verdict = gate(current, candidate, fixed, held_out.digits, transform, config.tolerance)
-    report(verdict, current, candidate, fixed["photo-like test"], train_corr, held_out, transform, config.report)
+    temperature = temperature_for(candidate, validation, transform)
+    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")))
+    then = Predictor(candidate, transform, temperature, "candidate")
+    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
+    verdict, reports = gate(now, then, fixed, held_out, config.tolerance)
+    report(verdict, reports, config.report)
     if not verdict.promote:
         print("NOT promoted, keeping " + str(card.get("version")) + ":\n  " + "\n  ".join(verdict.reasons))
         return verdict
@@ -153,7 +139,7 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         version=version,
         parent=card.get("version"),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        temperature=temperature_for(candidate, validation, transform),
+        temperature=temperature,
         metrics={
             f"gate_{c.name.replace(' ', '_').replace('-', '_')}": {"current": c.current, "candidate": c.candidate, "n": c.count}
             for c in verdict.comparisons
@@ -161,7 +147,7 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         data={
             "corrections_exported": len(corrections),
             "corrections_used": len(train_corr.digits.labels),
-            "held_out": len(held_out.digits.labels),
+            "held_out": len(held_out),
             "suspicious": len(curation.suspicious),
             "distrusted_users": len(curation.distrusted_users),
             "replay_mnist": len(raw.labels),
@@ -182,33 +168,22 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     return verdict
 
 
-def report(
-    verdict: Verdict,
-    current: DigitNet,
-    candidate: DigitNet,
-    photos: Digits,
-    learned: CorrectionDigits,
-    held_out: CorrectionDigits,
-    transform: DigitTransform,
-    out: Path,
-) -> None:
-    """A table on stdout and a PNG of per-digit accuracy before and after."""
+def report(verdict: Verdict, reports: dict[str, list[Report]], out: Path) -> None:
+    """A table on stdout and a PNG of per-digit accuracy before and after, for each set of single digits."""
     print(f"\n{'set':<24}{'n':>7}{'current':>10}{'candidate':>11}")
     for c in verdict.comparisons:
         print(f"{c.name:<24}{c.count:>7}{c.current:>10.4f}{c.candidate:>11.4f}")
     plt = pyplot()
-    sets = {"photo-like test": photos, "corrections (learned)": learned.digits, "corrections (held out)": held_out.digits}
-    fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 3.6), sharey=True)
-    for ax, (name, digits) in zip(axes, sets.items(), strict=True):
-        before = per_digit_accuracy(current, digits, transform)
-        after = per_digit_accuracy(candidate, digits, transform)
-        ax.bar(np.arange(10) - 0.2, np.nan_to_num(before), width=0.4, label="current")
-        ax.bar(np.arange(10) + 0.2, np.nan_to_num(after), width=0.4, label="candidate")
+    shown = {name: pair for name, pair in reports.items() if any(len(o.label) == 1 for o in pair[0].outcomes)}
+    fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(5 * max(1, len(shown)), 3.6), sharey=True, squeeze=False)
+    for ax, (name, (now, then)) in zip(axes[0], shown.items(), strict=False):
+        ax.bar(np.arange(10) - 0.2, np.nan_to_num(now.per_digit()), width=0.4, label="current")
+        ax.bar(np.arange(10) + 0.2, np.nan_to_num(then.per_digit()), width=0.4, label="candidate")
         ax.set_xticks(range(10))
-        ax.set_title(f"{name} (n={len(digits.labels)})")
+        ax.set_title(f"{name} (n={len(now.outcomes)})")
         ax.set_ylim(0, 1.05)
-    axes[0].set_ylabel("accuracy per digit")
-    axes[0].legend()
+    axes[0][0].set_ylabel("accuracy per digit")
+    axes[0][0].legend()
     fig.suptitle("promoted" if verdict.promote else "not promoted: " + "; ".join(verdict.reasons)[:120], fontsize=9)
     fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from model import scores
 from model.data import Digits
+from model.evaluation import Report, compare
 from model.network import DigitNet
+from model.predictor import Predictor
+from model.sets import Sample
 from model.training import FitConfig, fit, fit_temperature, logits_of
 from model.transform import DigitTransform, ImageError
 
@@ -188,26 +191,22 @@ class Verdict:
     comparisons: list[Comparison]
 
 
-def accuracy_on(network: DigitNet, digits: Digits, transform: DigitTransform) -> float:
-    if len(digits.labels) == 0:
-        return float("nan")
-    return scores.accuracy(logits_of(network, digits.pixels, transform).argmax(1).numpy(), digits.labels)
+HELD_OUT = "held-out corrections"
+
+Benchmark = tuple[Iterable[Sample], int]
+"""A named set's samples (drawn once) and how many there are."""
 
 
 def gate(
-    current: DigitNet,
-    candidate: DigitNet,
-    fixed_sets: dict[str, Digits],
-    held_out: Digits,
-    transform: DigitTransform,
-    tolerance: float,
-) -> Verdict:
-    """Measure both models on every fixed set and on the held-out corrections (last), then decide."""
-    comparisons = [
-        Comparison(name, accuracy_on(current, digits, transform), accuracy_on(candidate, digits, transform), len(digits.labels))
-        for name, digits in {**fixed_sets, "held-out corrections": held_out}.items()
-    ]
-    return decide(comparisons, tolerance)
+    current: Predictor, candidate: Predictor, fixed_sets: Mapping[str, Benchmark], held_out: list[Sample], tolerance: float
+) -> tuple[Verdict, dict[str, list[Report]]]:
+    """Read every fixed set and the held-out corrections (last) with both models, the whole way a user's
+    photo goes (``Predictor.predict``: segmentation, temperature, the rejection floor and "not a
+    digit" all count), then decide. Returns the reports too, for the picture."""
+    reports = {name: compare([current, candidate], samples, name, total) for name, (samples, total) in fixed_sets.items()}
+    reports[HELD_OUT] = compare([current, candidate], held_out, HELD_OUT, len(held_out))
+    comparisons = [Comparison(name, now.accuracy, then.accuracy, len(now.outcomes)) for name, (now, then) in reports.items()]
+    return decide(comparisons, tolerance), reports
 
 
 def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
@@ -223,11 +222,6 @@ def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
     elif not held.candidate > held.current:
         reasons.append(f"held-out corrections: {held.candidate:.4f} is not better than {held.current:.4f}")
     return Verdict(promote=not reasons, reasons=reasons, comparisons=comparisons)
-
-
-def per_digit_accuracy(network: DigitNet, digits: Digits, transform: DigitTransform) -> NDArray[np.float64]:
-    predicted = logits_of(network, digits.pixels, transform).argmax(1).numpy() if len(digits.labels) else np.array([])
-    return scores.per_digit(predicted, digits.labels)
 
 
 def temperature_for(network: DigitNet, validation: Digits, transform: DigitTransform) -> float:

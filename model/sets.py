@@ -9,6 +9,7 @@ never trained on.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,12 @@ class Sample:
     photo: Image.Image | bytes
     label: str
     group: str = ""
+
+
+def mnist(images: U8, labels: NDArray[np.int64], count: int) -> Iterator[Sample]:
+    """MNIST test digits as they are, white on black: the figure comparable with published ones."""
+    for i in range(min(count, len(images))):
+        yield Sample(Image.fromarray(images[i], mode="L"), str(labels[i]))
 
 
 def photos(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED, digits: int = 1) -> Iterator[Sample]:
@@ -72,6 +79,28 @@ def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = S
         rng = np.random.default_rng((seed, 8, i))
         j = int(rng.integers(len(images)))
         yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
+
+
+NAMES = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight")
+"""The rendered benchmark sets, by the names README's figures and the promotion gate use."""
+
+
+def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple[Iterator[Sample], int]:
+    """One of :data:`NAMES` at a given size (for ``sizes``: per step and background), and how many
+    samples that makes: ``scripts.evaluate`` and the promotion gate both draw their sets here."""
+    if name == "mnist":
+        return mnist(images, labels, count), min(count, len(images))
+    if name == "photo":
+        return photos(images, labels, count), count
+    if name == "numbers":
+        return photos(images, labels, count, digits=3), count
+    if name == "non_digits":
+        return drawn_non_digits(count), count
+    if name == "sizes":
+        return itertools.chain(size_sweep(images, labels, count), size_sweep(images, labels, count, paper=True)), 2 * count * len(SIZES)
+    if name == "tight":
+        return tight_crops(images, labels, count), count
+    raise ValueError(f"no benchmark set named {name!r}; there are {', '.join(NAMES)}")
 
 
 def real_photos(folder: Path) -> list[Sample]:

@@ -15,12 +15,11 @@ matrices, misread grids and a calibration plot, prints a table, and with
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from PIL import Image
+import numpy as np
 
 from model import registry, sets
 from model.data import load_mnist
@@ -67,29 +66,16 @@ def main(argv: list[str] | None = None) -> list[Report]:
     return reports
 
 
-def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[sets.Sample] | list[sets.Sample], int]]:
-    if set(args.only) <= {"non_digits", "real"}:
-        yield from _without_mnist(args)
-        return
-    images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
-    if "mnist" in args.only:
-        n = min(args.mnist, len(images))
-        yield "mnist", (sets.Sample(Image.fromarray(images[i], mode="L"), str(labels[i])) for i in range(n)), n
-    if "photo" in args.only:
-        yield "photo", sets.photos(images, labels, args.photos), args.photos
-    if "numbers" in args.only:
-        yield "numbers", sets.photos(images, labels, args.numbers, digits=3), args.numbers
-    if "sizes" in args.only:
-        both = itertools.chain(sets.size_sweep(images, labels, args.sizes), sets.size_sweep(images, labels, args.sizes, paper=True))
-        yield "sizes", both, 2 * args.sizes * len(sets.SIZES)
-    if "tight" in args.only:
-        yield "tight", sets.tight_crops(images, labels, args.tight), args.tight
-    yield from _without_mnist(args)
-
-
-def _without_mnist(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[sets.Sample] | list[sets.Sample], int]]:
-    if "non_digits" in args.only:
-        yield "non_digits", sets.drawn_non_digits(args.non_digits), args.non_digits
+def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sample], int]]:
+    sizes = {"mnist": args.mnist, "photo": args.photos, "numbers": args.numbers, "non_digits": args.non_digits}
+    sizes |= {"sizes": args.sizes, "tight": args.tight}
+    rendered = [name for name in sets.NAMES if name in args.only]
+    if set(rendered) - {"non_digits"}:
+        images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
+    else:  # non-digits need no MNIST
+        images, labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
+    for name in rendered:
+        yield name, *sets.named(name, images, labels, sizes[name])
     if "real" in args.only and args.real is not None:
         real = sets.real_photos(args.real)
         yield "real", real, len(real)

@@ -68,6 +68,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-non-digits", type=int, default=1000, help="non-digit photos in the gate (0.1 point = 1 photo)")
     parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
     parser.add_argument("--test-photos", type=int, default=2000, help="photo-like test digits in the gate (0.1 point = 2 photos)")
+    parser.add_argument("--validation", type=int, default=2000, help="MNIST digits the temperature is fitted on (at most 5000)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         test_non_digits=args.test_non_digits,
         test=args.test,
         test_photos=args.test_photos,
+        validation=args.validation,
         workers=args.workers,
         report=args.report,
         seed=args.seed,
