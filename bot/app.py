@@ -17,6 +17,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot import handlers, replies
 from bot.config import Settings
@@ -29,10 +30,12 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings) -> BotApplication:
+def build(settings: Settings, request: BaseRequest | None = None) -> BotApplication:
+    """The Application as ``python -m bot`` runs it; ``request`` replaces its HTTP client (tests
+    pass one that answers in-process, the way python-telegram-bot's own suite runs offline)."""
     storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
     inbox = Inbox(storage)
-    application = (
+    builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
         .token(settings.bot_token.get_secret_value())
@@ -44,8 +47,10 @@ def build(settings: Settings) -> BotApplication:
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
     application.bot_data.services = Services(settings, storage, reader)
     application.bot_data.inbox = inbox
     if settings.health_port:

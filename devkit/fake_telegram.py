@@ -26,6 +26,10 @@ JSON_FIELDS = {
     "commands", "show_alert", "cache_time", "reply_to_message_id", "drop_pending_updates",
 }  # fmt: skip
 
+LONG_POLL = 0.2
+"""The longest a ``getUpdates`` call is held open: a stopping updater waits for the poll in flight,
+so a short one keeps each test's shutdown short; Telegram's own limit is 50 s."""
+
 
 @dataclass
 class Call:
@@ -49,6 +53,8 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []
         self.delivered: dict[int, float] = {}
         self.failures: dict[str, list[Failure]] = {}
+        self.file_delay = 0.0
+        """Seconds each download is held: a test can act while the bot is surely mid-photo."""
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
@@ -174,25 +180,29 @@ class FakeTelegram:
     async def _api(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        method = request.match_info["method"]
-        params, files = await _parse(request)
+        status, body = await self.call(request.match_info["method"], *await _parse(request))
+        return web.json_response(body, status=status)
+
+    async def call(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
+        """One Bot API call, however it arrived (HTTP, or ``devkit.offline`` in the same process)."""
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
             body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
-            return web.json_response(body, status=failure.status)
+            return failure.status, body
         if method != "getUpdates":
             self.calls.append(Call(method, params, files))
             self._new_call.set()
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params, files) if handler else True
-        return web.json_response({"ok": True, "result": result})
+        return 200, {"ok": True, "result": result}
 
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
             return web.Response(status=401)
+        await asyncio.sleep(self.file_delay)
         data = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
         return web.Response(body=data) if data is not None else web.Response(status=404)
 
@@ -201,7 +211,7 @@ class FakeTelegram:
 
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         offset = int(params.get("offset") or 0)
-        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 1.0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), LONG_POLL)
         while True:
             pending = [u for u in self.updates if u["update_id"] >= offset]
             if pending or time.monotonic() >= deadline:

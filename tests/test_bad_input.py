@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.photos import digit, jpeg, on_paper, png, png_header_only
 from model.transform import ImageError
-from tests.conftest import digit, jpeg, on_paper, png, png_header_only
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""End to end: the real telegram.ext.Application, the fake Bot API over HTTP, a real database."""
+"""End to end: the real telegram.ext.Application polling the fake Bot API over HTTP, a real database.
+
+Kept for what only a running bot shows: polling, downloads, the answer's stored message id,
+restarts, flood control, concurrency. Replies to single updates are in ``test_handlers.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,14 @@ import io
 import logging
 from pathlib import Path
 
-import pytest
-
 from bot import handlers, logs, replies
 from bot.inference import Reader
 from bot.storage import StoredPrediction
 from devkit.fake_telegram import TOKEN
-from tests.bot_harness import buttons, running, settings_for, storage_at
-from tests.conftest import digit, on_paper, png, png_header_only
+from devkit.harness import buttons, running, settings_for, storage_at
+from devkit.photos import digit, on_paper, png
 
-USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
+USER = 7001
 
 
 async def stored(data_dir: Path, prediction_id: int) -> StoredPrediction:
@@ -34,17 +36,6 @@ def encode_heic(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="HEIF")
     return buffer.getvalue()
-
-
-async def test_start_help_and_commands_registered(fake, tmp_path):
-    async with running(settings_for(fake, tmp_path)):
-        assert fake.of("setMyCommands")
-        commands = [c["command"] for c in fake.of("setMyCommands")[0].params["commands"]]
-        assert commands == ["start", "help", "forget"]
-        start = await fake.reply_to(fake.send_message(USER, text="/start"))
-        assert "photo of a handwritten number" in start.params["text"] and "/forget" in start.params["text"]
-        help_ = await fake.reply_to(fake.send_message(USER, text="/help"))
-        assert "/forget" in help_.params["text"]
 
 
 async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, photo_of, predictor):
@@ -95,20 +86,6 @@ async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, p
             await storage.close()
 
 
-async def test_stranger_in_a_group_is_refused(fake, tmp_path, photo_of):
-    async with running(settings_for(fake, tmp_path)):
-        answer = await fake.reply_to(fake.send_photo(USER, photo_of(3), chat_id=GROUP))
-        prediction_id = int(buttons(answer)[0].split(":")[1])
-        query_id = fake.press(STRANGER, answer.params["_result"], f"fb:{prediction_id}:8")
-        ack = await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id)
-        assert ack.params["text"] == replies.NOT_YOURS and ack.params.get("show_alert") is True
-        typed = fake.send_message(STRANGER, chat_id=GROUP, text="8", reply_to_message=answer.params["_result"])
-        assert (await fake.reply_to(typed)).params["text"] == replies.NOT_YOURS
-    found = await stored(tmp_path, prediction_id)
-    assert found.label is None
-    assert not fake.of("editMessageText")
-
-
 async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, photo_of):
     async with running(settings_for(fake, tmp_path)):
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(2, 0, 2, 6)))
@@ -143,53 +120,6 @@ async def test_what_i_saw_sends_the_model_inputs(fake, tmp_path, photo_of):
         fake.press(USER, answer.params["_result"], buttons(answer)[2])
         sent = await fake.wait_for(lambda c: c.method == "sendPhoto")
         assert sent.files["photo"].startswith(b"\x89PNG") and "28x28" in sent.params["caption"]
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        ({"document": ("application/pdf", b"%PDF-1.4 ...")}, replies.NOT_AN_IMAGE),
-        ({"document": ("image/png", b"")}, "couldn't open that image"),
-        ({"document": ("image/jpeg", b"\xff\xd8\xff\xe0truncated")}, "couldn't open that image"),
-        ({"document": ("image/png", png_header_only(40000, 40000))}, "too large"),
-        (
-            {
-                "sticker": {
-                    "file_id": "s",
-                    "file_unique_id": "s",
-                    "width": 512,
-                    "height": 512,
-                    "is_animated": False,
-                    "is_video": False,
-                    "type": "regular",
-                }
-            },
-            replies.NOT_A_PHOTO,
-        ),
-        (
-            {"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}, "document": None},
-            replies.NOT_A_PHOTO,
-        ),
-        ({"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 1}}, replies.NOT_A_PHOTO),
-        ({"voice": {"file_id": "o", "file_unique_id": "o", "duration": 1}}, replies.NOT_A_PHOTO),
-        ({"text": "hello, what do you do?"}, replies.NOT_A_PHOTO),
-        ({"text": "x" * 4000}, replies.NOT_A_PHOTO),
-        ({"text": "/frobnicate now"}, replies.UNKNOWN_COMMAND),
-    ],
-    ids=["pdf", "zero-bytes", "truncated", "bomb", "sticker", "gif", "video", "voice", "text", "long-text", "unknown-command"],
-)
-async def test_bad_input_gets_a_clear_reply_and_the_bot_keeps_running(fake, tmp_path, content, expected):
-    async with running(settings_for(fake, tmp_path)):
-        if "document" in content and content["document"] is not None:
-            mime, data = content["document"]
-            message = fake.send_document(USER, data, mime)
-        else:
-            message = fake.send_message(USER, **{k: v for k, v in content.items() if v is not None})
-        reply = await fake.reply_to(message)
-        assert expected in reply.params["text"]
-        assert replies.SORRY not in reply.params["text"]
-        alive = await fake.reply_to(fake.send_message(USER, text="/help"))
-        assert "/forget" in alive.params["text"]
 
 
 async def test_photo_with_a_4000_character_caption(fake, tmp_path, photo_of):
@@ -235,25 +165,6 @@ async def test_data_and_buttons_survive_a_restart(fake, tmp_path, photo_of):
         assert ack.params["text"] == "Saved"
     found = await stored(tmp_path, prediction_id)
     assert found.label == "9"
-
-
-async def test_forget_and_stats(fake, tmp_path, photo_of):
-    async with running(settings_for(fake, tmp_path)):
-        answer = await fake.reply_to(fake.send_photo(USER, photo_of(3)))
-        fake.press(USER, answer.params["_result"], buttons(answer)[0])
-        await fake.wait_for(lambda c: c.method == "answerCallbackQuery")
-        stats = await fake.reply_to(fake.send_message(ADMIN, text="/stats"))
-        assert "Predictions: 1 from 1 users" in stats.params["text"] and "100.0%" in stats.params["text"]
-        refused = await fake.reply_to(fake.send_message(USER, text="/stats"))
-        assert refused.params["text"] == replies.ADMINS_ONLY
-        gone = await fake.reply_to(fake.send_message(USER, text="/forget"))
-        assert "deleted 1 photo," in gone.params["text"]
-        again = await fake.reply_to(fake.send_message(USER, text="/forget"))
-        assert "nothing stored" in again.params["text"]
-    storage = storage_at(tmp_path)
-    stats_after = await storage.stats()
-    await storage.close()
-    assert stats_after.predictions == 0 and stats_after.feedback == 0
 
 
 async def test_flood_control_server_errors_and_no_token_in_logs(fake, tmp_path, photo_of, capsys):

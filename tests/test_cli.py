@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT, digit, jpeg, on_paper, png
+from devkit.local import ROOT
+from devkit.photos import digit, jpeg, on_paper, png
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from devkit.fake_telegram import TOKEN, FakeTelegram
-from tests.bot_harness import buttons
-from tests.conftest import ROOT
+from devkit.harness import buttons
+from devkit.local import ROOT
 
 DOCKER, COMPOSE = shutil.which("docker"), shutil.which("docker-compose")
 BOT_BASE, PG_BASE = "digitbot-base:bookworm", "digitbot-postgres-base:bookworm"
@@ -58,7 +58,11 @@ def missing() -> str | None:
 
 
 WHY = missing()
-pytestmark = [pytest.mark.container, pytest.mark.skipif(WHY is not None, reason=WHY or "")]
+pytestmark = [
+    pytest.mark.container,
+    pytest.mark.xdist_group("container"),  # one worker builds the images once, for both tests
+    pytest.mark.skipif(WHY is not None, reason=WHY or ""),
+]
 
 
 @pytest.fixture(scope="module")

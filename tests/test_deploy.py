@@ -23,8 +23,9 @@ from bot.health import HealthServer
 from bot.inference import Reader
 from bot.storage import Storage
 from devkit.fake_telegram import TOKEN, FakeTelegram
-from tests.bot_harness import bot_process, free_port, running, settings_for
-from tests.conftest import PG_ADMIN, ROOT, digit, jpeg, on_paper, postgres_missing
+from devkit.harness import bot_process, free_port, running, settings_for
+from devkit.local import PG_ADMIN, ROOT, postgres_missing
+from devkit.photos import digit, jpeg, on_paper
 
 COMPOSE = shutil.which("docker-compose")
 
@@ -174,9 +175,11 @@ async def test_python_m_bot_with_only_a_token_and_sigterm_loses_nothing(tmp_path
     process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN, LOG_FORMAT="json")
     try:
         await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=90)
+        fake.file_delay = 1.0
         message = fake.send_photo(8001, jpeg(on_paper([digit(mnist_test, 6)])))
-        await fake.wait_for(lambda c: c.method == "getFile")  # the photo is being handled
-        process.send_signal(signal.SIGTERM)
+        await fake.wait_for(lambda c: c.method == "getFile")
+        process.send_signal(signal.SIGTERM)  # the download is held: the photo is surely mid-way
+        assert not fake.of("sendMessage", 8001)
         answer = await fake.reply_to(message, timeout=30)
         assert "<b>6</b>" in answer.params["text"]
         code = await asyncio.to_thread(process.wait, 60)

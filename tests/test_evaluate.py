@@ -6,9 +6,10 @@ import json
 
 from PIL import Image
 
+from devkit.local import MODELS
+from devkit.photos import digit, jpeg, on_paper
 from model import registry
 from scripts import evaluate
-from tests.conftest import MODELS, digit, jpeg, on_paper
 
 
 def test_real_photo_folder_is_scored_per_writer(tmp_path, mnist_test, capsys):

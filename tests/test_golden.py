@@ -61,9 +61,9 @@ def test_the_network_sees_what_it_saw():
 
 def _draw_fixtures() -> None:
     """One small photo per kind the renderer knows, from MNIST test digits, written once."""
+    from devkit.local import DATA_ROOT
     from model.data import load_mnist
     from model.render import Look, on_canvas, photo_of
-    from tests.conftest import DATA_ROOT
 
     images, _ = load_mnist(str(DATA_ROOT), train=False, download=False)
     looks = {

@@ -7,9 +7,10 @@ import threading
 import numpy as np
 from PIL import Image, ImageDraw
 
+from devkit.local import MODELS
+from devkit.photos import digit, jpeg, on_paper
 from model import registry, sets
 from model.predictor import Predictor
-from tests.conftest import MODELS, digit, jpeg, on_paper
 
 
 def test_reads_photo_like_digits(predictor, mnist_test):

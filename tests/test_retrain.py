@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from bot.inference import Reader
 from devkit.fake_telegram import FakeTelegram
+from devkit.harness import running, settings_for
+from devkit.local import DATA_ROOT, MODELS
+from devkit.photos import digit, jpeg, on_paper
 from devkit.seeding import seed_corrections
 from devkit.styles import STYLES, draw
-from model import registry
+from model import registry, sets
 from model.predictor import Predictor
-from model.retraining import Comparison, Guards, LabelledPhoto, curate, decide
+from model.retraining import Comparison, Guards, LabelledPhoto, curate, decide, gate
+from model.sets import Sample
 from scripts import retrain
-from tests.bot_harness import running, settings_for
-from tests.conftest import DATA_ROOT, MODELS, digit, jpeg, on_paper
 
 FAILURE = "square-9"
 
@@ -45,7 +49,7 @@ def run_retrain(models, url, *extra: str):
     return retrain.main(
         [
             "--models", str(models), "--database-url", url, "--data-root", str(DATA_ROOT), "--no-download",
-            "--replay", "800", "--photos", "600", "--test", "2000", "--test-photos", "300", "--epochs", "3",
+            "--replay", "800", "--photos", "600", "--test", "500", "--test-photos", "300", "--epochs", "3", "--validation", "800",
             "--non-digits", "200", "--test-non-digits", "200",
             "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
         ]
@@ -85,8 +89,29 @@ def test_a_poisoned_batch_is_not_promoted(tmp_path, models, predictor, mnist_tes
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     asyncio.run(seed_corrections(url, predictor, [(photo, label, 666) for photo, label in zip(photos, wrong, strict=True)]))
     verdict = run_retrain(models, url)
-    assert verdict is not None and not verdict.promote
+    assert verdict is not None and not verdict.promote and verdict.reasons == ["no usable corrections"]
     assert registry.versions(models) == ["v1"] and registry.current_version(models) == "v1"
+
+
+def test_the_gate_reads_through_the_predictor_and_refuses_a_worse_candidate(predictor, mnist_test):
+    """A candidate that swaps 1 and 7 (a fix for someone's 7s that breaks everyone's 1s) is measured
+    the whole way a photo goes and refused on the fixed set it breaks, even though it gains on
+    the held-out corrections it was made for."""
+    network = copy.deepcopy(predictor.network)
+    with torch.no_grad():
+        for layer in (network.classifier[2].weight, network.classifier[2].bias):
+            layer[[1, 7]] = layer[[7, 1]].clone()
+    candidate = Predictor(network, predictor.transform, predictor.temperature, "candidate")
+    images, labels = mnist_test
+    sevens = [Sample(jpeg(on_paper([digit(mnist_test, 1, n)])), "7") for n in range(4)]
+    fixed = {name: sets.named(name, images, labels, 60) for name in ("mnist", "photo")}
+    verdict, reports = gate(predictor, candidate, fixed, sevens, tolerance=0.01)
+    assert not verdict.promote
+    assert [c.name for c in verdict.comparisons] == ["mnist", "photo", "held-out corrections"]
+    held = verdict.comparisons[-1]
+    assert held.current == 0.0 and held.candidate == 1.0, "the candidate does read those photos as its user wants"
+    assert any(r.startswith("mnist: ") for r in verdict.reasons), verdict.reasons
+    assert reports["mnist"][1].per_digit()[1] < 0.5 < reports["mnist"][0].per_digit()[1]
 
 
 def test_guards_cap_users_resolve_conflicts_and_flag_contradictions():
@@ -111,17 +136,17 @@ async def test_a_running_bot_picks_up_a_new_version(tmp_path, models, mnist_test
     fake = FakeTelegram()
     await fake.start()
     try:
-        async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=0.3)):
+        async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=600)) as application:
             first = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
             assert "model v1" in first.params["text"]
             state, card = registry.load(models)
             registry.save(models, "v2", state, {**card, "version": "v2"})
             registry.set_current(models, "v2")
-            for _ in range(50):
-                reply = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
-                if "model v2" in reply.params["text"]:
-                    break
-                await asyncio.sleep(0.1)
+            assert application.job_queue is not None
+            (check,) = application.job_queue.jobs()
+            assert check.job.trigger.interval.total_seconds() == 600
+            await check.run(application)  # the periodic check, run now rather than waited for
+            reply = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
             assert "model v2" in reply.params["text"]
         async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=0)):
             registry.set_current(models, "v1")

@@ -6,8 +6,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from devkit.photos import digit, on_paper
 from model.transform import DigitTransform
-from tests.conftest import digit, on_paper
 
 TRANSFORM = DigitTransform()
 

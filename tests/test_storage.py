@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 
 from bot.config import Settings
 from bot.storage import NewPrediction, Storage
-from tests.conftest import PG_ADMIN, postgres_missing
+from devkit.local import PG_ADMIN, postgres_missing
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -6,10 +6,10 @@ import json
 
 from safetensors.torch import load_file
 
+from devkit.local import DATA_ROOT
 from model import registry
 from model.predictor import Predictor
 from scripts import train
-from tests.conftest import DATA_ROOT
 
 
 def tiny(out, limit: int, photos: int, epochs: int) -> list[str]:

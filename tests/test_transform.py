@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
+from devkit.photos import digit, on_paper
 from model.transform import (
     VERSION,
     CropParams,
@@ -21,7 +22,6 @@ from model.transform import (
 )
 from model.transform.lines import remove_rules
 from model.transform.paper import ink_map
-from tests.conftest import digit, on_paper
 
 TRANSFORM = DigitTransform()
 

@@ -20,9 +20,10 @@ from PIL import Image, PngImagePlugin
 
 from bot import replies
 from devkit.fake_telegram import TOKEN, Call, FakeTelegram
+from devkit.harness import bot_process, buttons, free_port, running, settings_for, storage_at
+from devkit.local import PG_ADMIN, postgres_missing
+from devkit.photos import digit
 from scripts.bench import palette_png
-from tests.bot_harness import bot_process, buttons, free_port, running, settings_for, storage_at
-from tests.conftest import PG_ADMIN, digit, postgres_missing
 
 USER, STRANGER, GROUP = 7101, 7102, -100777
 LIMITED = "faster than I can look"
