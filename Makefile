@@ -19,5 +19,6 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy model bot scripts tests devkit
 
+# Two workers: the suite waits on subprocesses and the network as much as it computes.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
