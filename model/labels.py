@@ -1,7 +1,7 @@
 """What a label may be: ASCII digits only, as many as the transform can read in one photo.
 
 ``str.isdigit`` accepts "²" and "٣" (and fullwidth digits), which ``int`` then refuses or reads as
-something else; one such label stored from one user used to stop retraining for all.
+something else; one such label from one user would stop retraining for all.
 Every place a label enters (a button, a typed reply, storage, the retraining export)
 checks it here.
 """

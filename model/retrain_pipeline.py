@@ -98,7 +98,7 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         desc="replay photos",
     )
     # Calibrated on the same mix as training calibrates on (raw MNIST, photos, non-digits), so a
-    # promoted model's confidences mean what the first model's meant.
+    # promoted model's confidences mean what a trained model's mean.
     val_x, val_y = mnist_x[val], mnist_y[val]
     validation = concat(
         transform_digits(val_x, val_y, params, photo=False, seed=config.seed, workers=workers, desc="validation"),

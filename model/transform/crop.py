@@ -68,7 +68,7 @@ def _normalize_stroke(region: Gray, mask: Mask, fit: float, stroke_range: tuple[
     """Bring the stroke width, as it will be after fitting, into MNIST's range.
 
     A fine pen shrunk into 20x20 becomes a faint hairline and a fat marker fills the loops
-    of an 8; both are what broke the first model.
+    of an 8, and a network trained on MNIST's strokes misreads both.
     """
     width = stroke_width(mask) * fit
     if width == 0:
