@@ -15,6 +15,10 @@ def _conv(channels_in: int, channels_out: int) -> list[nn.Module]:
     return [nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False), nn.BatchNorm2d(channels_out), nn.ReLU(inplace=True)]
 
 
+FEATURES = 128 * 3 * 3
+"""What the classifier reads: 128 channels on a 3x3 grid, flat."""
+
+
 class DigitNet(nn.Module):
     """Four conv layers with batch norm and three poolings: 28 -> 14 -> 7 -> 3, then a linear read-out.
 
@@ -34,7 +38,7 @@ class DigitNet(nn.Module):
             *_conv(64, 128),
             nn.MaxPool2d(2),
         )
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 3 * 3, num_classes))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(FEATURES, num_classes))
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor]) -> DigitNet:
@@ -54,7 +58,8 @@ class DigitNet(nn.Module):
         return logits
 
     def for_inference(self) -> nn.Module:
-        """A serving copy: batch norm folded into the convolutions, channels-last memory.
+        """A serving copy of the feature layers (the classifier's input, flat): batch norm folded
+        into the convolutions, channels-last memory.
 
         Pure speed for one core (a photo's two digits: 0.77 -> 0.44 ms measured); the
         outputs agree with this network's to float rounding. Training keeps the module as is.
@@ -68,4 +73,4 @@ class DigitNet(nn.Module):
             if isinstance(layer, nn.Conv2d) and isinstance(after, nn.BatchNorm2d):
                 layer = fuse_conv_bn_eval(layer, after)
             served.append(layer)
-        return nn.Sequential(*served, self.classifier).eval().to(memory_format=torch.channels_last)
+        return nn.Sequential(*served, nn.Flatten()).eval().to(memory_format=torch.channels_last)

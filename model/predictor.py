@@ -7,7 +7,7 @@ mutates nothing, and each call batches the digits of its own photo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from model import registry
-from model.network import NOT_A_DIGIT, DigitNet
+from model.memory import Memory, MemoryParams, Projection, Recalled, Vectors, recall
+from model.network import FEATURES, NOT_A_DIGIT, DigitNet
 from model.transform import Box, DigitCrop, DigitTransform, ImageError, TransformParams
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
@@ -36,13 +37,21 @@ class Candidate:
 
 @dataclass(frozen=True)
 class DigitReading:
-    """One digit: the answer, its calibrated probability, the runners-up, and what the model saw."""
+    """One digit: the answer, its calibrated probability, the runners-up, and what the model saw.
+
+    ``vector`` is the shape as the person's memory keeps it; ``recalled`` is set when that
+    memory, not the network, chose ``digit`` (``confidence`` is then the memory's measured
+    precision, and ``top`` still the network's own reading)."""
 
     digit: int
     confidence: float
     top: tuple[Candidate, ...]
     box: Box
     pixels: NDArray[np.float32]
+    vector: Vectors
+    probabilities: NDArray[np.float32]
+    """The network's calibrated probability of each digit 0-9."""
+    recalled: Recalled | None = None
 
 
 @dataclass(frozen=True)
@@ -68,12 +77,16 @@ class Reading:
 
 
 class Predictor:
-    def __init__(self, network: DigitNet, transform: DigitTransform, temperature: float, version: str) -> None:
+    def __init__(
+        self, network: DigitNet, transform: DigitTransform, temperature: float, version: str, memory: MemoryParams | None = None
+    ) -> None:
         self.network = network.eval()
         self._served = network.for_inference()
         self.transform = transform
         self.temperature = temperature
         self.version = version
+        self.memory = memory or MemoryParams()
+        self._projection = Projection(FEATURES, self.memory.seed)
 
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
@@ -83,19 +96,28 @@ class Predictor:
         network = DigitNet.from_state(state)
         params = TransformParams.from_dict(card.get("transform", {}))
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
-        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version)
+        memory = MemoryParams.from_dict(card.get("memory", {}))
+        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory)
 
-    def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
-        """Calibrated class probabilities for a normalized batch."""
+    def _forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, Vectors]:
+        """Calibrated class probabilities for a normalized batch, and each input's memory vector."""
         with torch.inference_mode():
-            logits = self._served(batch.contiguous(memory_format=torch.channels_last))
-            return torch.softmax(logits / self.temperature, dim=1)
+            features = self._served(batch.contiguous(memory_format=torch.channels_last))
+            logits = self.network.classifier(features)
+            return torch.softmax(logits / self.temperature, dim=1), self._projection(features)
 
-    def predict(self, image: bytes | Image.Image) -> Reading:
+    def embed(self, inputs: NDArray[np.uint8]) -> Vectors:
+        """Memory vectors of stored 28x28 model inputs (0-255): a correction's digits, or ones kept
+        under an older model, recomputed for this one."""
+        batch = torch.from_numpy(inputs.reshape(-1, 1, 28, 28).astype(np.float32) / 255)
+        return self._forward(self.transform.normalize(batch))[1]
+
+    def predict(self, image: bytes | Image.Image, memory: Memory | None = None) -> Reading:
         """Read the digits in a photo; raises :class:`ImageError` when it is not a readable image.
 
         All readings the transform offers (each shape alone, neighbours as one digit, the
         whole frame as one digit) go to the network in one batch; the most probable wins.
+        With a person's ``memory``, each digit read is then checked against it (``model.memory``).
         """
         segmentation = self.transform.segment(image)
         whole = segmentation.whole
@@ -104,29 +126,38 @@ class Predictor:
         batch = [*singles, *joined.values(), *([whole] if whole is not None else [])]
         if not batch:
             return Reading(items=(), model_version=self.version, reason=segmentation.reason)
-        probs = self.probabilities(self.transform.to_tensor(batch))
-        rows = dict(zip(((i, 1) for i in range(len(singles))), probs[: len(singles)], strict=True))
-        rows |= dict(zip(((i, 2) for i in joined), probs[len(singles) : len(singles) + len(joined)], strict=True))
+        probs, vectors = self._forward(self.transform.to_tensor(batch))
+        row_of = {(i, 1): i for i in range(len(singles))} | {(i, 2): len(singles) + n for n, i in enumerate(joined)}
+        rows = {key: probs[index] for key, index in row_of.items()}
         items = [
-            self._item(singles[start] if length == 1 else joined[start], rows[start, length]) for start, length in self._best_split(rows)
+            self._item(singles[start] if length == 1 else joined[start], rows[start, length], vectors[row_of[start, length]])
+            for start, length in self._best_split(rows)
         ]
         digits = [item for item in items if item is not None]
         if whole is not None and len(digits) <= 1:  # one digit in pieces, or none found: is the whole frame one digit?
-            alone = self._item(whole, probs[-1])
+            alone = self._item(whole, probs[-1], vectors[-1])
             if alone is not None and alone.confidence > (digits[0].confidence if digits else 0.0):
                 digits = [alone]
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
             reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
             return Reading(items=(), model_version=self.version, reason=reason)
+        if memory is not None:
+            digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version)
 
-    def _item(self, crop: DigitCrop, row: torch.Tensor) -> DigitReading | None:
+    def _item(self, crop: DigitCrop, row: torch.Tensor, vector: Vectors) -> DigitReading | None:
         """One shape's reading, or None where the "not a digit" output wins (a doodle beside a number is left out)."""
         if not self._digit(row):
             return None
         values, digits = row[:NOT_A_DIGIT].topk(3)
         top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
-        return DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels)
+        return DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels, vector, probabilities=row[:NOT_A_DIGIT].numpy())
+
+    def _recall(self, item: DigitReading, memory: Memory) -> DigitReading:
+        recalled = recall(item.vector, item.probabilities, memory, self.memory)
+        if recalled is None or recalled.label == item.digit:
+            return item
+        return replace(item, digit=recalled.label, confidence=self.memory.precision, recalled=recalled)
 
     def _best_split(self, rows: dict[tuple[int, int], torch.Tensor]) -> list[tuple[int, int]]:
         """The most probable reading of the shapes, left to right, as (start, length) spans.

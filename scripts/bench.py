@@ -5,6 +5,7 @@ python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m mod
 python -m scripts.bench decode      # memory of huge palette PNGs (the 100 KB decompression bomb), one and four at once
 python -m scripts.bench export      # peak memory of the retraining export: 1,000 corrections with 2 MB photos
 python -m scripts.bench press       # database time of a button press on a prediction whose photo is 20 MB
+python -m scripts.bench memory      # per-user memory of corrections: what it fixes, what it leaves alone, its cost
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -357,6 +358,62 @@ def bench_press(args: argparse.Namespace) -> None:
             print(f"button press, prediction with a 20 MB photo ({name}, 200 presses): database time p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
+def bench_memory(args: argparse.Namespace) -> None:
+    """Per-user memory of corrections (``model.memory``), with the thresholds on the model's card."""
+    from devkit.styles import draw
+    from model import sets
+    from model.memory import Memory
+
+    predictor = Predictor.load(args.model)
+    images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
+    print(f"model {predictor.version}, memory {predictor.memory}")
+
+    def remembered(photos: Sequence[tuple[bytes | Image.Image, int]]) -> Memory:
+        """What a user's corrections leave: each photo's one digit with the label they gave."""
+        kept = [(predictor.predict(p).items, label) for p, label in photos]
+        kept = [(items[0].vector, label) for items, label in kept if len(items) == 1]
+        vectors = np.stack([v for v, _ in kept]).astype(np.float32)
+        return Memory(np.arange(len(kept), dtype=np.int64), np.array([label for _, label in kept], np.int64), vectors)
+
+    def right(photos: Sequence[tuple[bytes | Image.Image, str]], memory: Memory | None) -> int:
+        return sum(predictor.predict(p, memory).digits == label for p, label in photos)
+
+    rng = np.random.default_rng(2026)
+    for style in ("square-9", "open-top-4", "continental-1"):
+        label = STYLE_LABELS[style]
+        corrected = remembered([(draw(style, rng), int(label)) for _ in range(3)])
+        nxt = [(draw(style, rng), label) for _ in range(50)]
+        print(f"{style}: after 3 corrections, next 50 read right: {right(nxt, corrected)} (another user: {right(nxt, Memory.empty())})")
+    ordinary = remembered([(s.photo, int(s.label)) for s in sets.photos(images, labels, 100, seed=sets.SEED + 1)])
+    test = [(s.photo, s.label) for s in sets.photos(images, labels, args.photos)]
+    plain, mine = right(test, None), right(test, ordinary)
+    print(f"photo-like set ({len(test)}), read as a user with {len(ordinary)} corrections of ordinary digits: {plain} -> {mine} right")
+    ones = [(s.photo, s.label) for s in sets.photos(images, labels, 400, seed=sets.SEED + 2) if s.label == "1"]
+    liar = remembered([(p, 7) for p, _ in ones[:20]])
+    rest = ones[20:]
+    sevens = sum(predictor.predict(p, liar).digits == "7" for p, _ in rest)
+    print(
+        f"a user who 'corrects' 20 ones to 7: {sevens} of their next {len(rest)} ones read as 7; another user's: {len(rest) - right(rest, None)} misread"
+    )
+    big = Memory(np.arange(10000, dtype=np.int64), rng.integers(0, 10, 10000), _unit(rng, 10000))
+    query, probabilities = _unit(rng, 1)[0], np.full(10, 0.1, np.float32)
+    from model.memory import recall
+
+    per_digit = timed(lambda: recall(query, probabilities, big, predictor.memory), 2000)
+    print(f"look-up among 10,000 remembered digits: {per_digit:.3f} ms per digit (median of 2,000)")
+
+
+STYLE_LABELS = {"square-9": "9", "open-top-4": "4", "continental-1": "1"}
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    from model.memory import DIMS
+
+    v = rng.normal(size=(n, DIMS)).astype(np.float32)
+    unit: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return unit
+
+
 def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
     buffer = io.BytesIO()
     photo_of([image], seed, 0).save(buffer, format="JPEG", quality=90)
@@ -365,7 +422,8 @@ def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press", "memory"])
+    parser.add_argument("--photos", type=int, default=2000, help="memory: photo-like digits read as a user with a memory")
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
@@ -388,5 +446,6 @@ if __name__ == "__main__":
         "decode": bench_decode,
         "export": bench_export,
         "press": bench_press,
+        "memory": bench_memory,
     }
     benches[arguments.which](arguments)
