@@ -25,6 +25,7 @@ from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
+from bot.memory import Memories
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.services = Services(settings, storage, reader)
+    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader))
     application.bot_data.inbox = inbox
     if settings.health_port:
         application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)

@@ -51,6 +51,8 @@ class Settings(DatabaseSettings):
     inference_workers: int = 2
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
+    memory: bool = True
+    """Read a person's digits against the shapes they corrected (``bot.memory``); off: the network alone."""
 
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""

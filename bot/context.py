@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.inbox import Inbox
 from bot.inference import Reader
+from bot.memory import Memories
 from bot.storage import Storage
 
 
@@ -25,6 +26,7 @@ class Services:
     settings: Settings
     storage: Storage
     reader: Reader
+    memories: Memories
     answering: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held from sending an answer until its message id is committed. A crash in between repeats
     that answer after a restart (nobody can tell whether Telegram got it): one at a time keeps

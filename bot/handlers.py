@@ -78,6 +78,7 @@ async def stats(update: Update, context: BotContext) -> None:
         f"Predictions: {s.predictions} from {s.users} users ({s.no_digit} with no digit)",
         f"Feedback: {s.feedback} ({s.confirmed} confirmed right)",
         f"Accuracy as users report it: {accuracy}",
+        f"From memory: {s.recalled} answers ({s.recalled_confirmed} confirmed, {s.recalled_corrected} corrected again)",
         replies.ADMIN_COMMANDS,
     ]
     misses = sorted(((n, truth, read) for (truth, read), n in s.confusion.items() if truth != read), reverse=True)[:10]
@@ -128,8 +129,9 @@ async def photo(update: Update, context: BotContext) -> None:
         if len(data) > limit:
             await _reply(update, replies.too_big(limit))
             return
+        memory = await svc.memories.of(user.id) if svc.settings.memory else None
         try:
-            reading = await svc.reader.read(data)
+            reading = await svc.reader.read(data, memory)
         except ImageError as err:
             await _reply(update, replies.unreadable(str(err)))
             return
@@ -149,6 +151,7 @@ async def photo(update: Update, context: BotContext) -> None:
             photo_sha256=hashlib.sha256(data).hexdigest(),
             model_inputs=_inputs(reading),
             input_count=len(reading.items),
+            recalled=any(item.recalled is not None for item in reading.items),
         ),
         sent_at=message.date,
     )
@@ -264,7 +267,15 @@ async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -
 
 async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str, user_id: int) -> None:
     """Commit the correction, then tell the user; the answer is redrawn with the outcome."""
-    changed = await svc.storage.record_correction(prediction.id, user_id, label)
+    remembered = await svc.memories.from_correction(prediction, label) if svc.settings.memory else []
+    try:
+        changed = await svc.storage.record_correction(prediction.id, user_id, label, remembered)
+    except KeyError:  # deleted (``/forget``) after the press was read: nothing is stored, nothing is left behind
+        if update.callback_query is not None:
+            await update.callback_query.answer(replies.GONE)
+        else:
+            await _reply(update, replies.GONE)
+        return
     if changed:
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
     note = replies.outcome(label, prediction.digits)

@@ -11,11 +11,18 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from model import registry
+from model.memory import Vectors
 from model.predictor import Predictor, Reading
+
+if TYPE_CHECKING:
+    from bot.memory import Recollection
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +59,16 @@ class Reader:
         self._predictor = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, path)
         self._loaded = version
 
-    async def read(self, data: bytes) -> Reading:
+    async def read(self, data: bytes, memory: Recollection | None = None) -> Reading:
+        """Read a photo, checked against a person's memory when it was computed by this same model."""
         predictor = self.predictor
-        return await asyncio.get_running_loop().run_in_executor(self.executor, predictor.predict, data)
+        mine = memory.memory if memory is not None and memory.version == predictor.version else None
+        return await asyncio.get_running_loop().run_in_executor(self.executor, predictor.predict, data, mine)
+
+    async def embed(self, inputs: NDArray[np.uint8]) -> tuple[str, Vectors]:
+        """Memory vectors of stored 28x28 inputs, and the model version that made them."""
+        predictor = self.predictor
+        return predictor.version, await asyncio.get_running_loop().run_in_executor(self.executor, predictor.embed, inputs)
 
     def published_version(self) -> str | None:
         """The version the registry points at now, or None for a plain weights file."""

@@ -74,13 +74,26 @@ def summarize(reading: Reading) -> dict[str, Any]:
         "confidence": reading.confidence,
         "digits": [
             {"digit": item.digit, "p": item.confidence, "top": [[c.digit, c.p] for c in item.top], "box": list(item.box)}
+            | ({"recalled": item.recalled.memory_id} if item.recalled is not None else {})
             for item in reading.items
         ],
     }
 
 
 def answer(details: dict[str, Any], low_confidence: float) -> str:
-    return _answer(details, low_confidence) + f"\n<i>model {html.escape(str(details.get('model', '?')))}</i>"
+    return _answer(details, low_confidence) + _recalled(details) + f"\n<i>model {html.escape(str(details.get('model', '?')))}</i>"
+
+
+def _recalled(details: dict[str, Any]) -> str:
+    """Say plainly which digits came from the person's own corrections, not from the network."""
+    digits = details["digits"]
+    which = [i for i, d in enumerate(digits) if "recalled" in d]
+    if not which:
+        return ""
+    if len(digits) == 1:
+        return f"\n🧠 Read as <b>{digits[0]['digit']}</b>, like the one you corrected."
+    named = ", ".join(f"the {ordinal(i + 1)} as <b>{digits[i]['digit']}</b>" for i in which)
+    return f"\n🧠 Read {named}, like the ones you corrected."
 
 
 def _answer(details: dict[str, Any], low_confidence: float) -> str:

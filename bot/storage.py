@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -33,6 +33,7 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    false,
     func,
     or_,
     select,
@@ -82,6 +83,8 @@ class PredictionRow(Base):
     model_inputs: Mapped[bytes] = mapped_column(LargeBinary)
     input_count: Mapped[int] = mapped_column(Integer)
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A digit of this answer came from the sender's memory of corrected shapes, not the network."""
 
     __table_args__ = (
         Index("ix_predictions_reply", "chat_id", "reply_message_id"),
@@ -109,6 +112,23 @@ class CorrectionRow(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MemoryRow(Base):
+    """One corrected digit of one person: its vector under ``model_version`` and its 28x28 input,
+    from which the vector is recomputed when another model is promoted."""
+
+    __tablename__ = "memories"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    prediction_id: Mapped[int] = mapped_column(ForeignKey("predictions.id", ondelete="CASCADE"), index=True)
+    model_version: Mapped[str] = mapped_column(String(32))
+    label: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    pixels: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_memories_user", "user_id", "model_version", "id"),)
 
 
 class RateRow(Base):
@@ -161,6 +181,26 @@ class NewPrediction:
     photo_sha256: str
     model_inputs: bytes
     input_count: int
+    recalled: bool = False
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A corrected digit to remember: its label, its vector under ``model_version``, its 28x28 input."""
+
+    model_version: str
+    label: int
+    vector: bytes
+    pixels: bytes
+
+
+@dataclass(frozen=True)
+class MemoryMark:
+    """Enough to tell whether a cached memory is current: rows under this version, the last id, rows under others."""
+
+    count: int
+    last_id: int
+    stale: int
 
 
 @dataclass(frozen=True)
@@ -200,6 +240,9 @@ class Stats:
     confirmed: int
     no_digit: int
     confusion: dict[tuple[str, str], int]
+    recalled: int = 0
+    recalled_confirmed: int = 0
+    recalled_corrected: int = 0
 
     @property
     def reported_accuracy(self) -> float | None:
@@ -383,19 +426,24 @@ class Storage:
         )
 
     @bounded
-    async def record_correction(self, prediction_id: int, user_id: int, label: str) -> bool:
+    async def record_correction(self, prediction_id: int, user_id: int, label: str, memories: Sequence[NewMemory] = ()) -> bool:
         """Store what the photo really shows; returns False when nothing changed (a repeated press).
 
         One row per prediction: a second press of the same answer changes nothing, a
-        different answer replaces the first (the user changed their mind). A label that
+        different answer replaces the first (the user changed their mind), and with it the
+        digits remembered from this prediction: ``memories``, written in the same
+        transaction, so a correction racing ``/forget`` leaves neither behind. A label that
         is not ASCII digits is refused here too, whoever calls.
         """
         if not is_label(label):
             raise ValueError(f"not a label: {label!r}")
         async with self.sessions.begin() as session:
-            predicted = await session.scalar(select(PredictionRow.digits).where(PredictionRow.id == prediction_id))
-            if predicted is None:
+            owner = (
+                await session.execute(select(PredictionRow.digits, PredictionRow.user_id).where(PredictionRow.id == prediction_id))
+            ).first()
+            if owner is None:
                 raise KeyError(prediction_id)
+            predicted, owner_id = owner
             now = utcnow()
             values = {
                 "prediction_id": prediction_id,
@@ -411,7 +459,49 @@ class Storage:
                 set_={"label": label, "confirmed": values["confirmed"], "updated_at": now},
                 where=or_(CorrectionRow.label != label),
             ).returning(CorrectionRow.id)
-            return (await session.execute(upsert)).first() is not None
+            changed = (await session.execute(upsert)).first() is not None
+            if changed:
+                await session.execute(delete(MemoryRow).where(MemoryRow.prediction_id == prediction_id))
+                session.add_all(MemoryRow(user_id=owner_id, prediction_id=prediction_id, **m.__dict__) for m in memories)
+            return changed
+
+    @bounded
+    async def memory_mark(self, user_id: int, model_version: str) -> MemoryMark:
+        """One indexed look-up per photo: a replica's cache is current exactly when this is unchanged."""
+        current = MemoryRow.model_version == model_version
+        query = select(
+            func.coalesce(func.sum(case((current, 1), else_=0)), 0),
+            func.coalesce(func.max(case((current, MemoryRow.id), else_=None)), 0),
+            func.coalesce(func.sum(case((current, 0), else_=1)), 0),
+        ).where(MemoryRow.user_id == user_id)
+        async with self.sessions() as session:
+            count, last_id, stale = (await session.execute(query)).one()
+        return MemoryMark(int(count), int(last_id), int(stale))
+
+    @bounded
+    async def memories(self, user_id: int, model_version: str, after_id: int = 0) -> list[tuple[int, int, bytes]]:
+        """(id, label, vector) of a person's remembered digits under one model version, oldest first."""
+        query = (
+            select(MemoryRow.id, MemoryRow.label, MemoryRow.vector)
+            .where(MemoryRow.user_id == user_id, MemoryRow.model_version == model_version, MemoryRow.id > after_id)
+            .order_by(MemoryRow.id)
+        )
+        async with self.sessions() as session:
+            return [(int(i), int(label), bytes(vector)) for i, label, vector in (await session.execute(query)).all()]
+
+    @bounded
+    async def stale_memories(self, user_id: int, model_version: str) -> list[tuple[int, bytes]]:
+        """(id, 28x28 input) of a person's digits remembered under another model version."""
+        query = select(MemoryRow.id, MemoryRow.pixels).where(MemoryRow.user_id == user_id, MemoryRow.model_version != model_version)
+        async with self.sessions() as session:
+            return [(int(i), bytes(pixels)) for i, pixels in (await session.execute(query)).all()]
+
+    @bounded
+    async def revector(self, model_version: str, vectors: Sequence[tuple[int, bytes]]) -> None:
+        """Vectors recomputed by ``model_version`` replace the old ones (rows deleted meanwhile stay deleted)."""
+        async with self.sessions.begin() as session:
+            for memory_id, vector in vectors:
+                await session.execute(update(MemoryRow).where(MemoryRow.id == memory_id).values(model_version=model_version, vector=vector))
 
     @bounded
     async def forget_user(self, user_id: int, before: dt.datetime) -> int:
@@ -429,6 +519,7 @@ class Storage:
             shas = list(
                 (await session.scalars(select(PredictionRow.photo_sha256).where(PredictionRow.user_id == user_id).distinct())).all()
             )
+            await session.execute(delete(MemoryRow).where(or_(MemoryRow.user_id == user_id, MemoryRow.prediction_id.in_(ids))))
             await session.execute(delete(CorrectionRow).where(or_(CorrectionRow.user_id == user_id, CorrectionRow.prediction_id.in_(ids))))
             result = await session.execute(delete(PredictionRow).where(PredictionRow.user_id == user_id))
             for batch in _batches(shas):  # a photo another user also sent stays for them
@@ -454,7 +545,20 @@ class Storage:
                 .group_by(PredictionRow.digits, CorrectionRow.label)
             )
             confusion = {(label, predicted): int(n) for predicted, label, n in pairs}
-        return Stats(predictions, users, feedback, confirmed, no_digit, confusion)
+            recalled = int(await session.scalar(select(func.count()).where(PredictionRow.recalled.is_(True))) or 0)
+            outcomes = dict(
+                (
+                    await session.execute(
+                        select(CorrectionRow.confirmed, func.count())
+                        .join(PredictionRow, CorrectionRow.prediction_id == PredictionRow.id)
+                        .where(PredictionRow.recalled.is_(True))
+                        .group_by(CorrectionRow.confirmed)
+                    )
+                ).all()
+            )
+        return Stats(
+            predictions, users, feedback, confirmed, no_digit, confusion, recalled, int(outcomes.get(True, 0)), int(outcomes.get(False, 0))
+        )
 
     async def export_corrections(self) -> list[ExportedCorrection]:
         """Every correction, oldest first, without photo bytes: the input of retraining."""

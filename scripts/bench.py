@@ -370,8 +370,8 @@ def bench_memory(args: argparse.Namespace) -> None:
 
     def remembered(photos: Sequence[tuple[bytes | Image.Image, int]]) -> Memory:
         """What a user's corrections leave: each photo's one digit with the label they gave."""
-        kept = [(predictor.predict(p).items, label) for p, label in photos]
-        kept = [(items[0].vector, label) for items, label in kept if len(items) == 1]
+        read = [(predictor.predict(p).items, label) for p, label in photos]
+        kept = [(items[0].vector, label) for items, label in read if len(items) == 1]
         vectors = np.stack([v for v, _ in kept]).astype(np.float32)
         return Memory(np.arange(len(kept), dtype=np.int64), np.array([label for _, label in kept], np.int64), vectors)
 
@@ -392,9 +392,8 @@ def bench_memory(args: argparse.Namespace) -> None:
     liar = remembered([(p, 7) for p, _ in ones[:20]])
     rest = ones[20:]
     sevens = sum(predictor.predict(p, liar).digits == "7" for p, _ in rest)
-    print(
-        f"a user who 'corrects' 20 ones to 7: {sevens} of their next {len(rest)} ones read as 7; another user's: {len(rest) - right(rest, None)} misread"
-    )
+    others = len(rest) - right(rest, None)
+    print(f"a user who 'corrects' 20 ones to 7: {sevens} of their next {len(rest)} ones read as 7; another user's: {others} misread")
     big = Memory(np.arange(10000, dtype=np.int64), rng.integers(0, 10, 10000), _unit(rng, 10000))
     query, probabilities = _unit(rng, 1)[0], np.full(10, 0.1, np.float32)
     from model.memory import recall

@@ -194,13 +194,13 @@ async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of,
     reading, most = 0, 0
     real = Reader.read
 
-    async def counted(self: Reader, data: bytes):
+    async def counted(self: Reader, data: bytes, memory=None):
         nonlocal reading, most
         reading += 1
         most = max(most, reading)
         try:
             await asyncio.sleep(0.2)  # every read overlaps the others' if they run together
-            return await real(self, data)
+            return await real(self, data, memory)
         finally:
             reading -= 1
 

@@ -7,13 +7,18 @@ control, concurrency, crashes) stays in ``test_bot.py`` and ``test_trust.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pytest
 
 from bot import replies
+from bot.storage import StoredPrediction
 from devkit.fake_telegram import FakeTelegram
 from devkit.harness import buttons, storage_at
 from devkit.offline import handle, offline_bot
 from devkit.photos import png_header_only
+from devkit.styles import draw
 
 USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
 
@@ -127,3 +132,98 @@ async def test_stats_are_for_admins_and_forget_deletes(offline, tmp_path, photo_
     assert "Predictions: 1 from 1 users" in stats and "100.0%" in stats
     assert refused == replies.ADMINS_ONLY
     assert "deleted 1 photo," in gone and "nothing stored" in again
+
+
+async def send_and_answer(bot, fake: FakeTelegram, user: int, photo: bytes):
+    fake.send_photo(user, photo)
+    await handle(bot, fake)
+    return fake.of("sendMessage", user)[-1]
+
+
+async def correct_misreads(bot, fake: FakeTelegram, rng: np.random.Generator) -> None:
+    """The person sends three square-looped 9s and corrects each one read wrong (once the
+    first is corrected, the next may already be read right: the memory acts at once)."""
+    for _ in range(3):
+        answer = await send_and_answer(bot, fake, USER, draw("square-9", rng))
+        if "<b>9</b>" not in answer.params["text"]:
+            fake.press(USER, answer.params["_result"], f"fb:{buttons(answer)[0].split(':')[1]}:9")
+            await handle(bot, fake)
+
+
+async def memory_rows(storage) -> list[tuple[int, str]]:
+    from sqlalchemy import select
+
+    from bot.storage import MemoryRow
+
+    async with storage.sessions() as session:
+        return [(int(u), str(v)) for u, v in (await session.execute(select(MemoryRow.user_id, MemoryRow.model_version))).all()]
+
+
+async def test_corrections_act_at_once_for_that_person_only(offline, tmp_path):
+    rng = np.random.default_rng(4)
+    later = [draw("square-9", rng) for _ in range(6)]
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        await correct_misreads(bot, offline, rng)
+        remembered = await memory_rows(storage)
+        assert remembered and {u for u, _ in remembered} == {USER}
+        mine = [await send_and_answer(bot, offline, USER, p) for p in later]
+        theirs = [await send_and_answer(bot, offline, STRANGER, p) for p in later]
+        recalled = [a for a in mine if "like the one you corrected" in a.params["text"]]
+        assert len(recalled) >= 2 and all("<b>9</b>" in a.params["text"] for a in recalled)
+        nines = [sum("<b>9</b>" in a.params["text"] for a in answers) for answers in (mine, theirs)]
+        assert nines[0] >= nines[1] + 2, nines
+        assert not any("corrected" in a.params["text"] for a in theirs), "another person's answers are the network's"
+
+        offline.press(USER, recalled[0].params["_result"], buttons(recalled[0])[0])  # "Right"
+        await handle(bot, offline)
+        offline.send_message(ADMIN, text="/stats")
+        await handle(bot, offline)
+        from_memory = sum("like the one you corrected" in c.params["text"] for c in offline.of("sendMessage", USER))
+        assert f"From memory: {from_memory} answers (1 confirmed, 0 corrected again)" in sent(offline)[-1]
+
+        offline.send_message(USER, text="/forget")
+        await handle(bot, offline)
+        assert await memory_rows(storage) == []
+        after = await send_and_answer(bot, offline, USER, later[0])
+        assert "corrected" not in after.params["text"]
+
+
+async def test_a_new_model_recomputes_the_memory_instead_of_comparing_across_versions(offline, tmp_path):
+    rng = np.random.default_rng(4)
+    later = [draw("square-9", rng) for _ in range(6)]
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        await correct_misreads(bot, offline, rng)
+        from sqlalchemy import update
+
+        from bot.storage import MemoryRow
+
+        before = await memory_rows(storage)
+
+        async with storage.sessions.begin() as session:  # as if kept under the model before: vectors that mean nothing now
+            await session.execute(update(MemoryRow).values(model_version="v0", vector=np.zeros(128, np.float32).tobytes()))
+        mine = [await send_and_answer(bot, offline, USER, p) for p in later]
+        version = bot.bot_data.services.reader.version
+        assert await memory_rows(storage) == [(USER, version)] * len(before)
+        assert sum("like the one you corrected" in a.params["text"] for a in mine) >= 2
+
+
+async def test_a_correction_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, monkeypatch):
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        answer = await send_and_answer(bot, offline, USER, draw("square-9", np.random.default_rng(1)))
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        read_before_forget = await storage.prediction(prediction_id)
+        await storage.forget_user(USER, dt.datetime.now(dt.UTC))
+
+        async def stale(_: int) -> StoredPrediction | None:
+            return read_before_forget
+
+        monkeypatch.setattr(storage, "prediction", stale)
+        offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:9")
+        await handle(bot, offline)
+        (ack,) = offline.of("answerCallbackQuery")
+        assert ack.params["text"] == replies.GONE
+        assert await memory_rows(storage) == []
+        assert (await storage.stats()).feedback == 0

@@ -67,3 +67,18 @@ def test_the_inputs_picture_shows_each_input_enlarged_side_by_side():
     picture = Image.open(io.BytesIO(replies.inputs_picture(inputs, 3, scale=2)))
     assert picture.size == ((28 * 3 + 2 * 2) * 2, 56)
     assert picture.getpixel((0, 0)) == 0 and picture.getpixel((2 * 31, 0)) == 255
+
+
+def from_memory(answer: dict[str, object], index: int) -> dict[str, object]:
+    digits = answer["digits"]
+    assert isinstance(digits, list)
+    digits[index]["recalled"] = 12
+    return answer
+
+
+def test_digits_from_memory_are_named_in_the_answer():
+    one = from_memory(details((9, 0.91, [(4, 0.3)])), 0)
+    assert "🧠 Read as <b>9</b>, like the one you corrected." in replies.answer(one, low_confidence=0.8)
+    two = from_memory(details((1, 0.99, [(7, 0.01)]), (9, 0.91, [(4, 0.3)])), 1)
+    assert "🧠 Read the 2nd as <b>9</b>, like the ones you corrected." in replies.answer(two, low_confidence=0.8)
+    assert "🧠" not in replies.answer(details((9, 0.91, [(4, 0.3)])), low_confidence=0.8)

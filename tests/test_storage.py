@@ -11,7 +11,7 @@ import pytest_asyncio
 from sqlalchemy import event, text
 
 from bot.config import Settings
-from bot.storage import NewPrediction, Storage
+from bot.storage import NewMemory, NewPrediction, Storage
 from devkit.local import PG_ADMIN, postgres_missing
 
 NOW = dt.datetime.now(dt.UTC)
@@ -235,3 +235,38 @@ async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
         assert await storage.spool_photos(photos, tmp_path) == 2
     finally:
         await storage.close()
+
+
+def remembered(label: int, version: str = "v1") -> NewMemory:
+    return NewMemory(version, label, bytes(range(4)) * 128, bytes(784))
+
+
+async def test_memories_follow_their_correction_and_their_person(storage):
+    mine = await storage.save_prediction(new(user_id=10), NOW)
+    other = await storage.save_prediction(new(user_id=11), NOW)
+    assert await storage.record_correction(mine, 10, "9", [remembered(9)])
+    assert await storage.record_correction(other, 11, "1", [remembered(1)])
+    first = await storage.memory_mark(10, "v1")
+    assert (first.count, first.stale) == (1, 0) and first.last_id > 0
+    assert [(label, len(vector)) for _, label, vector in await storage.memories(10, "v1")] == [(9, 512)]
+
+    assert not await storage.record_correction(mine, 10, "9", [remembered(9)]), "a repeated press changes nothing"
+    assert await storage.memory_mark(10, "v1") == first
+    assert await storage.record_correction(mine, 10, "4", [remembered(4)])  # changed their mind: the old digit goes
+    assert [label for _, label, _ in await storage.memories(10, "v1")] == [4]
+    assert await storage.record_correction(mine, 10, "7")  # confirmed after all: nothing to remember
+    assert (await storage.memory_mark(10, "v1")).count == 0
+
+    await storage.record_correction(mine, 10, "3", [remembered(3, "v0")])
+    assert (await storage.memory_mark(10, "v1")).stale == 1
+    ((memory_id, pixels),) = await storage.stale_memories(10, "v1")
+    assert pixels == bytes(784)
+    await storage.revector("v1", [(memory_id, bytes(512))])
+    assert (await storage.memory_mark(10, "v1")).count == 1
+
+    await storage.forget_user(10, NOW + dt.timedelta(seconds=1))
+    assert (await storage.memory_mark(10, "v1")).count == 0
+    assert (await storage.memory_mark(11, "v1")).count == 1, "another person's memory stays"
+    with pytest.raises(KeyError):
+        await storage.record_correction(mine, 10, "9", [remembered(9)])
+    assert (await storage.memory_mark(10, "v1")).count == 0, "a correction of a deleted answer leaves no row"
