@@ -136,11 +136,14 @@ async def _bench_bot(args: argparse.Namespace) -> None:
             "DATA_DIR": tmp,
             "RATE_LIMIT_PER_MINUTE": "100000",
             "LOG_LEVEL": "WARNING",
+            "MEMORY": "true" if args.memory == "on" else "false",
             **({"DATABASE_URL": args.database_url} if args.database_url else {}),
         }
         bot = start_bot(args.bot_python, env, tmp)
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
+            if args.remembered:
+                await _remember(args, Path(tmp), [9100 + u for u in range(args.users)])
             latencies: list[float] = []
 
             async def user(uid: int, rounds: int, record: bool) -> None:
@@ -160,7 +163,7 @@ async def _bench_bot(args: argparse.Namespace) -> None:
             rss_after = _status_mb(bot.pid, "VmRSS")
         finally:
             bot.terminate()
-            bot.wait(60)
+            await asyncio.to_thread(bot.wait, 60)  # the fake must keep answering while the bot stops
             await fake.stop()
     ms = np.array(latencies) * 1000
     pace = f"{args.think:g} s after each answer" if args.think else "the moment it is answered (saturation)"
@@ -169,6 +172,27 @@ async def _bench_bot(args: argparse.Namespace) -> None:
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
     print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+
+
+async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:
+    """Give each measured user ``--remembered`` corrected digits (random vectors: the look-up costs the same)."""
+    from bot.config import database_url
+    from bot.storage import NewMemory, NewPrediction, Storage, utcnow
+
+    version = Predictor.load(args.model).version
+    storage = Storage(database_url(args.database_url, data_dir))
+    rng = np.random.default_rng(0)
+    try:
+        for user in users:
+            for i in range(args.remembered):
+                new = NewPrediction(user, user, 10**6 + i, version, "7", 0.5, {"digits": []}, b"x", "0" * 64, bytes(784), 1)
+                prediction_id = await storage.save_prediction(new, utcnow())
+                assert prediction_id is not None
+                memory = NewMemory(version, int(rng.integers(10)), _unit(rng, 1)[0].tobytes(), bytes(784))
+                await storage.record_correction(prediction_id, user, "1", [memory])
+    finally:
+        await storage.close()
+    print(f"  {args.remembered} remembered digits for each of {len(users)} users")
 
 
 def _status_mb(pid: int, field: str) -> float:
@@ -423,6 +447,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press", "memory"])
     parser.add_argument("--photos", type=int, default=2000, help="memory: photo-like digits read as a user with a memory")
+    parser.add_argument("--memory", choices=["on", "off"], default="on", help="bot: MEMORY for the bot")
+    parser.add_argument("--remembered", type=int, default=0, help="bot: corrected digits each measured user has in memory")
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
