@@ -64,6 +64,10 @@ NEW = filters.UpdateType.MESSAGE
 """Only new messages are read: an edited caption is not a new photo, and channel posts are not ours to answer."""
 
 
+PRIVATE = filters.ChatType.PRIVATE
+"""What is not a question for the bot gets a hint only in a private chat: in a group it is someone else's conversation."""
+
+
 def add_handlers(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, handlers.count_update), group=-1)
     for name, callback in (
@@ -72,14 +76,15 @@ def add_handlers(application: BotApplication) -> None:
         ("forget", handlers.forget),
         ("stats", handlers.stats),
         ("reload", handlers.reload_model),
+        ("read", handlers.read_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=NEW))
-    application.add_handler(MessageHandler(NEW & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(NEW & (filters.PHOTO | filters.Document.IMAGE), handlers.photo))
-    application.add_handler(MessageHandler(NEW & filters.Document.ALL, handlers.not_an_image))
+    application.add_handler(MessageHandler(NEW & PRIVATE & filters.Document.ALL, handlers.not_an_image))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(NEW & filters.TEXT & filters.REPLY, handlers.typed_correction))
-    application.add_handler(MessageHandler(NEW & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
+    application.add_handler(MessageHandler(NEW & PRIVATE & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
     application.add_error_handler(handlers.on_error)
 
 

@@ -18,8 +18,8 @@ import time
 from typing import Any
 
 import numpy as np
-from telegram import ForceReply, Message, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram import ForceReply, Message, MessageEntity, Update, User
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import metrics, replies
@@ -100,22 +100,58 @@ def _image_file(message: Message) -> tuple[str, int | None] | None:
 
 
 async def photo(update: Update, context: BotContext) -> None:
-    """A photo or an image document: read it, store it, answer with buttons."""
-    svc = context.services
+    """A photo or an image document: in a private chat always, in a group only when its caption
+    mentions the bot (a group's holiday photos are not questions)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
+    if message.chat.type != ChatType.PRIVATE and not _mentions(message, context.bot.username):
+        return
+    await _read(update, context, message, user)
+
+
+async def read_command(update: Update, context: BotContext) -> None:
+    """``/read`` in reply to a photo: how a group asks, and how anyone asks about a photo already sent.
+
+    The one who asks owns the answer: they may correct it, and it is stored as theirs (the
+    photo's sender may not know the bot at all, and is not asked to)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    target = message.reply_to_message
+    if target is None or _image_file(target) is None:
+        await _reply(update, replies.READ_WHAT)
+        return
+    await _read(update, context, target, user)
+
+
+def _mentions(message: Message, username: str) -> bool:
+    mentions = message.parse_caption_entities([MessageEntity.MENTION]).values()
+    return any(m.lower() == f"@{username}".lower() for m in mentions)
+
+
+async def _read(update: Update, context: BotContext, message: Message, user: User) -> None:
+    """Read the image of ``message``, store it, answer it with buttons. The asking update's own
+    message (the photo itself, or a ``/read`` reply to it) keys the prediction, so an update
+    handled again after a crash finds it."""
+    svc = context.services
+    asking = update.effective_message
+    assert asking is not None
     found = _image_file(message)
     if found is None:
         await _reply(update, replies.NOT_AN_IMAGE)
         return
-    done = await svc.storage.prediction_for_message(message.chat_id, message.message_id)
+    done = await svc.storage.prediction_for_message(asking.chat_id, asking.message_id)
     if done is not None:  # handled before a crash: answer once, never read or store twice
         if done.reply_message_id is None:
             await _send_answer(message, svc, done.id, done.details, done.input_count)
         return
-    if not await svc.storage.take_slot(user.id, svc.settings.rate_limit_per_minute, 60):
-        await _reply(update, replies.slow_down(svc.settings.rate_limit_per_minute))
+    limit_per_minute = svc.settings.rate_limit_per_minute
+    in_group = asking.chat.type != ChatType.PRIVATE
+    if not await svc.storage.take_slot(user.id, limit_per_minute, 60) or (
+        in_group and not await svc.storage.take_slot(asking.chat_id, limit_per_minute, 60)  # a group's own budget, its id < 0
+    ):
+        await _reply(update, replies.slow_down(limit_per_minute))
         return
     file_id, size = found
     limit = svc.settings.max_image_bytes
@@ -141,8 +177,8 @@ async def photo(update: Update, context: BotContext) -> None:
     prediction_id = await svc.storage.save_prediction(
         NewPrediction(
             user_id=user.id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
+            chat_id=asking.chat_id,
+            message_id=asking.message_id,
             model_version=reading.model_version,
             digits=reading.digits,
             confidence=reading.confidence,
@@ -153,7 +189,7 @@ async def photo(update: Update, context: BotContext) -> None:
             input_count=len(reading.items),
             recalled=any(item.recalled is not None for item in reading.items),
         ),
-        sent_at=message.date,
+        sent_at=asking.date,
     )
     if prediction_id is None:
         await _reply(update, replies.answer(details, svc.settings.low_confidence) + "\n\n" + replies.NOT_KEPT)
@@ -247,7 +283,8 @@ async def typed_correction(update: Update, context: BotContext) -> None:
     replied = message.reply_to_message
     prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
     if prediction is None:
-        await _reply(update, replies.NOT_A_PHOTO)
+        if message.chat.type == ChatType.PRIVATE:  # in a group, a reply to someone else is their conversation
+            await _reply(update, replies.NOT_A_PHOTO)
         return
     if user.id != prediction.user_id:
         await _reply(update, replies.NOT_YOURS)

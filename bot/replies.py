@@ -20,6 +20,7 @@ START = (
     "• several digits are fine: I read them left to right.\n\n"
     "If I get it wrong, tap the right digit under my answer (or reply with the right number): "
     "that is how I learn.\n\n"
+    "<b>In a group</b>: reply /read to a photo, or mention me in its caption; I read only what I am asked to.\n\n"
     "<b>Privacy</b>: I keep the photos you send, what I read and your corrections, to improve the "
     "model. /forget deletes all of it at once."
 )
@@ -27,10 +28,16 @@ HELP = (
     "Send a photo (or an image file: JPEG, PNG, WebP) of a handwritten number.\n\n"
     "/start — what I do and how to photograph a number\n"
     "/help — this message\n"
+    "/read — in reply to a photo: read it (in a group, or a photo sent earlier)\n"
     "/forget — delete everything I stored about you"
 )
 ADMIN_COMMANDS = "Admin: /stats — usage and accuracy; /reload — load the newest model now"
-COMMANDS = [("start", "What this bot does"), ("help", "How to use it"), ("forget", "Delete everything stored about you")]
+COMMANDS = [
+    ("start", "What this bot does"),
+    ("help", "How to use it"),
+    ("read", "Read the photo this message replies to"),
+    ("forget", "Delete everything stored about you"),
+]
 NOT_A_PHOTO = "I read digits from photos. Send me a photo of a number written on paper."
 NOT_AN_IMAGE = "That file isn't an image I can read. Please send a photo, or a JPEG, PNG or WebP file."
 UNKNOWN_COMMAND = "I don't know that command. Try /help."
@@ -38,6 +45,7 @@ SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_YOURS = "Only the person who sent the photo can correct it."
 NOT_YOURS_TO_SEE = "Only the person who sent the photo can see what I saw in it."
 NOT_KEPT = "(Not stored: you asked me to forget your data after sending this photo.)"
+READ_WHAT = "Reply /read to a photo (or an image file) and I'll read the number in it."
 GONE = "That answer is gone (perhaps deleted with /forget)."
 ADMINS_ONLY = "This command is for the bot's admins."
 DIGITS_ONLY = "Please reply with digits only, for example 2026."

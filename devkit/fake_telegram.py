@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,9 @@ class FakeTelegram:
         if isinstance(message.get("text"), str) and message["text"].startswith("/"):
             command = message["text"].split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if isinstance(message.get("caption"), str):  # as Telegram marks them (offsets in UTF-16 units: ASCII here)
+            found = re.finditer(r"@\w+", message["caption"])
+            message["caption_entities"] = [{"type": "mention", "offset": m.start(), "length": len(m.group())} for m in found]
         self.push("message", message)
         return message
 

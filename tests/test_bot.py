@@ -211,3 +211,14 @@ async def test_concurrent_users_are_served_in_parallel(fake, tmp_path, photo_of,
         for i, answer in enumerate(answers):
             assert f"<b>{i}</b>" in answer.params["text"]
     assert most >= 4, f"at most {most} photos were being read at once"
+
+
+async def test_a_group_asks_with_read_and_the_answer_goes_to_the_photo(fake, tmp_path, photo_of):
+    group = -100900
+    async with running(settings_for(fake, tmp_path)):
+        photo = fake.send_photo(USER, photo_of(5), chat_id=group)
+        asked = fake.send_message(7002, chat_id=group, text="/read@digit_test_bot", reply_to_message=photo)
+        answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == group)
+        assert "<b>5</b>" in answer.params["text"]
+        assert answer.params["reply_parameters"]["message_id"] == photo["message_id"] != asked["message_id"]
+        assert len(fake.of("sendMessage", group)) == 1, "the photo alone, unasked, got no answer"

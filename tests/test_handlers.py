@@ -21,6 +21,7 @@ from devkit.photos import png_header_only
 from devkit.styles import draw
 
 USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
+STICKER = {"file_id": "s", "file_unique_id": "s", "width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"}
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def sent(fake: FakeTelegram) -> list[str]:
 async def test_start_and_help_explain_the_bot_and_commands_are_registered(offline, tmp_path):
     async with offline_bot(offline, tmp_path) as bot:
         (registered,) = offline.of("setMyCommands")
-        assert [c["command"] for c in registered.params["commands"]] == ["start", "help", "forget"]
+        assert [c["command"] for c in registered.params["commands"]] == ["start", "help", "read", "forget"]
         offline.send_message(USER, text="/start")
         await handle(bot, offline)
         offline.send_message(USER, text="/help")
@@ -54,17 +55,7 @@ async def test_start_and_help_explain_the_bot_and_commands_are_registered(offlin
         ({"document": ("image/jpeg", b"\xff\xd8\xff\xe0truncated")}, "couldn't open that image"),
         ({"document": ("image/png", png_header_only(40000, 40000))}, "too large"),
         (
-            {
-                "sticker": {
-                    "file_id": "s",
-                    "file_unique_id": "s",
-                    "width": 512,
-                    "height": 512,
-                    "is_animated": False,
-                    "is_video": False,
-                    "type": "regular",
-                }
-            },
+            {"sticker": STICKER},
             replies.NOT_A_PHOTO,
         ),
         ({"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}}, replies.NOT_A_PHOTO),
@@ -95,7 +86,7 @@ async def test_bad_input_gets_one_clear_reply(offline, tmp_path, content, expect
 
 async def test_a_strangers_press_and_typed_reply_in_a_group_are_refused(offline, tmp_path, photo_of):
     async with offline_bot(offline, tmp_path) as bot:
-        offline.send_photo(USER, photo_of(3), chat_id=GROUP)
+        offline.send_photo(USER, photo_of(3), chat_id=GROUP, caption="@digit_test_bot what is this?")
         await handle(bot, offline)
         (answer,) = offline.of("sendMessage", GROUP)
         prediction_id = int(buttons(answer)[0].split(":")[1])
@@ -227,3 +218,71 @@ async def test_a_correction_racing_forget_is_gone_and_leaves_nothing(offline, tm
         assert ack.params["text"] == replies.GONE
         assert await memory_rows(storage) == []
         assert (await storage.stats()).feedback == 0
+
+
+async def test_in_a_group_only_what_is_asked_is_read(offline, tmp_path, photo_of):
+    async with offline_bot(offline, tmp_path) as bot:
+        holiday = offline.send_photo(USER, photo_of(4), chat_id=GROUP, caption="the beach!")
+        await handle(bot, offline)
+        offline.send_message(USER, chat_id=GROUP, text="lovely")
+        await handle(bot, offline)
+        offline.send_message(USER, chat_id=GROUP, text="/frobnicate")
+        await handle(bot, offline)
+        offline.send_document(USER, b"%PDF", "application/pdf", chat_id=GROUP)
+        await handle(bot, offline)
+        offline.send_message(STRANGER, chat_id=GROUP, text="nice", reply_to_message=holiday)
+        await handle(bot, offline)
+        assert sent(offline) == [], "nothing unasked in a group: no 'no digit', no hints"
+
+        asked = offline.send_message(STRANGER, chat_id=GROUP, text="/read@digit_test_bot", reply_to_message=holiday)
+        await handle(bot, offline)
+        (answer,) = offline.of("sendMessage", GROUP)
+        assert "<b>4</b>" in answer.params["text"]
+        assert answer.params["reply_parameters"]["message_id"] == holiday["message_id"], "answered in the photo's thread"
+        prediction = await bot.bot_data.services.storage.prediction_for_message(GROUP, asked["message_id"])
+        assert prediction is not None and prediction.user_id == STRANGER, "the one who asked owns the answer"
+
+        offline.press(USER, answer.params["_result"], f"fb:{prediction.id}:9")  # the photo's sender did not ask
+        await handle(bot, offline)
+        offline.press(STRANGER, answer.params["_result"], f"fb:{prediction.id}:4")
+        await handle(bot, offline)
+        refused, saved = offline.of("answerCallbackQuery")
+        assert refused.params["text"] == replies.NOT_YOURS and saved.params["text"] == "Saved"
+
+        offline.send_photo(USER, photo_of(7), chat_id=GROUP, caption="@Digit_Test_Bot is this a 1?")
+        await handle(bot, offline)
+        assert "<b>7</b>" in sent(offline)[-1]
+        offline.send_message(USER, chat_id=GROUP, text="/read@someone_elses_bot", reply_to_message=holiday)
+        await handle(bot, offline)
+        assert len(offline.of("sendMessage", GROUP)) == 2, "another bot's command is not ours"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        None,  # no reply at all, or a reply to a message Telegram no longer has (it sends none)
+        {"message_id": 1, "date": 0, "chat": {"id": GROUP, "type": "group", "title": "g"}, "text": "hi"},
+        {
+            "message_id": 2,
+            "date": 0,
+            "chat": {"id": GROUP, "type": "group", "title": "g"},
+            "sticker": STICKER,
+        },
+    ],
+    ids=["nothing-or-deleted", "text", "sticker"],
+)
+async def test_read_of_something_that_is_not_a_photo_gets_one_clear_answer(offline, tmp_path, target):
+    async with offline_bot(offline, tmp_path) as bot:
+        extra = {"reply_to_message": target} if target is not None else {}
+        offline.send_message(USER, chat_id=GROUP, text="/read", **extra)
+        await handle(bot, offline)
+    assert sent(offline) == [replies.READ_WHAT]
+
+
+async def test_a_group_has_its_own_rate_limit(offline, tmp_path, photo_of):
+    async with offline_bot(offline, tmp_path, rate_limit_per_minute=2) as bot:
+        for user in (USER, STRANGER, ADMIN):  # three people, each within their own limit
+            offline.send_photo(user, photo_of(1), chat_id=GROUP, caption="@digit_test_bot")
+            await handle(bot, offline)
+    assert ["<b>1</b>" in t for t in sent(offline)] == [True, True, False]
+    assert "faster than I can look" in sent(offline)[-1]

@@ -86,7 +86,7 @@ async def test_only_the_sender_sees_what_i_saw(fake, tmp_path, photo_of):
         saw = next(b for b in buttons(private) if b.startswith("saw:"))
         ack = await press(fake, STRANGER, private.params["_result"], saw)
         assert ack.params["text"] == replies.NOT_YOURS_TO_SEE and ack.params.get("show_alert") is True
-        grouped = await fake.reply_to(fake.send_photo(USER, photo_of(6), chat_id=GROUP))
+        grouped = await fake.reply_to(fake.send_photo(USER, photo_of(6), chat_id=GROUP, caption="@digit_test_bot"))
         await press(fake, STRANGER, grouped.params["_result"], next(b for b in buttons(grouped) if b.startswith("saw:")))
         sent = await fake.wait_for(lambda c: c.method == "sendPhoto")
         assert sent.params["chat_id"] == GROUP, "in a group, the group already saw the photo"
