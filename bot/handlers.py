@@ -22,7 +22,7 @@ from telegram import ForceReply, Message, MessageEntity, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot import metrics, replies
+from bot import metrics, picture, replies
 from bot.context import BotContext, Services
 from bot.storage import NewPrediction, StoredPrediction
 from model.labels import is_label
@@ -144,7 +144,8 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     done = await svc.storage.prediction_for_message(asking.chat_id, asking.message_id)
     if done is not None:  # handled before a crash: answer once, never read or store twice
         if done.reply_message_id is None:
-            await _send_answer(message, svc, done.id, done.details, done.input_count)
+            photo = await svc.storage.photo(done.photo_sha256) if done.input_count > 1 else None
+            await _send_answer(message, svc, done.id, done.details, done.input_count, photo)
         return
     limit_per_minute = svc.settings.rate_limit_per_minute
     in_group = asking.chat.type != ChatType.PRIVATE
@@ -194,7 +195,7 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     if prediction_id is None:
         await _reply(update, replies.answer(details, svc.settings.low_confidence) + "\n\n" + replies.NOT_KEPT)
     else:
-        await _send_answer(message, svc, prediction_id, details, len(reading.items))
+        await _send_answer(message, svc, prediction_id, details, len(reading.items), data)
     metrics.REPLY_LATENCY.observe(time.perf_counter() - started)
     for item in reading.items or ():
         metrics.PREDICTIONS.labels(str(item.digit)).inc()
@@ -204,13 +205,20 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         metrics.LOW_CONFIDENCE.inc()
 
 
-async def _send_answer(message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int) -> None:
+async def _send_answer(
+    message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int, photo: bytes | None
+) -> None:
+    """A number of two or more digits is answered with the photo, each digit boxed: it shows at
+    once which shape became which digit. Drawn before the answering lock, off the event loop."""
+    text, markup = replies.answer(details, svc.settings.low_confidence), replies.keyboard(prediction_id, count)
+    boxes = None
+    if count > 1 and photo is not None:
+        boxes = await asyncio.to_thread(picture.boxed, photo, details, low_confidence=svc.settings.low_confidence)
     async with svc.answering:
-        sent = await message.reply_text(
-            replies.answer(details, svc.settings.low_confidence),
-            parse_mode=ParseMode.HTML,
-            reply_markup=replies.keyboard(prediction_id, count),
-        )
+        if boxes is not None:
+            sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         await svc.storage.set_reply_message(prediction_id, sent.message_id)
 
 
@@ -323,14 +331,18 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         await update.effective_message.reply_text(note, parse_mode=ParseMode.HTML)
     if changed and prediction.reply_message_id is not None:
         text = replies.answer(prediction.details, svc.settings.low_confidence) + "\n\n" + note
+        where: dict[str, Any] = {
+            "chat_id": prediction.chat_id,
+            "message_id": prediction.reply_message_id,
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": replies.keyboard(prediction.id, prediction.input_count),
+        }
+        bot = update.get_bot()
         try:
-            await update.get_bot().edit_message_text(
-                text,
-                chat_id=prediction.chat_id,
-                message_id=prediction.reply_message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=replies.keyboard(prediction.id, prediction.input_count),
-            )
+            if prediction.input_count > 1:  # answered with the boxed photo: the text is its caption
+                await bot.edit_message_caption(caption=text, **where)
+            else:
+                await bot.edit_message_text(text, **where)
         except BadRequest as err:
             log.info("answer not edited: %s", err.message)
 
@@ -347,11 +359,16 @@ async def _send_inputs(context: BotContext, prediction: StoredPrediction) -> Non
     """Always to the chat the photo came from, never to where a forwarded keyboard was pressed."""
     if not prediction.input_count:
         return
-    picture = replies.inputs_picture(prediction.model_inputs, prediction.input_count)
+    photo = await context.services.storage.photo(prediction.photo_sha256)
+    low = context.services.settings.low_confidence
+    if photo is None:
+        drawn = picture.inputs_picture(prediction.model_inputs, prediction.input_count)
+    else:
+        drawn = await asyncio.to_thread(picture.boxed, photo, prediction.details, prediction.model_inputs, prediction.input_count, low)
     await context.bot.send_photo(
         prediction.chat_id,
-        picture,
-        caption="What the model saw: each digit as its 28x28 input, enlarged.",
+        drawn,
+        caption=replies.WHAT_I_SAW,
         reply_to_message_id=prediction.reply_message_id,
     )
 

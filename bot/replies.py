@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import html
-import io
 from typing import Any
 
-import numpy as np
-from PIL import Image
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from model.predictor import Reading
@@ -46,6 +43,10 @@ NOT_YOURS = "Only the person who sent the photo can correct it."
 NOT_YOURS_TO_SEE = "Only the person who sent the photo can see what I saw in it."
 NOT_KEPT = "(Not stored: you asked me to forget your data after sending this photo.)"
 READ_WHAT = "Reply /read to a photo (or an image file) and I'll read the number in it."
+WHAT_I_SAW = (
+    "Where I found each digit, with what I read and how sure I was (grey dashes: shapes I set aside as not a digit), "
+    "and below, each digit as the network got it: 28x28 pixels."
+)
 GONE = "That answer is gone (perhaps deleted with /forget)."
 ADMINS_ONLY = "This command is for the bot's admins."
 DIGITS_ONLY = "Please reply with digits only, for example 2026."
@@ -80,6 +81,7 @@ def summarize(reading: Reading) -> dict[str, Any]:
         "model": reading.model_version,
         "reason": reading.reason,
         "confidence": reading.confidence,
+        "set_aside": [list(box) for box in reading.set_aside],
         "digits": [
             {"digit": item.digit, "p": item.confidence, "top": [[c.digit, c.p] for c in item.top], "box": list(item.box)}
             | ({"recalled": item.recalled.memory_id} if item.recalled is not None else {})
@@ -145,14 +147,3 @@ def keyboard(prediction_id: int, digit_count: int) -> InlineKeyboardMarkup:
 
 def ask_for_number(prediction_id: int) -> str:
     return f"What number is in photo #{prediction_id}? Reply to this message with digits only."
-
-
-def inputs_picture(model_inputs: bytes, count: int, scale: int = 8) -> bytes:
-    """The network's 28x28 inputs, enlarged side by side: the picture that explains a misread."""
-    crops = np.frombuffer(model_inputs, dtype=np.uint8).reshape(count, 28, 28)
-    gap = np.full((28, 2), 60, dtype=np.uint8)
-    row = np.concatenate([part for crop in crops for part in (crop, gap)][:-1], axis=1)
-    image = Image.fromarray(row).resize((row.shape[1] * scale, 28 * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

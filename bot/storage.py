@@ -216,6 +216,7 @@ class StoredPrediction:
     model_inputs: bytes
     input_count: int
     label: str | None
+    photo_sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,7 @@ class Storage:
             model_inputs=row.model_inputs,
             input_count=row.input_count,
             label=label,
+            photo_sha256=row.photo_sha256,
         )
 
     @bounded
@@ -464,6 +466,13 @@ class Storage:
                 await session.execute(delete(MemoryRow).where(MemoryRow.prediction_id == prediction_id))
                 session.add_all(MemoryRow(user_id=owner_id, prediction_id=prediction_id, **m.__dict__) for m in memories)
             return changed
+
+    @bounded
+    async def photo(self, sha256: str) -> bytes | None:
+        """A stored photo's bytes (for the pictures of what was read): never on a button press's hot path."""
+        async with self.sessions() as session:
+            data = await session.scalar(select(PhotoRow.data).where(PhotoRow.sha256 == sha256))
+        return bytes(data) if data is not None else None
 
     @bounded
     async def memory_mark(self, user_id: int, model_version: str) -> MemoryMark:

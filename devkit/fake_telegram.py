@@ -236,7 +236,12 @@ class FakeTelegram:
         return self._message(params, text=params.get("text", ""))
 
     async def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(params, photo=[{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}])
+        photo = [{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}]
+        return self._message(params, photo=photo, **({"caption": params["caption"]} if params.get("caption") else {}))
+
+    async def _m_editMessageCaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        photo = [{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}]
+        return self._message(params, message_id=params["message_id"], photo=photo, caption=params.get("caption", ""))
 
     async def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return self._message(params, message_id=params["message_id"], text=params.get("text", ""))

@@ -7,7 +7,7 @@ import struct
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def digit(mnist: tuple[np.ndarray, np.ndarray], value: int, nth: int = 0) -> np.ndarray:
@@ -59,3 +59,14 @@ def png_header_only(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def smiley() -> np.ndarray:
+    """A drawn smiley, white on black like an MNIST digit."""
+    image = Image.new("L", (112, 112), 0)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((16, 16, 96, 96), outline=255, width=10)
+    for cx in (42, 70):
+        draw.ellipse((cx - 7, 38, cx + 7, 52), fill=255)
+    draw.arc((34, 46, 78, 82), 20, 160, fill=255, width=9)
+    return np.asarray(image.resize((28, 28), Image.Resampling.BOX))

@@ -61,6 +61,8 @@ class Reading:
     items: tuple[DigitReading, ...]
     model_version: str
     reason: str | None = None
+    set_aside: tuple[Box, ...] = ()
+    """Where the shapes were that the network judged "not a digit" (a doodle beside a number)."""
 
     @property
     def digits(self) -> str:
@@ -129,21 +131,20 @@ class Predictor:
         probs, vectors = self._forward(self.transform.to_tensor(batch))
         row_of = {(i, 1): i for i in range(len(singles))} | {(i, 2): len(singles) + n for n, i in enumerate(joined)}
         rows = {key: probs[index] for key, index in row_of.items()}
-        items = [
-            self._item(singles[start] if length == 1 else joined[start], rows[start, length], vectors[row_of[start, length]])
-            for start, length in self._best_split(rows)
-        ]
+        spans = [(singles[start] if length == 1 else joined[start], start, length) for start, length in self._best_split(rows)]
+        items = [self._item(crop, rows[start, length], vectors[row_of[start, length]]) for crop, start, length in spans]
         digits = [item for item in items if item is not None]
+        set_aside = tuple(crop.box for (crop, _, _), item in zip(spans, items, strict=True) if item is None)
         if whole is not None and len(digits) <= 1:  # one digit in pieces, or none found: is the whole frame one digit?
             alone = self._item(whole, probs[-1], vectors[-1])
             if alone is not None and alone.confidence > (digits[0].confidence if digits else 0.0):
-                digits = [alone]
+                digits, set_aside = [alone], ()
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
             reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
-            return Reading(items=(), model_version=self.version, reason=reason)
+            return Reading(items=(), model_version=self.version, reason=reason, set_aside=set_aside)
         if memory is not None:
             digits = [self._recall(item, memory) for item in digits]
-        return Reading(items=tuple(digits), model_version=self.version)
+        return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
 
     def _item(self, crop: DigitCrop, row: torch.Tensor, vector: Vectors) -> DigitReading | None:
         """One shape's reading, or None where the "not a digit" output wins (a doodle beside a number is left out)."""

@@ -5,6 +5,7 @@ python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m mod
 python -m scripts.bench decode      # memory of huge palette PNGs (the 100 KB decompression bomb), one and four at once
 python -m scripts.bench export      # peak memory of the retraining export: 1,000 corrections with 2 MB photos
 python -m scripts.bench press       # database time of a button press on a prediction whose photo is 20 MB
+python -m scripts.bench picture     # cost of drawing the boxed picture of a reading
 python -m scripts.bench memory      # per-user memory of corrections: what it fixes, what it leaves alone, its cost
 """
 
@@ -382,6 +383,28 @@ def bench_press(args: argparse.Namespace) -> None:
             print(f"button press, prediction with a 20 MB photo ({name}, 200 presses): database time p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
+def bench_picture(args: argparse.Namespace) -> None:
+    """The boxed picture of a reading: a 1280x960 phone JPEG of a 2-digit number, and a 4000x3000 one."""
+    from bot import picture, replies
+
+    predictor = Predictor.load(args.model)
+    images, _ = load_mnist(args.data_root, train=False, download=not args.no_download)
+    photos = [phone_jpeg(images, seed) for seed in range(8)]
+    big = []
+    for data in photos[:4]:
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(data)).resize((4000, 3000), Image.Resampling.BICUBIC).save(buffer, format="JPEG", quality=90)
+        big.append(buffer.getvalue())
+    for name, group in (("1280x960", photos), ("4000x3000", big)):
+        readings = [(p, replies.summarize(r), r) for p in group for r in [predictor.predict(p)]]
+        answer = np.mean([timed(partial(picture.boxed, p, d), 20) for p, d, _ in readings])
+        inputs = [np.stack([(i.pixels * 255).round().astype(np.uint8) for i in r.items]).tobytes() for _, _, r in readings]
+        saw = np.mean([timed(partial(picture.boxed, p, d, x, len(r.items)), 20) for (p, d, r), x in zip(readings, inputs, strict=True)])
+        print(
+            f"{name} JPEG: boxed answer {answer:.1f} ms, 'What I saw' (boxes and inputs) {saw:.1f} ms (median of 20, {len(group)} photos)"
+        )
+
+
 def bench_memory(args: argparse.Namespace) -> None:
     """Per-user memory of corrections (``model.memory``), with the thresholds on the model's card."""
     from devkit.styles import draw
@@ -445,7 +468,7 @@ def photo_jpeg(image: np.ndarray, seed: int) -> bytes:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press", "memory"])
+    parser.add_argument("which", choices=["photo", "mnist-cli", "bot", "retrain", "decode", "export", "press", "memory", "picture"])
     parser.add_argument("--photos", type=int, default=2000, help="memory: photo-like digits read as a user with a memory")
     parser.add_argument("--memory", choices=["on", "off"], default="on", help="bot: MEMORY for the bot")
     parser.add_argument("--remembered", type=int, default=0, help="bot: corrected digits each measured user has in memory")
@@ -472,5 +495,6 @@ if __name__ == "__main__":
         "export": bench_export,
         "press": bench_press,
         "memory": bench_memory,
+        "picture": bench_picture,
     }
     benches[arguments.which](arguments)

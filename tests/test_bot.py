@@ -11,6 +11,8 @@ import io
 import logging
 from pathlib import Path
 
+from PIL import Image
+
 from bot import handlers, logs, replies
 from bot.inference import Reader
 from bot.storage import StoredPrediction
@@ -89,7 +91,8 @@ async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, p
 async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, photo_of):
     async with running(settings_for(fake, tmp_path)):
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(2, 0, 2, 6)))
-        assert "<b>2026</b>" in answer.params["text"]
+        assert answer.method == "sendPhoto" and answer.files["photo"].startswith(b"\xff\xd8"), "a number comes boxed"
+        assert "<b>2026</b>" in answer.params["caption"]
         prediction_id = int(buttons(answer)[0].split(":")[1])
         assert buttons(answer) == [f"ok:{prediction_id}", f"wr:{prediction_id}", f"saw:{prediction_id}"]
         mark = len(fake.calls)
@@ -110,6 +113,8 @@ async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, pho
         assert (await fake.reply_to(not_digits)).params["text"] == replies.DIGITS_ONLY
         typed = fake.send_message(USER, text="2 027", reply_to_message=prompt.params["_result"])
         assert "<b>2027</b>" in (await fake.reply_to(typed)).params["text"]
+        edited = await fake.wait_for(lambda c: c.method == "editMessageCaption")
+        assert "Saved the right answer: <b>2027</b>" in edited.params["caption"], "the boxed answer's caption is redrawn"
     found = await stored(tmp_path, prediction_id)
     assert found.label == "2027"
 
@@ -118,8 +123,9 @@ async def test_what_i_saw_sends_the_model_inputs(fake, tmp_path, photo_of):
     async with running(settings_for(fake, tmp_path)):
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(5, 1)))
         fake.press(USER, answer.params["_result"], buttons(answer)[2])
-        sent = await fake.wait_for(lambda c: c.method == "sendPhoto")
-        assert sent.files["photo"].startswith(b"\x89PNG") and "28x28" in sent.params["caption"]
+        sent = await fake.wait_for(lambda c: c.method == "sendPhoto" and c.params["caption"] == replies.WHAT_I_SAW)
+        picture = Image.open(io.BytesIO(sent.files["photo"]))
+        assert picture.format == "JPEG" and max(picture.size) <= 1280 and picture.height > 360, "the photo, boxed, inputs below"
 
 
 async def test_photo_with_a_4000_character_caption(fake, tmp_path, photo_of):

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from devkit.local import MODELS
-from devkit.photos import digit, jpeg, on_paper
+from devkit.photos import digit, jpeg, on_paper, smiley
 from model import registry, sets
 from model.predictor import Predictor
 
@@ -60,17 +60,6 @@ def test_drawn_non_digits_read_as_no_digit(predictor):
     samples = list(sets.drawn_non_digits(20, seed=77))  # neither the training seed nor the evaluation's
     rejected = sum(predictor.predict(s.photo).digits == "" for s in samples)
     assert rejected >= 17
-
-
-def smiley() -> np.ndarray:
-    """A drawn smiley, white on black like an MNIST digit."""
-    image = Image.new("L", (112, 112), 0)
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((16, 16, 96, 96), outline=255, width=10)
-    for cx in (42, 70):
-        draw.ellipse((cx - 7, 38, cx + 7, 52), fill=255)
-    draw.arc((34, 46, 78, 82), 20, 160, fill=255, width=9)
-    return np.asarray(image.resize((28, 28), Image.Resampling.BOX))
 
 
 def test_a_doodle_beside_a_number_is_left_out(predictor, mnist_test):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from bot import replies
 from bot.handlers import BUTTON
@@ -60,13 +57,6 @@ def test_outcomes_and_counts_read_naturally():
         and "3 photos" in replies.forgotten(3)
     )
     assert [replies.ordinal(n) for n in (1, 2, 3, 4, 11)] == ["1st", "2nd", "3rd", "4th", "11th"]
-
-
-def test_the_inputs_picture_shows_each_input_enlarged_side_by_side():
-    inputs = np.stack([np.full((28, 28), 255 * (i % 2), np.uint8) for i in range(3)]).tobytes()
-    picture = Image.open(io.BytesIO(replies.inputs_picture(inputs, 3, scale=2)))
-    assert picture.size == ((28 * 3 + 2 * 2) * 2, 56)
-    assert picture.getpixel((0, 0)) == 0 and picture.getpixel((2 * 31, 0)) == 255
 
 
 def from_memory(answer: dict[str, object], index: int) -> dict[str, object]:

@@ -1,0 +1,63 @@
+"""The pictures of what was read: boxes where the reading found the digits, inputs below, upright and small."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from bot import picture, replies
+from devkit.photos import digit, jpeg, on_paper, smiley
+
+
+def colour_along(image: Image.Image, box: tuple[int, int, int, int], colour: tuple[int, int, int]) -> float:
+    """Share of the pixels on a box's top edge close to ``colour`` (JPEG blurs a little)."""
+    x0, y0, x1, _ = box
+    row = np.asarray(image.convert("RGB"), np.int16)[y0, x0:x1]
+    return float((np.abs(row - np.array(colour)).max(axis=1) < 60).mean())
+
+
+def scaled(box: list[int], scale: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    return x0, y0, x1, y1
+
+
+def test_the_inputs_strip_shows_each_input_enlarged_side_by_side():
+    inputs = np.stack([np.full((28, 28), 255 * (i % 2), np.uint8) for i in range(3)]).tobytes()
+    strip = picture.inputs_strip(inputs, 3, scale=2)
+    assert strip.size == ((28 * 3 + 2 * 2) * 2, 56)
+    assert strip.getpixel((0, 0)) == 0 and strip.getpixel((2 * 31, 0)) == 255
+
+
+def test_each_digit_is_boxed_where_the_reading_found_it_and_set_aside_shapes_are_dashed(predictor, mnist_test):
+    photo = jpeg(on_paper([digit(mnist_test, 4), smiley(), digit(mnist_test, 1)], height=100, size=(520, 300)))
+    reading = predictor.predict(photo)
+    assert reading.digits == "41" and len(reading.set_aside) == 1
+    details = replies.summarize(reading)
+    drawn = Image.open(io.BytesIO(picture.boxed(photo, details)))
+    assert drawn.size == (520, 300), "a small photo keeps its size"
+    for item in details["digits"]:
+        colour = picture.DIGIT if item["p"] >= 0.8 else picture.UNSURE
+        x0, _, x1, y1 = scaled(item["box"], 1.0)
+        assert colour_along(drawn, (x0, y1, x1, y1), colour) > 0.8, item  # the bottom edge (the label sits on the top)
+    x0, _, x1, y1 = scaled(details["set_aside"][0], 1.0)
+    dashes = colour_along(drawn, (x0, y1, x1, y1), picture.SET_ASIDE)
+    assert 0.3 < dashes < 0.8, "grey dashes, not a solid line"
+
+
+def test_a_big_rotated_photo_is_drawn_upright_small_with_the_boxes_on_the_digits(predictor, mnist_test):
+    upright = on_paper([digit(mnist_test, 2), digit(mnist_test, 5)], height=900, size=(4000, 3000))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side, shown upright: as phones do
+    buffer = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", exif=exif.tobytes(), quality=90)
+    photo = buffer.getvalue()
+    reading = predictor.predict(photo)
+    assert reading.digits == "25"
+    details = replies.summarize(reading)
+    drawn = Image.open(io.BytesIO(picture.boxed(photo, details, b"", 0)))
+    assert max(drawn.size) <= 1280 and drawn.width / drawn.height == 4 / 3, "upright, small"
+    for item in details["digits"]:
+        x0, _, x1, y1 = scaled(item["box"], drawn.width / 4000)
+        assert colour_along(drawn, (x0, y1, x1, y1), picture.DIGIT) > 0.8, item
