@@ -23,6 +23,7 @@ from bot import handlers, replies
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
+from bot.i18n import LANGUAGES, translations
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
 from bot.memory import Memories
@@ -93,7 +94,10 @@ async def _post_init(application: BotApplication) -> None:
     await svc.storage.migrate()
     await svc.reader.load()
     await application.bot_data.inbox.resume(application.bot)
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in replies.COMMANDS])
+    for language in LANGUAGES:  # English is also the default, for languages without a catalog
+        tr = translations(language)
+        commands = [BotCommand(name, tr.gettext(text)) for name, text in replies.COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
     if application.bot_data.health is not None:

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import metrics, picture, replies
 from bot.context import BotContext, Services
+from bot.i18n import Translations, translations
 from bot.storage import NewPrediction, StoredPrediction
 from model.labels import is_label
 from model.predictor import ImageError, Reading
@@ -33,11 +34,11 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"
 
 
 async def start(update: Update, context: BotContext) -> None:
-    await _reply(update, replies.START)
+    await _reply(update, _tr(update).gettext(replies.START))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await _reply(update, replies.HELP)
+    await _reply(update, _tr(update).gettext(replies.HELP))
 
 
 async def forget(update: Update, context: BotContext) -> None:
@@ -48,7 +49,7 @@ async def forget(update: Update, context: BotContext) -> None:
     when = message.date if message is not None else dt.datetime.now(dt.UTC)
     count = await context.services.storage.forget_user(user.id, when)
     log.info("forgot user data: %d predictions", count)
-    await _reply(update, replies.forgotten(count))
+    await _reply(update, replies.forgotten(count, _tr(update)))
 
 
 async def _is_admin(update: Update, svc: Services) -> bool:
@@ -120,7 +121,7 @@ async def read_command(update: Update, context: BotContext) -> None:
         return
     target = message.reply_to_message
     if target is None or _image_file(target) is None:
-        await _reply(update, replies.READ_WHAT)
+        await _reply(update, _tr(update).gettext(replies.READ_WHAT))
         return
     await _read(update, context, target, user)
 
@@ -139,38 +140,38 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     assert asking is not None
     found = _image_file(message)
     if found is None:
-        await _reply(update, replies.NOT_AN_IMAGE)
+        await _reply(update, _tr(update).gettext(replies.NOT_AN_IMAGE))
         return
     done = await svc.storage.prediction_for_message(asking.chat_id, asking.message_id)
     if done is not None:  # handled before a crash: answer once, never read or store twice
         if done.reply_message_id is None:
             photo = await svc.storage.photo(done.photo_sha256) if done.input_count > 1 else None
-            await _send_answer(message, svc, done.id, done.details, done.input_count, photo)
+            await _send_answer(message, svc, done.id, done.details, done.input_count, photo, _tr(update))
         return
     limit_per_minute = svc.settings.rate_limit_per_minute
     in_group = asking.chat.type != ChatType.PRIVATE
     if not await svc.storage.take_slot(user.id, limit_per_minute, 60) or (
         in_group and not await svc.storage.take_slot(asking.chat_id, limit_per_minute, 60)  # a group's own budget, its id < 0
     ):
-        await _reply(update, replies.slow_down(limit_per_minute))
+        await _reply(update, replies.slow_down(limit_per_minute, _tr(update)))
         return
     file_id, size = found
     limit = svc.settings.max_image_bytes
     if size is not None and size > limit:
-        await _reply(update, replies.too_big(limit))
+        await _reply(update, replies.too_big(limit, _tr(update)))
         return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))
     try:
         data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
         if len(data) > limit:
-            await _reply(update, replies.too_big(limit))
+            await _reply(update, replies.too_big(limit, _tr(update)))
             return
         memory = await svc.memories.of(user.id) if svc.settings.memory else None
         try:
             reading = await svc.reader.read(data, memory)
         except ImageError as err:
-            await _reply(update, replies.unreadable(str(err)))
+            await _reply(update, replies.unreadable(str(err), _tr(update)))
             return
     finally:
         typing.cancel()
@@ -193,9 +194,10 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         sent_at=asking.date,
     )
     if prediction_id is None:
-        await _reply(update, replies.answer(details, svc.settings.low_confidence) + "\n\n" + replies.NOT_KEPT)
+        tr = _tr(update)
+        await _reply(update, replies.answer(details, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
-        await _send_answer(message, svc, prediction_id, details, len(reading.items), data)
+        await _send_answer(message, svc, prediction_id, details, len(reading.items), data, _tr(update))
     metrics.REPLY_LATENCY.observe(time.perf_counter() - started)
     for item in reading.items or ():
         metrics.PREDICTIONS.labels(str(item.digit)).inc()
@@ -206,11 +208,11 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
 
 
 async def _send_answer(
-    message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int, photo: bytes | None
+    message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int, photo: bytes | None, tr: Translations
 ) -> None:
     """A number of two or more digits is answered with the photo, each digit boxed: it shows at
     once which shape became which digit. Drawn before the answering lock, off the event loop."""
-    text, markup = replies.answer(details, svc.settings.low_confidence), replies.keyboard(prediction_id, count)
+    text, markup = replies.answer(details, svc.settings.low_confidence, tr), replies.keyboard(prediction_id, count, tr)
     boxes = None
     if count > 1 and photo is not None:
         boxes = await asyncio.to_thread(picture.boxed, photo, details, low_confidence=svc.settings.low_confidence)
@@ -258,25 +260,27 @@ async def button(update: Update, context: BotContext) -> None:
         if int(id_text) <= MAX_ID:  # a 64-bit database id; a larger number would overflow the driver
             prediction = await svc.storage.prediction(int(id_text))
     if parsed is None or prediction is None:
-        await query.answer(replies.GONE)
+        await query.answer(_tr(update).gettext(replies.GONE))
         return
     if action == "saw":
         if not _may_see(query.from_user.id, query.message, prediction):
-            await query.answer(replies.NOT_YOURS_TO_SEE, show_alert=True)
+            await query.answer(_tr(update).gettext(replies.NOT_YOURS_TO_SEE), show_alert=True)
             return
         await query.answer()
-        await _send_inputs(context, prediction)
+        await _send_inputs(context, prediction, _tr(update))
         return
     if query.from_user.id != prediction.user_id:
-        await query.answer(replies.NOT_YOURS, show_alert=True)
+        await query.answer(_tr(update).gettext(replies.NOT_YOURS), show_alert=True)
         return
     if action == "ok" and not is_label(prediction.digits):
-        await query.answer(replies.GONE)
+        await query.answer(_tr(update).gettext(replies.GONE))
         return
     if action == "wr":
         await query.answer()
         if isinstance(query.message, Message):
-            prompt = await query.message.reply_text(replies.ask_for_number(prediction.id), reply_markup=ForceReply(selective=True))
+            prompt = await query.message.reply_text(
+                replies.ask_for_number(prediction.id, _tr(update)), reply_markup=ForceReply(selective=True)
+            )
             await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
         return
     await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
@@ -292,14 +296,14 @@ async def typed_correction(update: Update, context: BotContext) -> None:
     prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
     if prediction is None:
         if message.chat.type == ChatType.PRIVATE:  # in a group, a reply to someone else is their conversation
-            await _reply(update, replies.NOT_A_PHOTO)
+            await _reply(update, _tr(update).gettext(replies.NOT_A_PHOTO))
         return
     if user.id != prediction.user_id:
-        await _reply(update, replies.NOT_YOURS)
+        await _reply(update, _tr(update).gettext(replies.NOT_YOURS))
         return
     label = re.sub(r"[\s,.'-]", "", message.text)
     if not is_label(label):
-        await _reply(update, replies.DIGITS_ONLY)
+        await _reply(update, _tr(update).gettext(replies.DIGITS_ONLY))
         return
     await _save_correction(update, svc, prediction, label, user.id)
 
@@ -317,25 +321,26 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         changed = await svc.storage.record_correction(prediction.id, user_id, label, remembered)
     except KeyError:  # deleted (``/forget``) after the press was read: nothing is stored, nothing is left behind
         if update.callback_query is not None:
-            await update.callback_query.answer(replies.GONE)
+            await update.callback_query.answer(_tr(update).gettext(replies.GONE))
         else:
-            await _reply(update, replies.GONE)
+            await _reply(update, _tr(update).gettext(replies.GONE))
         return
     if changed:
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
-    note = replies.outcome(label, prediction.digits)
+    tr = _tr(update)
+    note = replies.outcome(label, prediction.digits, tr)
     query = update.callback_query
     if query is not None:
-        await query.answer("Saved" if changed else "Already saved")
+        await query.answer(tr.gettext(replies.SAVED if changed else replies.ALREADY_SAVED))
     elif update.effective_message is not None:
         await update.effective_message.reply_text(note, parse_mode=ParseMode.HTML)
     if changed and prediction.reply_message_id is not None:
-        text = replies.answer(prediction.details, svc.settings.low_confidence) + "\n\n" + note
+        text = replies.answer(prediction.details, svc.settings.low_confidence, tr) + "\n\n" + note
         where: dict[str, Any] = {
             "chat_id": prediction.chat_id,
             "message_id": prediction.reply_message_id,
             "parse_mode": ParseMode.HTML,
-            "reply_markup": replies.keyboard(prediction.id, prediction.input_count),
+            "reply_markup": replies.keyboard(prediction.id, prediction.input_count, tr),
         }
         bot = update.get_bot()
         try:
@@ -355,7 +360,7 @@ def _may_see(user_id: int, message: object, prediction: StoredPrediction) -> boo
     return chat is not None and chat.type != "private" and chat.id == prediction.chat_id
 
 
-async def _send_inputs(context: BotContext, prediction: StoredPrediction) -> None:
+async def _send_inputs(context: BotContext, prediction: StoredPrediction, tr: Translations) -> None:
     """Always to the chat the photo came from, never to where a forwarded keyboard was pressed."""
     if not prediction.input_count:
         return
@@ -368,7 +373,7 @@ async def _send_inputs(context: BotContext, prediction: StoredPrediction) -> Non
     await context.bot.send_photo(
         prediction.chat_id,
         drawn,
-        caption=replies.WHAT_I_SAW,
+        caption=tr.gettext(replies.WHAT_I_SAW),
         reply_to_message_id=prediction.reply_message_id,
     )
 
@@ -380,15 +385,15 @@ async def count_update(update: Update, context: BotContext) -> None:
 
 
 async def not_a_photo(update: Update, context: BotContext) -> None:
-    await _reply(update, replies.NOT_A_PHOTO)
+    await _reply(update, _tr(update).gettext(replies.NOT_A_PHOTO))
 
 
 async def not_an_image(update: Update, context: BotContext) -> None:
-    await _reply(update, replies.NOT_AN_IMAGE)
+    await _reply(update, _tr(update).gettext(replies.NOT_AN_IMAGE))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await _reply(update, replies.UNKNOWN_COMMAND)
+    await _reply(update, _tr(update).gettext(replies.UNKNOWN_COMMAND))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -399,11 +404,17 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         if update.callback_query is not None:  # else the user's spinner turns until Telegram gives up
-            await update.callback_query.answer(replies.SORRY)
+            await update.callback_query.answer(_tr(update).gettext(replies.SORRY))
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(replies.SORRY)
+            await update.effective_message.reply_text(_tr(update).gettext(replies.SORRY))
     except TelegramError:
         log.warning("could not tell the user about the error")
+
+
+def _tr(update: Update) -> Translations:
+    """The catalog of whoever sent this update (their Telegram app's language)."""
+    user = update.effective_user
+    return translations(user.language_code if user is not None else None)
 
 
 async def _reply(update: Update, text: str) -> None:

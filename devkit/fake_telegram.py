@@ -100,13 +100,16 @@ class FakeTelegram:
         self._new_update.set()
         return update_id
 
-    def send_message(self, user_id: int, chat_id: int | None = None, **content: Any) -> dict[str, Any]:
-        """A user's message (text, photo, document, sticker...) arriving at the bot."""
+    def send_message(self, user_id: int, chat_id: int | None = None, language: str | None = None, **content: Any) -> dict[str, Any]:
+        """A user's message (text, photo, document, sticker...) arriving at the bot; ``language``: their app's."""
+        sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}
+        if language is not None:
+            sender["language_code"] = language
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": _chat(chat_id if chat_id is not None else user_id),
-            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "from": sender,
             **content,
         }
         if isinstance(message.get("text"), str) and message["text"].startswith("/"):
