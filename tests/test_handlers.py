@@ -11,9 +11,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from sqlalchemy import select, update
 
 from bot import replies
-from bot.storage import StoredPrediction
+from bot.storage import MemoryRow, StoredPrediction
 from devkit.fake_telegram import FakeTelegram
 from devkit.harness import buttons, storage_at
 from devkit.offline import handle, offline_bot
@@ -142,10 +143,6 @@ async def correct_misreads(bot, fake: FakeTelegram, rng: np.random.Generator) ->
 
 
 async def memory_rows(storage) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-
-    from bot.storage import MemoryRow
-
     async with storage.sessions() as session:
         return [(int(u), str(v)) for u, v in (await session.execute(select(MemoryRow.user_id, MemoryRow.model_version))).all()]
 
@@ -186,10 +183,6 @@ async def test_a_new_model_recomputes_the_memory_instead_of_comparing_across_ver
     async with offline_bot(offline, tmp_path) as bot:
         storage = bot.bot_data.services.storage
         await correct_misreads(bot, offline, rng)
-        from sqlalchemy import update
-
-        from bot.storage import MemoryRow
-
         before = await memory_rows(storage)
 
         async with storage.sessions.begin() as session:  # as if kept under the model before: vectors that mean nothing now
