@@ -19,6 +19,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy model bot scripts tests devkit
 
-# Two workers: the suite waits on subprocesses and the network as much as it computes.
+# Two workers: the suite waits on subprocesses and the network as much as it computes. One
+# module per worker at a time (loadfile): a module's tests share its fixtures, e.g. the container
+# images built once (pytest-xdist's loadgroup does not group under pytest 9 here).
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile

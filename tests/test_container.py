@@ -60,7 +60,6 @@ def missing() -> str | None:
 WHY = missing()
 pytestmark = [
     pytest.mark.container,
-    pytest.mark.xdist_group("container"),  # one worker builds the images once, for both tests
     pytest.mark.skipif(WHY is not None, reason=WHY or ""),
 ]
 
