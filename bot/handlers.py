@@ -34,11 +34,11 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"
 
 
 async def start(update: Update, context: BotContext) -> None:
-    await _reply(update, _tr(update).gettext(replies.START))
+    await _say(update, replies.START)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await _reply(update, _tr(update).gettext(replies.HELP))
+    await _say(update, replies.HELP)
 
 
 async def forget(update: Update, context: BotContext) -> None:
@@ -121,7 +121,7 @@ async def read_command(update: Update, context: BotContext) -> None:
         return
     target = message.reply_to_message
     if target is None or _image_file(target) is None:
-        await _reply(update, _tr(update).gettext(replies.READ_WHAT))
+        await _say(update, replies.READ_WHAT)
         return
     await _read(update, context, target, user)
 
@@ -135,43 +135,43 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     """Read the image of ``message``, store it, answer it with buttons. The asking update's own
     message (the photo itself, or a ``/read`` reply to it) keys the prediction, so an update
     handled again after a crash finds it."""
-    svc = context.services
+    svc, tr = context.services, _tr(update)
     asking = update.effective_message
     assert asking is not None
     found = _image_file(message)
     if found is None:
-        await _reply(update, _tr(update).gettext(replies.NOT_AN_IMAGE))
+        await _reply(update, tr.gettext(replies.NOT_AN_IMAGE))
         return
     done = await svc.storage.prediction_for_message(asking.chat_id, asking.message_id)
     if done is not None:  # handled before a crash: answer once, never read or store twice
         if done.reply_message_id is None:
             photo = await svc.storage.photo(done.photo_sha256) if done.input_count > 1 else None
-            await _send_answer(message, svc, done.id, done.details, done.input_count, photo, _tr(update))
+            await _send_answer(message, svc, done.id, done.details, done.input_count, photo, tr)
         return
     limit_per_minute = svc.settings.rate_limit_per_minute
     in_group = asking.chat.type != ChatType.PRIVATE
     if not await svc.storage.take_slot(user.id, limit_per_minute, 60) or (
         in_group and not await svc.storage.take_slot(asking.chat_id, limit_per_minute, 60)  # a group's own budget, its id < 0
     ):
-        await _reply(update, replies.slow_down(limit_per_minute, _tr(update)))
+        await _reply(update, replies.slow_down(limit_per_minute, tr))
         return
     file_id, size = found
     limit = svc.settings.max_image_bytes
     if size is not None and size > limit:
-        await _reply(update, replies.too_big(limit, _tr(update)))
+        await _reply(update, replies.too_big(limit, tr))
         return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))
     try:
         data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
         if len(data) > limit:
-            await _reply(update, replies.too_big(limit, _tr(update)))
+            await _reply(update, replies.too_big(limit, tr))
             return
         memory = await svc.memories.of(user.id) if svc.settings.memory else None
         try:
             reading = await svc.reader.read(data, memory)
         except ImageError as err:
-            await _reply(update, replies.unreadable(str(err), _tr(update)))
+            await _reply(update, replies.unreadable(str(err), tr))
             return
     finally:
         typing.cancel()
@@ -194,10 +194,9 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         sent_at=asking.date,
     )
     if prediction_id is None:
-        tr = _tr(update)
         await _reply(update, replies.answer(details, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
-        await _send_answer(message, svc, prediction_id, details, len(reading.items), data, _tr(update))
+        await _send_answer(message, svc, prediction_id, details, len(reading.items), data, tr)
     metrics.REPLY_LATENCY.observe(time.perf_counter() - started)
     for item in reading.items or ():
         metrics.PREDICTIONS.labels(str(item.digit)).inc()
@@ -252,7 +251,7 @@ async def button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    svc = context.services
+    svc, tr = context.services, _tr(update)
     parsed = BUTTON.fullmatch(query.data)
     prediction = None
     if parsed is not None:
@@ -260,27 +259,25 @@ async def button(update: Update, context: BotContext) -> None:
         if int(id_text) <= MAX_ID:  # a 64-bit database id; a larger number would overflow the driver
             prediction = await svc.storage.prediction(int(id_text))
     if parsed is None or prediction is None:
-        await query.answer(_tr(update).gettext(replies.GONE))
+        await query.answer(tr.gettext(replies.GONE))
         return
     if action == "saw":
         if not _may_see(query.from_user.id, query.message, prediction):
-            await query.answer(_tr(update).gettext(replies.NOT_YOURS_TO_SEE), show_alert=True)
+            await query.answer(tr.gettext(replies.NOT_YOURS_TO_SEE), show_alert=True)
             return
         await query.answer()
-        await _send_inputs(context, prediction, _tr(update))
+        await _send_inputs(context, prediction, tr)
         return
     if query.from_user.id != prediction.user_id:
-        await query.answer(_tr(update).gettext(replies.NOT_YOURS), show_alert=True)
+        await query.answer(tr.gettext(replies.NOT_YOURS), show_alert=True)
         return
     if action == "ok" and not is_label(prediction.digits):
-        await query.answer(_tr(update).gettext(replies.GONE))
+        await query.answer(tr.gettext(replies.GONE))
         return
     if action == "wr":
         await query.answer()
         if isinstance(query.message, Message):
-            prompt = await query.message.reply_text(
-                replies.ask_for_number(prediction.id, _tr(update)), reply_markup=ForceReply(selective=True)
-            )
+            prompt = await query.message.reply_text(replies.ask_for_number(prediction.id, tr), reply_markup=ForceReply(selective=True))
             await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
         return
     await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
@@ -296,14 +293,14 @@ async def typed_correction(update: Update, context: BotContext) -> None:
     prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
     if prediction is None:
         if message.chat.type == ChatType.PRIVATE:  # in a group, a reply to someone else is their conversation
-            await _reply(update, _tr(update).gettext(replies.NOT_A_PHOTO))
+            await _say(update, replies.NOT_A_PHOTO)
         return
     if user.id != prediction.user_id:
-        await _reply(update, _tr(update).gettext(replies.NOT_YOURS))
+        await _say(update, replies.NOT_YOURS)
         return
     label = re.sub(r"[\s,.'-]", "", message.text)
     if not is_label(label):
-        await _reply(update, _tr(update).gettext(replies.DIGITS_ONLY))
+        await _say(update, replies.DIGITS_ONLY)
         return
     await _save_correction(update, svc, prediction, label, user.id)
 
@@ -323,7 +320,7 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         if update.callback_query is not None:
             await update.callback_query.answer(_tr(update).gettext(replies.GONE))
         else:
-            await _reply(update, _tr(update).gettext(replies.GONE))
+            await _say(update, replies.GONE)
         return
     if changed:
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
@@ -385,15 +382,15 @@ async def count_update(update: Update, context: BotContext) -> None:
 
 
 async def not_a_photo(update: Update, context: BotContext) -> None:
-    await _reply(update, _tr(update).gettext(replies.NOT_A_PHOTO))
+    await _say(update, replies.NOT_A_PHOTO)
 
 
 async def not_an_image(update: Update, context: BotContext) -> None:
-    await _reply(update, _tr(update).gettext(replies.NOT_AN_IMAGE))
+    await _say(update, replies.NOT_AN_IMAGE)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await _reply(update, _tr(update).gettext(replies.UNKNOWN_COMMAND))
+    await _say(update, replies.UNKNOWN_COMMAND)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -415,6 +412,11 @@ def _tr(update: Update) -> Translations:
     """The catalog of whoever sent this update (their Telegram app's language)."""
     user = update.effective_user
     return translations(user.language_code if user is not None else None)
+
+
+async def _say(update: Update, message: str) -> None:
+    """Reply with one of ``replies``' messages, in the sender's language."""
+    await _reply(update, _tr(update).gettext(message))
 
 
 async def _reply(update: Update, text: str) -> None:
