@@ -32,10 +32,13 @@ def N_(message: str) -> str:
 ENGLISH = gettext.NullTranslations()
 
 
-@functools.cache
 def translations(language_code: str | None) -> Translations:
     """The catalog for a Telegram ``language_code``; English for none or one not translated."""
     language = (language_code or "en").split("-")[0].lower()
-    if language not in LANGUAGES or language == "en":
-        return ENGLISH
+    return _catalog(language) if language in LANGUAGES and language != "en" else ENGLISH
+
+
+@functools.cache
+def _catalog(language: str) -> Translations:
+    """Read once per language (the cache holds at most one entry per catalog, whatever clients send)."""
     return gettext.translation(DOMAIN, LOCALE, languages=[language])
