@@ -17,6 +17,7 @@ Vectors depend on the network, so they are only compared within one model versio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -77,6 +78,15 @@ class Memory:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @classmethod
+    def of(cls, shapes: Sequence[Shape]) -> Memory:
+        """Shapes remembered with their labels (ids by position): calibration's and benchmarks' people."""
+        if not shapes:
+            return cls.empty()
+        return cls(
+            np.arange(len(shapes), dtype=np.int64), np.array([s.label for s in shapes], np.int64), np.stack([s.vector for s in shapes])
+        )
 
     def extended(self, ids: NDArray[np.int64], labels: NDArray[np.int64], vectors: Vectors) -> Memory:
         return Memory(np.concatenate([self.ids, ids]), np.concatenate([self.labels, labels]), np.concatenate([self.vectors, vectors]))
@@ -145,13 +155,13 @@ def trial(params: MemoryParams, ordinary: list[Shape], styles: list[list[Shape]]
     ``corrected`` drawings of it, each against the digits that come after them."""
     counts = np.zeros(6, np.int64)  # broken, fixed, styles_right, changed, changed_right, styles
     kept = ordinary[:remembered]
-    plain = _memory(kept)
+    plain = Memory.of(kept)
     for shape in ordinary[remembered:]:
         after = _answer(shape, plain, params)
         counts[:2] += (shape.read == shape.label and after != shape.label, shape.read != shape.label and after == shape.label)
         counts[3:5] += (after != shape.read, after != shape.read and after == shape.label)
     for drawings in styles:
-        memory = _memory(drawings[:corrected])
+        memory = Memory.of(drawings[:corrected])
         for shape in drawings[corrected:]:
             after = _answer(shape, memory, params)
             counts[2] += after == shape.label
@@ -175,14 +185,6 @@ def calibrate(
     if chosen is None:
         return replace(base, threshold=0.0), trials
     return replace(base, threshold=float(chosen.threshold), precision=round(chosen.precision, 4)), trials
-
-
-def _memory(shapes: list[Shape]) -> Memory:
-    return Memory(
-        np.arange(len(shapes), dtype=np.int64),
-        np.array([s.label for s in shapes], np.int64),
-        np.stack([s.vector for s in shapes]) if shapes else np.zeros((0, DIMS), np.float32),
-    )
 
 
 def _answer(shape: Shape, memory: Memory, params: MemoryParams) -> int:

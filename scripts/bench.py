@@ -410,17 +410,15 @@ def bench_memory(args: argparse.Namespace) -> None:
     from devkit.styles import draw
     from model import sets
     from model.memory import Memory
+    from scripts.calibrate_memory import shapes
 
     predictor = Predictor.load(args.model)
     images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
     print(f"model {predictor.version}, memory {predictor.memory}")
 
-    def remembered(photos: Sequence[tuple[bytes | Image.Image, int]]) -> Memory:
+    def remembered(photos: list[tuple[bytes | Image.Image, int]]) -> Memory:
         """What a user's corrections leave: each photo's one digit with the label they gave."""
-        read = [(predictor.predict(p).items, label) for p, label in photos]
-        kept = [(items[0].vector, label) for items, label in read if len(items) == 1]
-        vectors = np.stack([v for v, _ in kept]).astype(np.float32)
-        return Memory(np.arange(len(kept), dtype=np.int64), np.array([label for _, label in kept], np.int64), vectors)
+        return Memory.of(shapes(predictor, photos, "corrections"))
 
     def right(photos: Sequence[tuple[bytes | Image.Image, str]], memory: Memory | None) -> int:
         return sum(predictor.predict(p, memory).digits == label for p, label in photos)
