@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from model import registry
+from model.reading import registry
 
 
 def database_url(url: str, data_dir: Path) -> str:

@@ -26,8 +26,8 @@ from bot import metrics, picture, replies
 from bot.context import BotContext, Services
 from bot.i18n import Translations, translations
 from bot.storage import NewPrediction, StoredPrediction
-from model.labels import is_label
-from model.predictor import ImageError, Reading
+from model.reading.labels import is_label
+from model.reading.predictor import ImageError, Reading
 
 log = logging.getLogger(__name__)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff", "image/heic", "image/heif")

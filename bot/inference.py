@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from model import registry
-from model.memory import Vectors
-from model.predictor import Predictor, Reading
+from model.reading import registry
+from model.reading.memory import Vectors
+from model.reading.predictor import Predictor, Reading
 
 if TYPE_CHECKING:
     from bot.memory import Recollection

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.inference import Reader
 from bot.storage import NewMemory, Storage, StoredPrediction
-from model.memory import Memory
+from model.reading.memory import Memory
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import ENGLISH, N_, Translations
-from model.predictor import Reading
+from model.reading.predictor import Reading
 
 START = N_(
     "Hi! Send me a <b>photo of a handwritten number</b> and I'll tell you what it says and how sure I am.\n\n"

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import JSON
 
-from model.labels import is_label
+from model.reading.labels import is_label
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 Id = BigInteger().with_variant(Integer, "sqlite")

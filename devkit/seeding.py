@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from bot.storage import NewPrediction, Storage, utcnow
-from model.predictor import Predictor
+from model.reading.predictor import Predictor
 
 
 async def seed_corrections(url: str, predictor: Predictor, samples: Iterable[tuple[bytes, str, int]]) -> None:

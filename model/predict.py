@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model import registry
-from model.predictor import ImageError, Predictor, Reading
+from model.reading import registry
+from model.reading.predictor import ImageError, Predictor, Reading
 
 
 def record(file: str, reading: Reading | None, error: str | None = None) -> dict[str, Any]:

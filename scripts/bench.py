@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from model import registry
-from model.data import load_mnist
-from model.predictor import Predictor
-from model.render import photo_of
+from model.data.digits import load_mnist
+from model.data.render import photo_of
+from model.reading import registry
+from model.reading.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -260,7 +260,7 @@ def _memory_case(model: str, photos: list[bytes], normal: bytes) -> dict[str, An
     """In a fresh process: RSS before, peak while reading ``photos`` at once, RSS after, and a normal photo's time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from model.transform import ImageError
+    from model.reading.transform import ImageError
 
     torch.set_num_threads(1)
     predictor = Predictor.load(model)
@@ -406,10 +406,10 @@ def bench_picture(args: argparse.Namespace) -> None:
 
 
 def bench_memory(args: argparse.Namespace) -> None:
-    """Per-user memory of corrections (``model.memory``), with the thresholds on the model's card."""
+    """Per-user memory of corrections (``model.reading.memory``), with the thresholds on the model's card."""
     from devkit.styles import draw
-    from model import sets
-    from model.memory import Memory
+    from model.data import sets
+    from model.reading.memory import Memory
     from scripts.calibrate_memory import shapes
 
     predictor = Predictor.load(args.model)
@@ -441,7 +441,7 @@ def bench_memory(args: argparse.Namespace) -> None:
     print(f"a user who 'corrects' 20 ones to 7: {sevens} of their next {len(rest)} ones read as 7; another user's: {others} misread")
     big = Memory(np.arange(10000, dtype=np.int64), rng.integers(0, 10, 10000), _unit(rng, 10000))
     query, probabilities = _unit(rng, 1)[0], np.full(10, 0.1, np.float32)
-    from model.memory import recall
+    from model.reading.memory import recall
 
     per_digit = timed(lambda: recall(query, probabilities, big, predictor.memory), 2000)
     print(f"look-up among 10,000 remembered digits: {per_digit:.3f} ms per digit (median of 2,000)")
@@ -451,7 +451,7 @@ STYLE_LABELS = {"square-9": "9", "open-top-4": "4", "continental-1": "1"}
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
-    from model.memory import DIMS
+    from model.reading.memory import DIMS
 
     v = rng.normal(size=(n, DIMS)).astype(np.float32)
     unit: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)

@@ -20,10 +20,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from devkit.styles import STYLES, draw
-from model import registry, sets
-from model.data import load_mnist
-from model.memory import MemoryParams, Shape, calibrate
-from model.predictor import Predictor
+from model.data import sets
+from model.data.digits import load_mnist
+from model.learning.memory_calibration import calibrate
+from model.reading import registry
+from model.reading.memory import MemoryParams, Shape
+from model.reading.predictor import Predictor
 
 SEED = 31337
 """Calibration's own seed: no benchmark or test draws from it."""

@@ -3,7 +3,7 @@
     python -m scripts.evaluate --data-root ../shared/data --out runs/eval [--write-card]
     python -m scripts.evaluate --real ../shared/data/real-dev --only real
 
-Sets (``model.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
+Sets (``model.data.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
 digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way),
 ``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
 5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from model import registry, sets
-from model.data import load_mnist
-from model.evaluation import SURE, Report, evaluate, plot_calibration, plot_confusion, plot_misreads
-from model.predictor import Predictor
+from model.data import sets
+from model.data.digits import load_mnist
+from model.judging.evaluation import SURE, Report, evaluate
+from model.judging.plots import plot_calibration, plot_confusion, plot_misreads
+from model.reading import registry
+from model.reading.predictor import Predictor
 
 SETS = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight", "real")
 

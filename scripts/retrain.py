@@ -22,10 +22,11 @@ from pathlib import Path
 
 from bot.config import DatabaseSettings, database_url
 from bot.storage import Storage
-from model import registry
-from model.labels import is_label
-from model.retrain_pipeline import RetrainConfig, run
-from model.retraining import LabelledPhoto, Verdict
+from model.judging.gate import Verdict
+from model.learning.corrections import LabelledPhoto
+from model.learning.retrain import RetrainConfig, run
+from model.reading import registry
+from model.reading.labels import is_label
 
 
 async def export(url: str, spool: Path) -> list[LabelledPhoto]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model.train_pipeline import TrainConfig, run
+from model.learning.train import TrainConfig, run
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

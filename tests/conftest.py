@@ -11,8 +11,8 @@ import pytest_asyncio
 from devkit.fake_telegram import FakeTelegram
 from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
-from model.data import load_mnist
-from model.predictor import Predictor
+from model.data.digits import load_mnist
+from model.reading.predictor import Predictor
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from devkit.photos import digit, jpeg, on_paper, png, png_header_only
-from model.transform import ImageError
+from model.reading.transform import ImageError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from PIL import Image
 
 from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper
-from model import registry
+from model.reading import registry
 from scripts import evaluate
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from devkit.styles import draw
-from model import sets
-from model.render import Look, on_canvas, photo_of
+from model.data import sets
+from model.data.render import Look, on_canvas, photo_of
 
 SEED = 31337
 KINDS = {

@@ -1,9 +1,9 @@
 """Golden outputs: what the network sees from 20 small fixture photos, pinned.
 
 A change to any stage of the transform that changes the 28x28 inputs fails here, so it
-is a visible, deliberate diff: bump ``model.transform.params.VERSION``, regenerate with
+is a visible, deliberate diff: bump ``model.reading.transform.params.VERSION``, regenerate with
 ``python -m tests.test_golden``, retrain, and say why in the commit. The fixtures were
-drawn by ``model.render`` (one per kind of photo) and are committed as PNGs; they are
+drawn by ``model.data.render`` (one per kind of photo) and are committed as PNGs; they are
 only rewritten when missing.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from model.transform import VERSION, DigitTransform
+from model.reading.transform import VERSION, DigitTransform
 
 HERE = Path(__file__).resolve().parent / "golden"
 EXPECTED = HERE / "expected.json"
@@ -62,8 +62,8 @@ def test_the_network_sees_what_it_saw():
 def _draw_fixtures() -> None:
     """One small photo per kind the renderer knows, from MNIST test digits, written once."""
     from devkit.local import DATA_ROOT
-    from model.data import load_mnist
-    from model.render import Look, on_canvas, photo_of
+    from model.data.digits import load_mnist
+    from model.data.render import Look, on_canvas, photo_of
 
     images, _ = load_mnist(str(DATA_ROOT), train=False, download=False)
     looks = {

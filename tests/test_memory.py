@@ -1,4 +1,4 @@
-"""A person's memory of corrected shapes (``model.memory``): the rules, the calibration, the predictor's use of it."""
+"""A person's memory of corrected shapes (``model.reading.memory``): the rules, the calibration, the predictor's use of it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from devkit.photos import digit, jpeg, on_paper
 from devkit.styles import draw
-from model.memory import DIMS, Memory, MemoryParams, Shape, calibrate, recall
+from model.learning.memory_calibration import calibrate
+from model.reading.memory import DIMS, Memory, MemoryParams, Shape, recall
 
 ON = MemoryParams(threshold=0.3, ratio=0.8, floor=0.05, precision=0.9)
 

@@ -9,8 +9,9 @@ from PIL import Image, ImageDraw
 
 from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper, smiley
-from model import registry, sets
-from model.predictor import Predictor
+from model.data import sets
+from model.reading import registry
+from model.reading.predictor import Predictor
 
 
 def test_reads_photo_like_digits(predictor, mnist_test):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from devkit.local import ROOT
-from model.evaluation import evaluate
-from model.sets import real_photos
+from model.data.sets import real_photos
+from model.judging.evaluation import evaluate
 
 REAL_DEV = Path(os.environ.get("DIGITBOT_REAL_DEV", ROOT.parent / "shared" / "data" / "real-dev"))
 AT_LEAST = 97

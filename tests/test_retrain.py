@@ -17,10 +17,12 @@ from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
 from devkit.seeding import seed_corrections
 from devkit.styles import STYLES, draw
-from model import registry, sets
-from model.predictor import Predictor
-from model.retraining import Comparison, Guards, LabelledPhoto, curate, decide, gate
-from model.sets import Sample
+from model.data import sets
+from model.data.sets import Sample
+from model.judging.gate import Comparison, decide, gate
+from model.learning.corrections import Guards, LabelledPhoto, curate
+from model.reading import registry
+from model.reading.predictor import Predictor
 from scripts import retrain
 
 FAILURE = "square-9"

@@ -1,4 +1,4 @@
-"""The one way figures are computed (``model.scores``), on cases small enough to check by hand."""
+"""The one way figures are computed (``model.judging.scores``), on cases small enough to check by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from model import scores
+from model.judging import scores
 
 
 def test_accuracy_and_an_empty_set():

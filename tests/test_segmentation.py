@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from devkit.photos import digit, on_paper
-from model.transform import DigitTransform
+from model.reading.transform import DigitTransform
 
 TRANSFORM = DigitTransform()
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 from devkit.photos import digit, on_paper
-from model.transform import (
+from model.reading.transform import (
     VERSION,
     CropParams,
     DecodeParams,
@@ -20,8 +20,8 @@ from model.transform import (
     SegmentParams,
     TransformParams,
 )
-from model.transform.lines import remove_rules
-from model.transform.paper import ink_map
+from model.reading.transform.lines import remove_rules
+from model.reading.transform.paper import ink_map
 
 TRANSFORM = DigitTransform()
 

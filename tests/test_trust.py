@@ -252,7 +252,7 @@ async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_o
 
 
 def test_a_huge_palette_png_is_refused_before_decoding(predictor):
-    from model.transform import ImageError
+    from model.reading.transform import ImageError
 
     data = palette_png(9400)
     assert len(data) < 1_000_000

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to, stroke_width
+from model.reading.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to, stroke_width
 
 
 @dataclass(frozen=True)

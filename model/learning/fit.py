@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 from torch import nn
 from tqdm import tqdm
 
-from model.data import Digits
-from model.network import NUM_CLASSES
-from model.transform import DigitTransform
+from model.data.digits import Digits
+from model.reading.network import NUM_CLASSES
+from model.reading.transform import DigitTransform
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,7 @@ class Stopwatch:
 
     def seconds(self) -> float:
         return round(time.perf_counter() - self.start, 1)
+
+
+def temperature_for(network: nn.Module, validation: Digits, transform: DigitTransform) -> float:
+    return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels))

@@ -15,10 +15,10 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from model import registry
-from model.memory import Memory, MemoryParams, Projection, Recalled, Vectors, recall
-from model.network import FEATURES, NOT_A_DIGIT, DigitNet
-from model.transform import Box, DigitCrop, DigitTransform, ImageError, TransformParams
+from model.reading import registry
+from model.reading.memory import Memory, MemoryParams, Projection, Recalled, Vectors, recall
+from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
+from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, TransformParams
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
 
@@ -119,7 +119,7 @@ class Predictor:
 
         All readings the transform offers (each shape alone, neighbours as one digit, the
         whole frame as one digit) go to the network in one batch; the most probable wins.
-        With a person's ``memory``, each digit read is then checked against it (``model.memory``).
+        With a person's ``memory``, each digit read is then checked against it (``model.reading.memory``).
         """
         segmentation = self.transform.segment(image)
         whole = segmentation.whole

@@ -16,14 +16,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model import registry, sets
-from model.data import concat, load_mnist, non_digit_sets, transform_digits
-from model.evaluation import Report, pyplot
-from model.network import DigitNet
-from model.predictor import Predictor
-from model.retraining import Guards, LabelledPhoto, Verdict, curate, fine_tune, gate, is_held_out, rebuild, temperature_for
-from model.training import FitConfig, Stopwatch
-from model.transform import DigitTransform, TransformParams
+from model.data import sets
+from model.data.digits import concat, load_mnist, non_digit_sets, transform_digits
+from model.judging.evaluation import Report
+from model.judging.gate import Verdict, gate
+from model.judging.plots import pyplot
+from model.learning.corrections import Guards, LabelledPhoto, curate, fine_tune, is_held_out, rebuild
+from model.learning.fit import FitConfig, Stopwatch, temperature_for
+from model.reading import registry
+from model.reading.network import DigitNet
+from model.reading.predictor import Predictor
+from model.reading.transform import DigitTransform, TransformParams
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class RetrainConfig:
     test_non_digits: int = 1000
     test: int = 10000
     test_photos: int = 2000
-    """Sizes of the gate's sets: ``model.sets``'s named benchmarks, which hold their own seeds."""
+    """Sizes of the gate's sets: ``model.data.sets``'s named benchmarks, which hold their own seeds."""
     validation: int = 2000
     """MNIST training digits (the last ones, never replayed) the temperature is fitted on, an eighth more as photos."""
     workers: int = 2

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from model.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, quantiles, resize, stroke_width
+from model.reading.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, quantiles, resize, stroke_width
 
 
 @dataclass(frozen=True)

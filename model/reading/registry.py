@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 POINTER = "current"
-SHIPPED = Path(__file__).resolve().parent.parent / "models"
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
 """The registry committed with the code: what the CLI and the bot use unless told otherwise."""
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
 

@@ -11,21 +11,16 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
-from model.data import Digits
-from model.evaluation import Report, compare
-from model.network import DigitNet
-from model.predictor import Predictor
-from model.sets import Sample
-from model.training import FitConfig, fit, fit_temperature, logits_of
-from model.transform import DigitTransform, ImageError
+from model.data.digits import Digits
+from model.learning.fit import FitConfig, fit
+from model.reading.network import DigitNet
+from model.reading.transform import DigitTransform, ImageError
 
 
 @dataclass(frozen=True)
@@ -174,55 +169,3 @@ def fine_tune(
     weights = np.concatenate([corrections.weights * boost, np.ones(len(replay.labels), dtype=np.float32)])
     fit(candidate, data, transform, config, weights=weights)
     return candidate.eval()
-
-
-@dataclass(frozen=True)
-class Comparison:
-    name: str
-    current: float
-    candidate: float
-    count: int
-
-
-@dataclass(frozen=True)
-class Verdict:
-    promote: bool
-    reasons: list[str]
-    comparisons: list[Comparison]
-
-
-HELD_OUT = "held-out corrections"
-
-Benchmark = tuple[Iterable[Sample], int]
-"""A named set's samples (drawn once) and how many there are."""
-
-
-def gate(
-    current: Predictor, candidate: Predictor, fixed_sets: Mapping[str, Benchmark], held_out: list[Sample], tolerance: float
-) -> tuple[Verdict, dict[str, list[Report]]]:
-    """Read every fixed set and the held-out corrections (last) with both models, the whole way a user's
-    photo goes (``Predictor.predict``: segmentation, temperature, the rejection floor and "not a
-    digit" all count), then decide. Returns the reports too, for the picture."""
-    reports = {name: compare([current, candidate], samples, name, total) for name, (samples, total) in fixed_sets.items()}
-    reports[HELD_OUT] = compare([current, candidate], held_out, HELD_OUT, len(held_out))
-    comparisons = [Comparison(name, now.accuracy, then.accuracy, len(now.outcomes)) for name, (now, then) in reports.items()]
-    return decide(comparisons, tolerance), reports
-
-
-def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
-    """Promote only if no fixed set drops by more than ``tolerance`` and the held-out corrections
-    (the last comparison) improve: a fix that costs what already worked is not a fix."""
-    reasons: list[str] = []
-    for c in comparisons[:-1]:
-        if c.current - c.candidate > tolerance + 1e-9:  # exactly the tolerance is allowed
-            reasons.append(f"{c.name}: {c.candidate:.4f} is worse than {c.current:.4f} by more than {tolerance:.4f}")
-    held = comparisons[-1]
-    if held.count == 0:
-        reasons.append("no held-out corrections to show an improvement on")
-    elif not held.candidate > held.current:
-        reasons.append(f"held-out corrections: {held.candidate:.4f} is not better than {held.current:.4f}")
-    return Verdict(promote=not reasons, reasons=reasons, comparisons=comparisons)
-
-
-def temperature_for(network: DigitNet, validation: Digits, transform: DigitTransform) -> float:
-    return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels))

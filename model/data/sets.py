@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.render import Look, on_canvas, photo_of
-from model.shapes import non_digits
+from model.data.render import Look, on_canvas, photo_of
+from model.data.shapes import non_digits
 
 U8 = NDArray[np.uint8]
 

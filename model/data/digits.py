@@ -1,7 +1,7 @@
 """MNIST as the model sees it: every digit goes through the shared transform first.
 
 Two views of each training digit: the raw MNIST image (white on black) and a photo-like
-render of it (``model.render``). Both reach the network only through
+render of it (``model.data.render``). Both reach the network only through
 ``DigitTransform``, the same door a user's photo takes.
 """
 
@@ -16,10 +16,10 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
-from model.network import NOT_A_DIGIT
-from model.render import Look, photo_of
-from model.shapes import non_digits
-from model.transform import DigitTransform, TransformParams
+from model.data.render import Look, photo_of
+from model.data.shapes import non_digits
+from model.reading.network import NOT_A_DIGIT
+from model.reading.transform import DigitTransform, TransformParams
 
 U8 = NDArray[np.uint8]
 

@@ -10,13 +10,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from model.transform.crop import DigitCrop, crop_digit
-from model.transform.decode import decode
-from model.transform.lines import remove_rules
-from model.transform.ops import Gray
-from model.transform.paper import dark_ink, ink_map
-from model.transform.params import TransformParams
-from model.transform.segment import BLANK, Group, find_digits, joinable, touches_frame, whole_frame
+from model.reading.transform.crop import DigitCrop, crop_digit
+from model.reading.transform.decode import decode
+from model.reading.transform.lines import remove_rules
+from model.reading.transform.ops import Gray
+from model.reading.transform.paper import dark_ink, ink_map
+from model.reading.transform.params import TransformParams
+from model.reading.transform.segment import BLANK, Group, find_digits, joinable, touches_frame, whole_frame
 
 
 @dataclass(frozen=True)

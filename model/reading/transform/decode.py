@@ -15,7 +15,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from model.transform.ops import Gray, resize
+from model.reading.transform.ops import Gray, resize
 
 pillow_heif.register_heif_opener()  # iPhones save HEIC; sent as a file, it reaches us as is
 

@@ -13,14 +13,14 @@ parameter class holding every number it uses:
 :class:`TransformParams` holds them all and is stored in the model card.
 """
 
-from model.transform.crop import CropParams, DigitCrop
-from model.transform.decode import DecodeParams, ImageError, decode, open_image
-from model.transform.lines import LineParams
-from model.transform.ops import Box
-from model.transform.paper import PaperParams
-from model.transform.params import VERSION, TransformParams
-from model.transform.pipeline import DigitTransform, Segmentation
-from model.transform.segment import SegmentParams
+from model.reading.transform.crop import CropParams, DigitCrop
+from model.reading.transform.decode import DecodeParams, ImageError, decode, open_image
+from model.reading.transform.lines import LineParams
+from model.reading.transform.ops import Box
+from model.reading.transform.paper import PaperParams
+from model.reading.transform.params import VERSION, TransformParams
+from model.reading.transform.pipeline import DigitTransform, Segmentation
+from model.reading.transform.segment import SegmentParams
 
 __all__ = [
     "VERSION",

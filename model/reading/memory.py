@@ -18,7 +18,7 @@ Vectors depend on the network, so they are only compared within one model versio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -127,66 +127,3 @@ class Shape:
     @property
     def read(self) -> int:
         return int(self.probabilities.argmax())
-
-
-@dataclass(frozen=True)
-class Trial:
-    """At one threshold: what a memory of ordinary digits did to other ordinary digits (``broken``:
-    right before, wrong after), and what a few corrections of a style did to that style."""
-
-    threshold: float
-    ordinary: int
-    broken: int
-    fixed: int
-    styles: int
-    styles_right: int
-    changed: int
-    changed_right: int
-
-    @property
-    def precision(self) -> float:
-        """Right answers among those the memory changed, by the rule of succession: (right + 1) /
-        (changed + 2). Never 100% from a finite run: a memory answer is shown no surer than that."""
-        return (self.changed_right + 1) / (self.changed + 2)
-
-
-def trial(params: MemoryParams, ordinary: list[Shape], styles: list[list[Shape]], remembered: int = 100, corrected: int = 3) -> Trial:
-    """The calibration's measure: one person's ``remembered`` ordinary digits, and for each style
-    ``corrected`` drawings of it, each against the digits that come after them."""
-    counts = np.zeros(6, np.int64)  # broken, fixed, styles_right, changed, changed_right, styles
-    kept = ordinary[:remembered]
-    plain = Memory.of(kept)
-    for shape in ordinary[remembered:]:
-        after = _answer(shape, plain, params)
-        counts[:2] += (shape.read == shape.label and after != shape.label, shape.read != shape.label and after == shape.label)
-        counts[3:5] += (after != shape.read, after != shape.read and after == shape.label)
-    for drawings in styles:
-        memory = Memory.of(drawings[:corrected])
-        for shape in drawings[corrected:]:
-            after = _answer(shape, memory, params)
-            counts[2] += after == shape.label
-            counts[3:6] += (after != shape.read, after != shape.read and after == shape.label, 1)
-    broken, fixed, styles_right, changed, changed_right, total = (int(c) for c in counts)
-    return Trial(params.threshold, len(ordinary) - remembered, broken, fixed, total, styles_right, changed, changed_right)
-
-
-def calibrate(
-    ordinary: list[Shape], styles: list[list[Shape]], base: MemoryParams, most_broken: float = 0.001
-) -> tuple[MemoryParams, list[Trial]]:
-    """The largest threshold up to which remembering ordinary digits breaks at most ``most_broken``
-    of the other ordinary digits, and the precision of memory answers there. Calibrate on
-    training digits and styles drawn from seeds no benchmark uses."""
-    trials = [trial(replace(base, threshold=t), ordinary, styles) for t in np.round(np.arange(0.05, 0.61, 0.01), 2)]
-    chosen = None
-    for t in trials:  # thresholds grow: stop at the first one that breaks too much
-        if t.broken > most_broken * t.ordinary:
-            break
-        chosen = t
-    if chosen is None:
-        return replace(base, threshold=0.0), trials
-    return replace(base, threshold=float(chosen.threshold), precision=round(chosen.precision, 4)), trials
-
-
-def _answer(shape: Shape, memory: Memory, params: MemoryParams) -> int:
-    found = recall(shape.vector, shape.probabilities, memory, params)
-    return found.label if found is not None else shape.read

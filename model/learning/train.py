@@ -17,11 +17,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from model import registry, scores
-from model.data import concat, load_mnist, non_digit_sets, transform_digits
-from model.network import NOT_A_DIGIT, DigitNet
-from model.training import FitConfig, Stopwatch, fit, fit_temperature, logits_of
-from model.transform import DigitTransform, TransformParams
+from model.data.digits import concat, load_mnist, non_digit_sets, transform_digits
+from model.judging import scores
+from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of
+from model.reading import registry
+from model.reading.network import NOT_A_DIGIT, DigitNet
+from model.reading.transform import DigitTransform, TransformParams
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def run(config: TrainConfig) -> Path:
             "photo_renders": len(photo.labels),
             "non_digits": len(negatives.labels),
             "validation": {"mnist": len(val_raw.labels), "photo": len(val_photo.labels), "non_digits": len(val_negatives.labels)},
-            "source": "MNIST training set (torchvision); photo renders by model.render; non-digits by model.shapes",
+            "source": "MNIST training set (torchvision); photo renders by model.data.render; non-digits by model.data.shapes",
         },
         "training": {
             "epochs": config.epochs,

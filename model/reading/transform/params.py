@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from model.transform.crop import CropParams
-from model.transform.decode import DecodeParams
-from model.transform.lines import LineParams
-from model.transform.paper import PaperParams
-from model.transform.segment import SegmentParams
+from model.reading.transform.crop import CropParams
+from model.reading.transform.decode import DecodeParams
+from model.reading.transform.lines import LineParams
+from model.reading.transform.paper import PaperParams
+from model.reading.transform.segment import SegmentParams
 
 VERSION = 3
 """Bumped whenever what the network sees from the same photo changes; the golden tests pin it."""

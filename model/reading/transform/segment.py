@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from model.transform.ops import Box, Gray, Mask, height, label, union
+from model.reading.transform.ops import Box, Gray, Mask, height, label, union
 
 
 @dataclass(frozen=True)

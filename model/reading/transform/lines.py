@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.transform.ops import Gray, Mask, dilate, double, erode, label
+from model.reading.transform.ops import Gray, Mask, dilate, double, erode, label
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from model.transform.segment import SegmentParams
+from model.reading.transform.segment import SegmentParams
 
 MAX_DIGITS = SegmentParams().max_digits
 _LABEL = re.compile(f"[0-9]{{1,{MAX_DIGITS}}}", re.ASCII)
