@@ -49,6 +49,12 @@ class Look:
     """Light falling off; a soft round shadow; or a hand's or phone's shadow, bluish and sharp-edged."""
     page_edge: bool = False
     """The paper does not fill the photo: a table shows along a side."""
+    lines: Literal["plain", "ruled", "squared"] | None = None
+    """Notebook lines on the paper; None draws them at random (ruled or squared on about half the pages)."""
+    faint: bool = False
+    """A pen pressed lightly or running dry: the ink a fifth to half as dark as the pen's own."""
+    pressure: bool = False
+    """Pressure changing along the strokes: part of a digit dark, part of it a few times fainter."""
 
     @classmethod
     def sample(cls, rng: Rng) -> Look:
@@ -63,51 +69,66 @@ class Look:
             gaps=bool(rng.random() < 0.15),
             shadow=shadow,  # type: ignore[arg-type]
             page_edge=bool(ground in ("paper", "grey") and framing == "page" and rng.random() < 0.12),
+            faint=bool(ground != "screen" and rng.random() < 0.12),
+            pressure=bool(ground != "screen" and rng.random() < 0.2),
         )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A render and where its strokes truly are: ``strokes`` is the pen's coverage (0-1) on the photo's pixels."""
+
+    image: Image.Image
+    strokes: NDArray[np.float32]
 
 
 def photo_of(digits: Sequence[NDArray[np.uint8]], seed: int, index: int, look: Look | None = None) -> Image.Image:
     """The photo-like render of one sample; the same (seed, index) always gives the same photo."""
-    return render_photo(digits, np.random.default_rng((seed, index)), look)
+    return render(digits, np.random.default_rng((seed, index)), look).image
 
 
-def render_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | None = None) -> Image.Image:
+def render(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | None = None) -> Rendered:
     """Draw one or more 28x28 MNIST digits, left to right, as a photo of the given (or a sampled) look."""
     look = look or Look.sample(rng)
     width = int(rng.integers(160, 360))
     height = int(width * rng.uniform(0.65, 1.35))
-    ground = _ground(width, height, rng, look)
+    paper = ground(width, height, rng, look)
     alpha = _ink_layer(digits, width, height, rng, look)
-    ink = _ink_colour(rng, look)
+    ink = ink_colour(rng, look)
     opacity = np.float32(rng.uniform(0.5, 0.85) if look.ground == "grey" else rng.uniform(0.75, 1.0))
-    a = (alpha * opacity)[..., None]
-    photo = ground + a * (ink - ground)
+    if look.faint:
+        opacity *= np.float32(rng.uniform(0.2, 0.5))
+    shade = alpha * opacity * (_pressure(alpha.shape, rng) if look.pressure else np.float32(1))
+    a = shade[..., None]
+    photo = paper + a * (ink - paper)
     if look.ground == "screen" and rng.random() < 0.3:
         photo = 1 - photo  # a dark-mode canvas
     if look.page_edge:
         photo = _beyond_the_page(photo, alpha, rng)
     if look.ground != "screen":
-        photo = _light(photo, rng, look)
+        photo = lit(photo, rng, look)
         photo += (rng.standard_normal(photo.shape[:2], dtype=np.float32) * np.float32(rng.uniform(0, 0.025)))[..., None]
     pixels = (np.clip(photo, 0, 1) * 255).astype(np.uint8)
     blur = rng.uniform(1.2, 2.5) if look.ground == "grey" else rng.uniform(0.2, 1.3) if rng.random() < 0.6 else 0.0
     if look.ground != "screen" and blur:
         pixels = cv2.GaussianBlur(pixels, (0, 0), blur)
-    image = Image.fromarray(pixels, mode="RGB")
+    image, strokes = Image.fromarray(pixels, mode="RGB"), Image.fromarray(alpha, mode="F")
     if look.framing == "tight":
-        image = _cut_to_ink(image, alpha, rng)
+        box = _ink_box(alpha, image.size, rng)
+        image, strokes = image.crop(box), strokes.crop(box)
     if look.tiny and len(digits) == 1:  # a tiny crop is of one digit; a number that small is unreadable
         side = rng.uniform(40, 90)
         ratio = side / max(image.size)
-        image = image.resize((max(8, round(image.width * ratio)), max(8, round(image.height * ratio))), Image.Resampling.BOX)
+        size = (max(8, round(image.width * ratio)), max(8, round(image.height * ratio)))
+        image, strokes = image.resize(size, Image.Resampling.BOX), strokes.resize(size, Image.Resampling.BOX)
     if look.ground != "screen" and rng.random() < 0.7:
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=int(rng.integers(35, 95)))
         image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-    return image
+    return Rendered(image, np.asarray(strokes, dtype=np.float32))
 
 
-def _ground(width: int, height: int, rng: Rng, look: Look) -> RGB:
+def ground(width: int, height: int, rng: Rng, look: Look) -> RGB:
     """What the digits are written on: colour, texture, ruled or squared lines, a margin."""
     if look.ground == "screen":
         return np.full((height, width, 3), 1.0, dtype=np.float32)
@@ -119,9 +140,10 @@ def _ground(width: int, height: int, rng: Rng, look: Look) -> RGB:
         base = _paper_colour(rng)
     texture = rng.standard_normal((height, width), dtype=np.float32) * np.float32(rng.uniform(0.0, 0.03))
     paper: RGB = np.clip(base.astype(np.float32)[None, None, :] + texture[..., None], 0, 1)
-    if look.ground == "board" or rng.random() > 0.45:
+    lines = look.lines or ("plain" if rng.random() > 0.45 else "ruled")
+    if look.ground == "board" or lines == "plain":
         return paper
-    return _ruled(paper, rng)
+    return _ruled(paper, rng, None if look.lines is None else lines == "squared")
 
 
 def _paper_colour(rng: Rng) -> NDArray[np.float64]:
@@ -135,8 +157,8 @@ def _paper_colour(rng: Rng) -> NDArray[np.float64]:
     return rng.uniform(0.72, 1.0, 3)
 
 
-def _ruled(paper: RGB, rng: Rng) -> RGB:
-    """Ruled or squared notebook lines, sometimes a red margin."""
+def _ruled(paper: RGB, rng: Rng, squared: bool | None) -> RGB:
+    """Ruled or squared (None: either) notebook lines, sometimes a red margin."""
     height, width = paper.shape[:2]
     lines = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(lines)
@@ -146,7 +168,7 @@ def _ruled(paper: RGB, rng: Rng) -> RGB:
     offset = int(rng.integers(0, step))
     for y in range(offset - abs(int(tilt)), height + abs(int(tilt)), step):
         draw.line([(0, y), (width, y + tilt)], fill=255, width=thickness)
-    if rng.random() < 0.35:
+    if squared or (squared is None and rng.random() < 0.35):
         for x in range(int(rng.integers(0, step)), width, step):
             draw.line([(x, 0), (x - tilt * height / width, height)], fill=255, width=thickness)
     line_alpha = np.asarray(lines, dtype=np.float32)[..., None] / 255 * np.float32(rng.uniform(0.2, 0.55))
@@ -199,6 +221,15 @@ def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng
     return layer
 
 
+def _pressure(shape: tuple[int, ...], rng: Rng) -> NDArray[np.float32]:
+    """A smooth field from full pressure down to a fifth to a half of it, changing over about a digit's width."""
+    coarse = rng.random((3, 3)).astype(np.float32)
+    field = cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+    low = np.float32(rng.uniform(0.2, 0.5))
+    span = max(float(field.max() - field.min()), 1e-3)
+    return np.asarray(low + (1 - low) * np.clip((field - field.min()) / span, 0, 1), dtype=np.float32)
+
+
 def _scaled(glyph: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
     size = (max(1, round(glyph.shape[1] * factor)), max(1, round(glyph.shape[0] * factor)))
     return np.asarray(cv2.resize(glyph, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
@@ -247,7 +278,7 @@ def _break_strokes(glyph: NDArray[np.float32], rng: Rng) -> NDArray[np.float32]:
     return broken
 
 
-def _ink_colour(rng: Rng, look: Look) -> NDArray[np.float32]:
+def ink_colour(rng: Rng, look: Look) -> NDArray[np.float32]:
     if look.ground == "board":
         return np.full(3, rng.uniform(0.8, 1.0), dtype=np.float32)
     if look.ground == "screen":
@@ -274,7 +305,7 @@ def _beyond_the_page(photo: RGB, alpha: NDArray[np.float32], rng: Rng) -> RGB:
     return np.where(table[..., None], np.clip(colour + texture, 0, 1), photo)
 
 
-def _light(photo: RGB, rng: Rng, look: Look) -> RGB:
+def lit(photo: RGB, rng: Rng, look: Look) -> RGB:
     """Light falling off across the page, and the shadow the look asks for."""
     height, width = photo.shape[:2]
     angle = rng.uniform(0, 2 * np.pi)
@@ -321,17 +352,17 @@ def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return sorted(points, key=lambda p: float(np.arctan2(p[1] - cy, p[0] - cx)))
 
 
-def _cut_to_ink(image: Image.Image, alpha: NDArray[np.float32], rng: Rng) -> Image.Image:
-    """Crop to the ink's box, a margin of a few percent either side, sometimes just cutting into the strokes."""
+def _ink_box(alpha: NDArray[np.float32], size: tuple[int, int], rng: Rng) -> tuple[int, int, int, int]:
+    """The ink's box, a margin of a few percent either side, sometimes just cutting into the strokes."""
     ys, xs = np.nonzero(alpha > 0.2)
     if len(ys) == 0:
-        return image
+        return (0, 0, *size)
     w, h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
     left, top, right, bottom = (rng.uniform(-0.015, 0.06) for _ in range(4))
     box = (xs.min() - left * w, ys.min() - top * h, xs.max() + 1 + right * w, ys.max() + 1 + bottom * h)
     x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
-    x1, y1 = min(image.width, round(box[2])), min(image.height, round(box[3]))
-    return image.crop((x0, y0, max(x1, x0 + 8), max(y1, y0 + 8)))
+    x1, y1 = min(size[0], round(box[2])), min(size[1], round(box[3]))
+    return (x0, y0, max(x1, x0 + 8), max(y1, y0 + 8))
 
 
 def on_canvas(digit: NDArray[np.uint8], size: float, rng: Rng, paper: bool = False, tight: bool = False, side: int = 400) -> Image.Image:
@@ -354,5 +385,5 @@ def on_canvas(digit: NDArray[np.uint8], size: float, rng: Rng, paper: bool = Fal
         return Image.fromarray(np.round(255 * (1 - layer)).astype(np.uint8), mode="L")
     look = replace(Look(), shadow="soft" if rng.random() < 0.4 else "none")
     a = layer[..., None]
-    photo = _ground(frame_w, frame_h, rng, look) * (1 - a) + _ink_colour(rng, look) * a
-    return Image.fromarray((np.clip(_light(photo, rng, look), 0, 1) * 255).astype(np.uint8), mode="RGB")
+    photo = ground(frame_w, frame_h, rng, look) * (1 - a) + ink_colour(rng, look) * a
+    return Image.fromarray((np.clip(lit(photo, rng, look), 0, 1) * 255).astype(np.uint8), mode="RGB")

@@ -9,14 +9,15 @@ never trained on.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageFilter, ImageOps
 
 from model.data.render import Look, on_canvas, photo_of
 from model.data.shapes import non_digits
@@ -108,3 +109,59 @@ def real_photos(folder: Path) -> list[Sample]:
     with (folder / "labels.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [Sample((folder / row["file"]).read_bytes(), row["label"], row.get("writer") or "") for row in rows]
+
+
+@dataclass(frozen=True)
+class Degrade:
+    """How a derived real set makes each photo worse, every photo staying readable to a person."""
+
+    long_side: tuple[float, float]
+    """The photo is reduced (area filter) to a long side in this range, in pixels ..."""
+    quality: int
+    """... and saved as a JPEG of this quality, last."""
+    contrast: tuple[float, float] = (1.0, 1.0)
+    """Every pixel's distance from the paper's tone (its median) is multiplied by a factor in this range ..."""
+    dim: tuple[float, float] = (1.0, 1.0)
+    """... then the whole photo by one in this range (a dim room) ..."""
+    blur: float = 0.0
+    """... then a Gaussian blur of this many pixels (a soft lens)."""
+    min_span: float = 0.3
+    """Photos whose digit spans less of their long side are left out: reduced to 56-80 px, a digit
+    under 30% of the frame is a few pixels of blur that no person could read either."""
+
+
+DERIVED = {
+    "real_faint_small": (Degrade(long_side=(56, 80), quality=70, contrast=(0.3, 0.36), dim=(0.75, 0.9), blur=0.7), 11),
+    "real_small": (Degrade(long_side=(48, 64), quality=75), 12),
+}
+"""The derived real sets, built on the fly from any real folder (never stored), with their seeds."""
+
+
+def derived(name: str, real: list[Sample], span: Callable[[Image.Image | bytes], float]) -> list[Sample]:
+    """``real`` made faint and small, or small, as :data:`DERIVED` says; photo ``i`` depends only on (seed, i).
+
+    ``span`` measures how much of a photo's long side its digit spans, on the photo as it is; the
+    evaluation passes the reference reader's, which knows nothing of the product."""
+    degrade, seed = DERIVED[name]
+    return [
+        Sample(degraded(sample.photo, degrade, np.random.default_rng((SEED, seed, i))), sample.label, sample.group)
+        for i, sample in enumerate(real)
+        if span(sample.photo) >= degrade.min_span
+    ]
+
+
+def degraded(photo: Image.Image | bytes, degrade: Degrade, rng: np.random.Generator) -> bytes:
+    """One photo made small (and faint), as JPEG bytes: what a thumbnail, a dim room or a soft lens sends."""
+    image = photo if isinstance(photo, Image.Image) else Image.open(io.BytesIO(photo))
+    image = (ImageOps.exif_transpose(image) or image).convert("RGB")
+    ratio = rng.uniform(*degrade.long_side) / max(image.size)
+    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+    pixels = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float64)
+    paper = np.median(pixels.reshape(-1, 3), axis=0)
+    faded = (paper + (pixels - paper) * rng.uniform(*degrade.contrast)) * rng.uniform(*degrade.dim)
+    out = Image.fromarray(np.clip(np.round(faded), 0, 255).astype(np.uint8), mode="RGB")
+    if degrade.blur:
+        out = out.filter(ImageFilter.GaussianBlur(degrade.blur))
+    buffer = io.BytesIO()
+    out.save(buffer, format="JPEG", quality=degrade.quality)
+    return buffer.getvalue()

@@ -17,7 +17,7 @@ from model.reading.transform.lines import LineParams
 from model.reading.transform.paper import PaperParams
 from model.reading.transform.segment import SegmentParams
 
-VERSION = 3
+VERSION = 4
 """Bumped whenever what the network sees from the same photo changes; the golden tests pin it."""
 
 STAGES: dict[str, type[Any]] = {

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from PIL import Image
 
-from model.reading.transform.crop import DigitCrop, crop_digit
+from model.reading.transform.crop import CropParams, DigitCrop, crop_digit, digit_ink
 from model.reading.transform.decode import decode
 from model.reading.transform.lines import remove_rules
-from model.reading.transform.ops import Gray
+from model.reading.transform.ops import Gray, Mask
 from model.reading.transform.paper import dark_ink, ink_map
 from model.reading.transform.params import TransformParams
 from model.reading.transform.segment import BLANK, Group, find_digits, joinable, touches_frame, whole_frame
@@ -34,6 +35,38 @@ class Segmentation:
     """The whole frame as one digit, offered when ink touches the frame or no paper was found."""
 
 
+@dataclass(frozen=True)
+class _Shapes:
+    """Digits as pixel groups on an ink map, before they are cut out."""
+
+    ink: Gray
+    labels: NDArray[np.int32]
+    groups: tuple[Group, ...]
+    scale: float
+    params: CropParams
+
+    def cut(self, group: Group) -> DigitCrop:
+        return crop_digit(self.ink, self.labels, group.members, group.box, self.scale, self.params)
+
+    def kept(self) -> Mask:
+        """The pixels that reach the network as at least half of a stroke's strength."""
+        kept = np.zeros(self.ink.shape, dtype=bool)
+        for group in self.groups:
+            region, (x, y) = digit_ink(self.ink, self.labels, group.members, group.box, self.params)
+            kept[y : y + region.shape[0], x : x + region.shape[1]] |= region >= 0.5
+        return kept
+
+
+@dataclass(frozen=True)
+class _Found:
+    shapes: _Shapes | None
+    """The segmented digits; None with ``reason`` when there are none."""
+    whole: _Shapes | None
+    """The whole frame as one digit, when ink touches the frame or no paper was found."""
+    reason: str | None
+    work_shape: tuple[int, ...]
+
+
 class DigitTransform:
     """Image to digit crops, and crops to the network's input tensor."""
 
@@ -46,10 +79,29 @@ class DigitTransform:
         ``single`` says the image holds exactly one digit (a training sample), so every
         kept stroke belongs to it; inference never sets it.
         """
+        found = self._find(source, single)
+        whole = found.whole.cut(found.whole.groups[0]) if found.whole is not None else None
+        if found.shapes is None:
+            if single and whole is not None:
+                return Segmentation(crops=(whole,))
+            return Segmentation(crops=(), reason=found.reason, whole=whole)
+        shapes, segment = found.shapes, self.params.segment
+        pairs = tuple(shapes.cut(a.join(b)) if joinable(a, b, segment) else None for a, b in itertools.pairwise(shapes.groups))
+        return Segmentation(crops=tuple(shapes.cut(group) for group in shapes.groups), pairs=pairs, whole=whole)
+
+    def kept_ink(self, source: bytes | Image.Image, single: bool = False) -> Mask:
+        """Which pixels of the working image (the mask's shape) reach the network as ink, at least half
+        of a stroke's strength, in the digits :meth:`segment` finds (the whole frame's where it finds
+        none): for measuring how much of the real strokes the transform keeps."""
+        found = self._find(source, single)
+        shapes = found.shapes or found.whole
+        return shapes.kept() if shapes is not None else np.zeros(found.work_shape, dtype=bool)
+
+    def _find(self, source: bytes | Image.Image, single: bool) -> _Found:
         p = self.params
         work = decode(source, p.decode)
         if min(work.gray.shape) < 8:
-            return Segmentation(crops=(), reason="the image is too small or too thin to hold a digit")
+            return _Found(None, None, "the image is too small or too thin to hold a digit", work.gray.shape)
         gray = dark_ink(work.gray, p.paper)
         ink, on_lines = remove_rules(ink_map(gray, p.paper), p.lines)
         found = find_digits(ink, on_lines, p.segment)
@@ -57,28 +109,20 @@ class DigitTransform:
         if found != BLANK and (isinstance(found, str) or any(touches_frame(g, ink.shape) for g in found.groups)):
             whole = self._whole(gray, work.scale)
         if isinstance(found, str):
-            if single and whole is not None:
-                return Segmentation(crops=(whole,))
-            return Segmentation(crops=(), reason=found, whole=whole)
+            return _Found(None, whole, found, ink.shape)
         groups = found.groups
         if single:
             groups = (functools.reduce(Group.join, groups),)
         if len(groups) > p.segment.max_digits:
-            return Segmentation(crops=(), reason="too many shapes to be a number")
+            return _Found(None, None, "too many shapes to be a number", ink.shape)
+        return _Found(_Shapes(ink, found.labels, groups, work.scale, p.crop), whole, None, ink.shape)
 
-        def cut(group: Group) -> DigitCrop:
-            return crop_digit(ink, found.labels, group.members, group.box, work.scale, p.crop)
-
-        pairs = tuple(cut(a.join(b)) if joinable(a, b, p.segment) else None for a, b in itertools.pairwise(groups))
-        return Segmentation(crops=tuple(cut(group) for group in groups), pairs=pairs, whole=whole)
-
-    def _whole(self, gray: Gray, scale: float) -> DigitCrop | None:
+    def _whole(self, gray: Gray, scale: float) -> _Shapes | None:
         split = whole_frame(gray, self.params.segment)
         if split is None:
             return None
         strength, found = split
-        (group,) = found.groups
-        return crop_digit(strength, found.labels, group.members, group.box, scale, self.params.crop)
+        return _Shapes(strength, found.labels, found.groups, scale, self.params.crop)
 
     def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
         """Stack crops into the normalized batch the network was trained on."""

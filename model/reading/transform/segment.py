@@ -20,11 +20,14 @@ from model.reading.transform.ops import Box, Gray, Mask, height, label, union
 class SegmentParams:
     peak_pixels: int = 30
     """The ink's peak is the strength of its this-many-th strongest pixel: a few bright specks don't set it."""
-    min_contrast: float = 0.18
-    """A peak under this is a blank page."""
-    absolute_threshold: float = 0.12
+    min_contrast: float = 0.07
+    """A peak under this is a blank page: a pen pressed lightly, in a dim small photo, is a few times more."""
+    absolute_threshold: float = 0.05
     relative_threshold: float = 0.4
-    """A pixel is ink above both the absolute level and this fraction of the peak."""
+    """A pixel is surely ink above both the absolute level and this fraction of the peak ..."""
+    weak_threshold: float = 0.2
+    """... and ink too above this fraction of the peak where it touches sure ink (hysteresis): a stroke
+    pressed lightly, or thinned by blur, is still the stroke it continues."""
     paper_level: float = 0.5
     """Ink under this fraction of the threshold is paper (textured paper is not pure 0) ..."""
     min_paper_fraction: float = 0.45
@@ -68,7 +71,8 @@ class SegmentParams:
     (an open 4, a gapped 8): both readings go to the network, which decides."""
 
     def __post_init__(self) -> None:
-        fractions = (self.relative_threshold, self.min_paper_fraction, self.max_ink_fraction, self.page_edge, self.faint, self.overlap)
+        fractions = [self.relative_threshold, self.weak_threshold, self.min_paper_fraction, self.max_ink_fraction, self.page_edge]
+        fractions += [self.faint, self.overlap, self.absolute_threshold, self.min_contrast]
         if not all(0 < f <= 1 for f in fractions) or self.max_digits < 1 or self.peak_pixels < 1:
             raise ValueError(f"invalid segmentation parameters: {self}")
 
@@ -105,11 +109,11 @@ class _Blobs:
 def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str:
     """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
     p = params
-    blobs = _threshold(ink, p)
+    blobs = _threshold(ink, on_lines, p)
     edges = [index for index in _large(blobs, p) if _is_page_edge(blobs, index, ink.shape, p)]
     if edges:  # a table beyond the page sets neither the ink's peak nor its share
         ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
-        blobs = _threshold(ink, p)
+        blobs = _threshold(ink, on_lines, p)
     if blobs.peak < p.min_contrast:
         return BLANK
     if (
@@ -137,15 +141,24 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
     return Found(blobs.labels, tuple(kept))
 
 
-def _threshold(ink: Gray, p: SegmentParams) -> _Blobs:
-    """The ink's peak (its ``peak_pixels``-th strongest pixel), the threshold it sets, and the blobs above it."""
+def _threshold(ink: Gray, on_lines: Mask, p: SegmentParams) -> _Blobs:
+    """The ink's peak (its ``peak_pixels``-th strongest pixel), the threshold it sets, and the blobs above it.
+
+    Weak ink counts only where it continues sure ink, and never where a notebook line ran: what
+    is left of a line would otherwise join every stroke it touches into one shape."""
     inked = ink[ink > p.absolute_threshold]
     keep = min(p.peak_pixels, inked.size)
     peak = float(np.partition(inked, inked.size - keep)[inked.size - keep]) if keep else 0.0
     threshold = max(p.absolute_threshold, p.relative_threshold * peak)
-    mask = ink > threshold
-    _, labels, stats = label(mask)
-    return _Blobs(peak, threshold, mask, labels, stats)
+    weak = max(p.absolute_threshold, min(p.weak_threshold, p.relative_threshold) * peak)
+    _, labels, stats = label((ink > threshold) | ((ink > weak) & ~on_lines))
+    if weak < threshold:  # keep the weak blobs that hold sure ink
+        sure = np.zeros(len(stats), dtype=bool)
+        sure[np.unique(labels[ink > threshold])] = True
+        sure[0] = False
+        labels = np.where(sure[labels], labels, 0).astype(np.int32)
+        stats[~sure, cv2.CC_STAT_AREA] = 0
+    return _Blobs(peak, threshold, labels > 0, labels, stats)
 
 
 def _large(blobs: _Blobs, p: SegmentParams) -> list[int]:
