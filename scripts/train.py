@@ -1,4 +1,4 @@
-"""Train the digit CNN on MNIST, photo-like renders of it and drawings of non-digits; calibrate; register.
+"""Train the digit CNN on MNIST, photo-like renders of it, drawings of non-digits and of lone strokes and rings; calibrate; register.
 
 python -m scripts.train --data-root ../shared/data --out models
 """
@@ -16,9 +16,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
-    parser.add_argument("--epochs", type=int, default=11)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
     parser.add_argument("--non-digits", type=int, default=4000, help="drawings of non-digits, half of them as photos")
+    parser.add_argument("--plain", type=int, default=3000, help="drawings of lone strokes (1) and rings (0), half of them as photos")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
     parser.add_argument("--workers", type=int, default=2, help="processes rendering and transforming")
     parser.add_argument("--seed", type=int, default=0)
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> Path:
             epochs=args.epochs,
             photos=args.photos,
             non_digits=args.non_digits,
+            plain=args.plain,
             limit=args.limit,
             workers=args.workers,
             promote=not args.no_promote,

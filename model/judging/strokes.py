@@ -1,10 +1,10 @@
 """Ink a person sees is ink the network sees: stroke recall and precision of the transform, per kind of photo.
 
-The renderer knows where its strokes are. Laid on the transform's working image, the true
-strokes are the pixels the pen covers at least half; the transform keeps the pixels that
-reach the network as at least half of a stroke's strength. Recall is the share of true
-stroke pixels kept; precision the share of kept pixels within a pixel or two of a true
-stroke (a blurred edge is not a miss). Both are pooled over a kind's photos.
+The renderer knows where its strokes are (``Rendered.overlap``). Laid on the transform's
+working image, the true strokes are the pixels the pen covers at least half; the transform
+keeps the pixels that reach the network as at least half of a stroke's strength. Recall is
+the share of true stroke pixels kept; precision the share of kept pixels within a pixel or
+two of a true stroke (a blurred edge is not a miss). Both are pooled over a kind's photos.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from model.data.render import Look, render
+from model.data.render import Look, Overlap, render
 from model.reading.transform import DigitTransform
 
 KINDS: dict[str, Look] = {
@@ -37,8 +36,6 @@ KINDS: dict[str, Look] = {
     "faint thin pen, grey paper, small photo": Look(ground="grey", faint=True, tiny=True),
 }
 """Every failure kind the renderer draws, and the combination real photos lost most to."""
-TOLERANCE = 0.01
-"""Kept pixels within this fraction of the working image's long side (at least 1 px) of a stroke are the stroke's."""
 SEED = 4242
 
 
@@ -52,20 +49,11 @@ class StrokeScore:
 
 def score_kind(transform: DigitTransform, kind: str, digits: NDArray[np.uint8], seed: int = SEED) -> StrokeScore:
     """Recall and precision pooled over one render of each digit in the kind's look."""
-    look = KINDS[kind]
-    true_total = true_kept = kept_total = kept_near = 0
+    pooled = Overlap()
     for i, digit in enumerate(digits):
-        rng = np.random.default_rng((seed, i))
-        rendered = render([digit], rng, look)
-        kept = transform.kept_ink(rendered.image)
-        truth = cv2.resize(rendered.strokes, (kept.shape[1], kept.shape[0]), interpolation=cv2.INTER_LINEAR) >= 0.5
-        reach = max(1, round(TOLERANCE * max(kept.shape)))
-        near = cv2.dilate(truth.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).view(bool)
-        true_total += int(truth.sum())
-        true_kept += int((truth & kept).sum())
-        kept_total += int(kept.sum())
-        kept_near += int((kept & near).sum())
-    return StrokeScore(kind, true_kept / max(true_total, 1), kept_near / max(kept_total, 1), len(digits))
+        rendered = render([digit], np.random.default_rng((seed, i)), KINDS[kind])
+        pooled += rendered.overlap(transform.kept_ink(rendered.image))
+    return StrokeScore(kind, pooled.recall, pooled.precision, len(digits))
 
 
 def score_kinds(transform: DigitTransform, digits: NDArray[np.uint8], seed: int = SEED) -> Iterator[StrokeScore]:

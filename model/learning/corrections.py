@@ -145,9 +145,10 @@ def rebuild(items: list[LabelledPhoto], weights: list[float], transform: DigitTr
             skipped += 1
             continue
         for crop, char in zip(crops, item.label, strict=True):
-            pixels.append(np.round(crop.pixels * 255).astype(np.uint8))
-            labels.append(int(char))
-            out_weights.append(weight)
+            for view in (crop.pixels, crop.solid):  # both views, consecutive, as training has them
+                pixels.append(np.round(view * 255).astype(np.uint8))
+                labels.append(int(char))
+                out_weights.append(weight)
     stacked = np.stack(pixels) if pixels else np.zeros((0, 28, 28), np.uint8)
     return CorrectionDigits(Digits(stacked, np.asarray(labels, dtype=np.int64)), np.asarray(out_weights, dtype=np.float32), skipped)
 

@@ -111,14 +111,24 @@ def logits_of(model: nn.Module, pixels: NDArray[np.uint8], transform: DigitTrans
     return torch.cat(parts) if parts else torch.empty((0, NUM_CLASSES))
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Temperature scaling (Guo et al. 2017): one scalar that makes softmax confidence honest."""
+def view_probabilities(logits: torch.Tensor, temperature: float, views: int = 1) -> torch.Tensor:
+    """Softmax at ``temperature``, averaged over each sample's ``views`` consecutive rows (the
+    predictor's mean over a digit's grey and solid views)."""
+    probs = F.softmax(logits / temperature, dim=1)
+    return probs.reshape(-1, views, probs.shape[1]).mean(1)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, views: int = 1) -> float:
+    """Temperature scaling (Guo et al. 2017): one scalar that makes the confidence honest, fitted on
+    the probabilities as they are answered (averaged over ``views`` consecutive rows of one sample)."""
     log_t = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+    truth = labels[::views]
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        probs = F.softmax(logits / log_t.exp(), dim=1).reshape(-1, views, logits.shape[1]).mean(1)
+        loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), truth)
         loss.backward()
         return loss
 
@@ -135,4 +145,5 @@ class Stopwatch:
 
 
 def temperature_for(network: nn.Module, validation: Digits, transform: DigitTransform) -> float:
-    return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels))
+    """The temperature for validation digits given as the transform gives them: both views of each, consecutive."""
+    return fit_temperature(logits_of(network, validation.pixels, transform), torch.from_numpy(validation.labels), views=2)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from model.data import sets
-from model.data.digits import concat, load_mnist, non_digit_sets, transform_digits
+from model.data.digits import Seen, concat, drawn_sets, load_mnist, transform_digits
 from model.judging.evaluation import Report
 from model.judging.gate import Verdict, gate
 from model.judging.plots import pyplot
@@ -27,6 +27,9 @@ from model.reading import registry
 from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams
+
+SHAPES_SEEN = Seen(recall=0.9, precision=0.8)
+"""As training keeps them: a drawing is learned from only when the transform saw nearly all of it."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,8 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     gate_sets = {"mnist": config.test, "photo": config.test_photos}
     replay = concat(raw, photos)
     if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
-        replay = concat(replay, non_digit_sets(config.non_digits, 0, params, config.non_digit_seed, workers)[0])
-        validation = concat(validation, non_digit_sets(0, 100, params, config.validation_non_digit_seed, workers)[1])
+        replay = concat(replay, drawn_sets("non-digits", config.non_digits, 0, params, config.non_digit_seed, SHAPES_SEEN, workers)[0])
+        validation = concat(validation, drawn_sets("non-digits", 0, 100, params, config.validation_non_digit_seed, SHAPES_SEEN, workers)[1])
         gate_sets["non_digits"] = config.test_non_digits
     candidate = fine_tune(
         current, train_corr, replay, transform, FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)

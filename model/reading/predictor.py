@@ -78,6 +78,15 @@ class Reading:
         return min(self.items, key=lambda item: item.confidence) if self.items else None
 
 
+@dataclass(frozen=True)
+class _Span:
+    """One hypothesis for one digit: the crop, the network's probabilities for it, its memory vector."""
+
+    crop: DigitCrop
+    row: torch.Tensor
+    vector: Vectors
+
+
 class Predictor:
     def __init__(
         self, network: DigitNet, transform: DigitTransform, temperature: float, version: str, memory: MemoryParams | None = None
@@ -108,6 +117,13 @@ class Predictor:
             logits = self.network.classifier(features)
             return torch.softmax(logits / self.temperature, dim=1), self._projection(features)
 
+    def _read(self, crops: list[DigitCrop]) -> tuple[torch.Tensor, Vectors]:
+        """Each crop's probabilities, the mean over its two views (grey and solid), and its memory
+        vector (of the grey view, the one the bot stores)."""
+        probs, vectors = self._forward(self.transform.to_tensor(crops))
+        count = len(crops)
+        return (probs[:count] + probs[count:]) / 2, vectors[:count]
+
     def embed(self, inputs: NDArray[np.uint8]) -> Vectors:
         """Memory vectors of stored 28x28 model inputs (0-255): a correction's digits, or ones kept
         under an older model, recomputed for this one."""
@@ -128,17 +144,18 @@ class Predictor:
         batch = [*singles, *joined.values(), *([whole] if whole is not None else [])]
         if not batch:
             return Reading(items=(), model_version=self.version, reason=segmentation.reason)
-        probs, vectors = self._forward(self.transform.to_tensor(batch))
+        probs, vectors = self._read(batch)
         row_of = {(i, 1): i for i in range(len(singles))} | {(i, 2): len(singles) + n for n, i in enumerate(joined)}
         rows = {key: probs[index] for key, index in row_of.items()}
-        spans = [(singles[start] if length == 1 else joined[start], start, length) for start, length in self._best_split(rows)]
-        items = [self._item(crop, rows[start, length], vectors[row_of[start, length]]) for crop, start, length in spans]
+        spans = [
+            _Span(singles[start] if length == 1 else joined[start], rows[start, length], vectors[row_of[start, length]])
+            for start, length in self._best_split(rows)
+        ]
+        if whole is not None and sum(self._digit(span.row) for span in spans) <= 1:  # one digit in pieces, or none found
+            spans = self._with_whole(spans, _Span(whole, probs[-1], vectors[-1]))
+        items = [self._item(span) for span in spans]
         digits = [item for item in items if item is not None]
-        set_aside = tuple(crop.box for (crop, _, _), item in zip(spans, items, strict=True) if item is None)
-        if whole is not None and len(digits) <= 1:  # one digit in pieces, or none found: is the whole frame one digit?
-            alone = self._item(whole, probs[-1], vectors[-1])
-            if alone is not None and alone.confidence > (digits[0].confidence if digits else 0.0):
-                digits, set_aside = [alone], ()
+        set_aside = tuple(span.crop.box for span, item in zip(spans, items, strict=True) if item is None)
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
             reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
             return Reading(items=(), model_version=self.version, reason=reason, set_aside=set_aside)
@@ -146,8 +163,22 @@ class Predictor:
             digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
 
-    def _item(self, crop: DigitCrop, row: torch.Tensor, vector: Vectors) -> DigitReading | None:
+    def _with_whole(self, spans: list[_Span], whole: _Span) -> list[_Span]:
+        """Is the whole frame one digit? Alone where no shape was read as a digit; beside the one digit
+        read, the two hypotheses' mean, placed where the one that gives its digit more saw it."""
+        digit = next((i for i, span in enumerate(spans) if self._digit(span.row)), None)
+        if digit is None:
+            return [whole] if self._digit(whole.row) else spans
+        one = spans[digit]
+        mean = (one.row + whole.row) / 2
+        best = int(mean[:NOT_A_DIGIT].argmax())
+        if float(whole.row[best]) > float(one.row[best]):
+            return [replace(whole, row=mean)]
+        return [*spans[:digit], replace(one, row=mean), *spans[digit + 1 :]]
+
+    def _item(self, span: _Span) -> DigitReading | None:
         """One shape's reading, or None where the "not a digit" output wins (a doodle beside a number is left out)."""
+        crop, row, vector = span.crop, span.row, span.vector
         if not self._digit(row):
             return None
         values, digits = row[:NOT_A_DIGIT].topk(3)

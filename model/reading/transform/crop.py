@@ -46,10 +46,16 @@ class CropParams:
 
 @dataclass(frozen=True)
 class DigitCrop:
-    """One digit as the network sees it (ink = 1, before normalization) and where it was."""
+    """One digit as the network sees it (ink = 1, before normalization) and where it was.
+
+    Two views of the same digit: ``pixels`` keeps the ink's grey levels (a faint stroke stays
+    fainter, an anti-aliased edge soft), ``solid`` is the digit's pixels as full ink (every stroke
+    the transform kept, however faint, as dark as the darkest). The network reads both and
+    their readings are averaged; where they disagree the reading is not sure."""
 
     pixels: NDArray[np.float32]
     box: Box
+    solid: NDArray[np.float32]
 
 
 def crop_digit(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], box: Box, scale: float, params: CropParams) -> DigitCrop:
@@ -58,14 +64,14 @@ def crop_digit(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], b
     ``scale`` maps working pixels back to the original photo, for the box reported.
     """
     p = params
-    region, _ = digit_ink(ink, labels, members, box, p)
+    region, (xa, ya) = digit_ink(ink, labels, members, box, p)
     x0, y0, x1, y1 = box
     zoom = p.fine * p.digit_box / max(y1 - y0, x1 - x0)
-    fine = _zoomed(region, zoom)
     own = _zoomed(np.isin(labels[y0:y1, x0:x1], members).astype(np.float32), zoom) >= 0.5
-    pixels = _place(_normalize_stroke(fine, own, 1 / p.fine, p.stroke_range), p)
+    solid = np.isin(labels[ya : ya + region.shape[0], xa : xa + region.shape[1]], members).astype(np.float32)
+    grey, full = (_place(_normalize_stroke(_zoomed(view, zoom), own, 1 / p.fine, p.stroke_range), p) for view in (region, solid))
     original = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
-    return DigitCrop(pixels=pixels, box=original)
+    return DigitCrop(pixels=grey, box=original, solid=full)
 
 
 def digit_ink(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], box: Box, params: CropParams) -> tuple[Gray, tuple[int, int]]:

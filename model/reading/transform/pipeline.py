@@ -79,7 +79,14 @@ class DigitTransform:
         ``single`` says the image holds exactly one digit (a training sample), so every
         kept stroke belongs to it; inference never sets it.
         """
+        return self._segmentation(self._find(source, single), single)
+
+    def segment_kept(self, source: bytes | Image.Image, single: bool = False) -> tuple[Segmentation, Mask]:
+        """:meth:`segment` and :meth:`kept_ink` of one image in one pass: training checks what it learns from."""
         found = self._find(source, single)
+        return self._segmentation(found, single), self._kept(found)
+
+    def _segmentation(self, found: _Found, single: bool) -> Segmentation:
         whole = found.whole.cut(found.whole.groups[0]) if found.whole is not None else None
         if found.shapes is None:
             if single and whole is not None:
@@ -93,7 +100,9 @@ class DigitTransform:
         """Which pixels of the working image (the mask's shape) reach the network as ink, at least half
         of a stroke's strength, in the digits :meth:`segment` finds (the whole frame's where it finds
         none): for measuring how much of the real strokes the transform keeps."""
-        found = self._find(source, single)
+        return self._kept(self._find(source, single))
+
+    def _kept(self, found: _Found) -> Mask:
         shapes = found.shapes or found.whole
         return shapes.kept() if shapes is not None else np.zeros(found.work_shape, dtype=bool)
 
@@ -125,11 +134,13 @@ class DigitTransform:
         return _Shapes(strength, found.labels, found.groups, scale, self.params.crop)
 
     def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
-        """Stack crops into the normalized batch the network was trained on."""
+        """Stack crops into the normalized batch the network was trained on: every crop's grey view,
+        then every crop's solid view (``2 * len(crops)`` inputs)."""
         canvas = self.params.crop.canvas
         if not crops:
             return torch.empty((0, 1, canvas, canvas))
-        return self.normalize(torch.from_numpy(np.stack([c.pixels for c in crops])).unsqueeze(1))
+        views = [c.pixels for c in crops] + [c.solid for c in crops]
+        return self.normalize(torch.from_numpy(np.stack(views)).unsqueeze(1))
 
     def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
         """Ink in [0, 1] to the network's input scale; training batches use this too."""
