@@ -1,14 +1,18 @@
-"""Evaluate a model through the full photo path and draw the pictures.
+"""Evaluate a model through the full photo path, beside the reference reader, and draw the pictures.
 
     python -m scripts.evaluate --data-root ../shared/data --out runs/eval [--write-card]
-    python -m scripts.evaluate --real ../shared/data/real-dev --only real
+    python -m scripts.evaluate --real ../shared/data/real-dev --only real real_faint_small real_small
 
 Sets (``model.data.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
 digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way),
 ``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
-5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the
-digit) and, with ``--real DIR``, ``real`` (real photos, per writer). Writes confusion
-matrices, misread grids and a calibration plot, prints a table, and with
+5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the digit),
+``screen`` (drawn on a flat canvas, 45-95% of it), ``strokes`` and ``rings`` (every lone stroke
+a 1, every ring a 0), ``blank`` (paper with nothing on it) and, with ``--real DIR``, ``real``
+(real photos, per writer) and the two sets derived from it on the fly, ``real_faint_small`` and
+``real_small``. Every set is read by the reference reader too (``model.judging.reference``),
+printed beside the product; per writer, the writers where the product reads fewer are named.
+Writes confusion matrices, misread grids and a reliability diagram, prints a table, and with
 ``--write-card`` stores the figures in the card.
 """
 
@@ -23,17 +27,49 @@ import numpy as np
 
 from model.data import sets
 from model.data.digits import load_mnist
-from model.judging.evaluation import SURE, Report, evaluate
+from model.judging.evaluation import SURE, Reader, Report, compare
 from model.judging.plots import plot_calibration, plot_confusion, plot_misreads
+from model.judging.reference import NAME, ReferenceReader, digit_span
 from model.reading import registry
 from model.reading.predictor import Predictor
 
-SETS = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight", "real")
+REAL = ("real", *sets.DERIVED)
+SETS = (*sets.NAMES, *REAL)
 
 
 def main(argv: list[str] | None = None) -> list[Report]:
+    """Returns the product's reports, one per set read."""
+    args = _parse(argv)
+    product = Predictor.load(args.model)
+    readers: list[Reader] = [product]
+    reference = Path(args.reference)
+    if not args.no_reference and reference.exists():
+        readers.append(ReferenceReader.load(reference.parent))
+    args.out.mkdir(parents=True, exist_ok=True)
+    both = [compare(readers, samples, name, total) for name, samples, total in _chosen(args)]
+    print(f"model {product.version}" + (f", beside the {NAME} reader" if len(readers) > 1 else ""))
+    print(f"{'set':<17}{'n':>6}{'accuracy':>10}{NAME:>11}{'no digit':>10}{'ECE':>8}{'sure':>7}{'sure+wrong':>12}")
+    for reports in both:
+        _line(reports)
+    for reports in both:
+        _details(reports)
+    ours = [reports[0] for reports in both]
+    for report in ours:
+        if report.has_digits:
+            plot_confusion(report, args.out / f"confusion_{report.name}.png")
+        plot_misreads(report, args.out / f"misread_{report.name}.png")
+    plot_calibration([r for r in ours if r.has_digits], args.out / "calibration.png")
+    print(f"pictures in {args.out}; 'sure' = answers at >= {SURE:.0%} confidence")
+    if args.write_card:
+        _write_card(Path(args.model), ours)
+    return ours
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(registry.SHIPPED))
+    parser.add_argument("--reference", default=str(registry.SHIPPED / f"{NAME}.safetensors"), help="the reference reader's weights")
+    parser.add_argument("--no-reference", action="store_true", help="read with the product alone")
     parser.add_argument("--data-root", default="data")
     parser.add_argument("--no-download", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))
@@ -43,54 +79,60 @@ def main(argv: list[str] | None = None) -> list[Report]:
     parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
     parser.add_argument("--sizes", type=int, default=100, help="digits per size step, on white and on paper each")
     parser.add_argument("--tight", type=int, default=500, help="scans cut tight to the digit")
+    parser.add_argument("--screen", type=int, default=1000, help="digits drawn on a flat canvas")
+    parser.add_argument("--blank", type=int, default=300, help="photos of blank paper")
     parser.add_argument("--real", type=Path, help="a folder of real photos with labels.csv (file,label[,writer])")
     parser.add_argument("--only", nargs="+", choices=SETS, default=list(SETS), help="evaluate only these sets")
-    parser.add_argument("--write-card", action="store_true", help="store the test figures in the model card")
-    args = parser.parse_args(argv)
-    predictor = Predictor.load(args.model)
-    args.out.mkdir(parents=True, exist_ok=True)
-    reports = [evaluate(predictor, samples, name, total) for name, samples, total in _chosen(args)]
-    print(f"model {predictor.version}")
-    print(f"{'set':<11}{'n':>6}{'accuracy':>10}{'no digit':>10}{'ECE':>8}{'sure':>7}{'sure+wrong':>12}")
-    for report in reports:
-        ece = f"{report.calibration()[0]:>8.4f}" if report.has_digits else f"{'-':>8}"
-        line = f"{report.name:<11}{len(report.outcomes):>6}{report.accuracy:>10.4f}{report.no_digit_rate:>10.4f}{ece}"
-        print(f"{line}{report.sure:>7}{report.confident_misreads:>12}")
-        if report.has_digits:
-            plot_confusion(report, args.out / f"confusion_{report.name}.png")
-        plot_misreads(report, args.out / f"misread_{report.name}.png")
-    for report in reports:
-        _details(report)
-    plot_calibration([r for r in reports if r.has_digits], args.out / "calibration.png")
-    print(f"pictures in {args.out}; 'sure' = answers at >= {SURE:.0%} confidence")
-    if args.write_card:
-        _write_card(Path(args.model), reports)
-    return reports
+    parser.add_argument("--write-card", action="store_true", help="store the test figures in the card")
+    return parser.parse_args(argv)
 
 
 def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sample], int]]:
     sizes = {"mnist": args.mnist, "photo": args.photos, "numbers": args.numbers, "non_digits": args.non_digits}
-    sizes |= {"sizes": args.sizes, "tight": args.tight}
+    sizes |= {"sizes": args.sizes, "tight": args.tight, "screen": args.screen, "blank": args.blank, "strokes": 0, "rings": 0}
     rendered = [name for name in sets.NAMES if name in args.only]
-    if set(rendered) - {"non_digits"}:
+    if set(rendered) - {"non_digits", "strokes", "rings", "blank"}:
         images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
-    else:  # non-digits need no MNIST
+    else:  # these need no MNIST
         images, labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
     for name in rendered:
         yield name, *sets.named(name, images, labels, sizes[name])
-    if "real" in args.only and args.real is not None:
-        real = sets.real_photos(args.real)
-        yield "real", real, len(real)
+    if args.real is None:
+        return
+    real = sets.real_photos(args.real)
+    for name in REAL:
+        if name in args.only:
+            samples = real if name == "real" else sets.derived(name, real, digit_span)
+            yield name, samples, len(samples)
 
 
-def _details(report: Report) -> None:
-    """Per writer or size step, and why digits that were there got "no digit"."""
-    groups = report.by_group()
+def _line(reports: list[Report]) -> None:
+    ours = reports[0]
+    theirs = f"{reports[1].accuracy:>11.4f}" if len(reports) > 1 else f"{'-':>11}"
+    ece = f"{ours.calibration()[0]:>8.4f}" if ours.has_digits else f"{'-':>8}"
+    line = f"{ours.name:<17}{len(ours.outcomes):>6}{ours.accuracy:>10.4f}{theirs}{ours.no_digit_rate:>10.4f}{ece}"
+    print(f"{line}{ours.sure:>7}{ours.confident_misreads:>12}")
+
+
+def _details(reports: list[Report]) -> None:
+    """Per writer or size step: every group, the mean and the worst, beside the reference; why digits got "no digit"."""
+    ours = reports[0]
+    groups = ours.by_group()
     if len(groups) > 1:
-        print(f"{report.name} by group: " + ", ".join(f"{g} {right}/{total}" for g, (right, total) in groups.items()))
-    reasons = report.no_digit_reasons()
+        print(f"{ours.name} by group: " + ", ".join(f"{g} {right}/{total}" for g, (right, total) in groups.items()))
+        worst, low = ours.worst_group
+        summary = f"{ours.name} groups: mean {ours.mean_group:.4f}, worst {worst} {low:.4f}"
+        if len(reports) > 1:
+            theirs = reports[1]
+            their_worst, their_low = theirs.worst_group
+            summary += f"; {NAME}: mean {theirs.mean_group:.4f}, worst {their_worst} {their_low:.4f}"
+            mine, other = ours.group_accuracy(), theirs.group_accuracy()
+            below = [f"{g} {mine[g]:.2f} < {other[g]:.2f}" for g in mine if mine[g] < other[g]]
+            summary += "; below the reference: " + (", ".join(below) or "none")
+        print(summary)
+    reasons = ours.no_digit_reasons()
     if reasons:
-        print(f"{report.name} 'no digit' reasons: " + "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common()))
+        print(f"{ours.name} 'no digit' reasons: " + "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common()))
 
 
 def _write_card(model: Path, reports: list[Report]) -> None:
@@ -103,6 +145,10 @@ def _write_card(model: Path, reports: list[Report]) -> None:
         metrics[f"test_{report.name}_count"] = len(report.outcomes)
         if report.has_digits:
             metrics[f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
+        if len(report.by_group()) > 1 and report.name in REAL:
+            metrics[f"test_{report.name}_writer_mean"] = round(report.mean_group, 5)
+            metrics[f"test_{report.name}_writer_worst"] = round(report.worst_group[1], 5)
+            metrics[f"test_{report.name}_sure_wrong"] = report.confident_misreads
     registry.write_card(weights, card)
 
 

@@ -16,7 +16,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--out", type=Path, default=Path("models"), help="model registry directory")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--photos", type=int, default=24000, help="photo-like renders of training digits")
     parser.add_argument("--non-digits", type=int, default=4000, help="drawings of non-digits, half of them as photos")
     parser.add_argument("--plain", type=int, default=3000, help="drawings of lone strokes (1) and rings (0), half of them as photos")

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter, ImageOps
 
+from model.data import sweeps
 from model.data.render import Look, on_canvas, photo_of
 from model.data.shapes import non_digits
 
@@ -59,8 +60,31 @@ def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
     measures rejection of that family of shapes, not of everything that is not a digit.
     """
     for i, shape in enumerate(non_digits(count, seed)):
-        look = replace(Look.sample(np.random.default_rng((seed, i, 1))), framing="page", gaps=False, tiny=False)  # as training draws them
+        sampled = Look.sample(np.random.default_rng((seed, i, 1)))
+        look = replace(sampled, framing="page", gaps=False, tiny=False, faint=False, pressure=False)  # as training draws them
         yield Sample(photo_of([shape], seed + 5000, i, look), "")
+
+
+def blank_pages(count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Photos of paper with nothing written on it (shadows, lines, page edges as photos have them): "no digit"."""
+    blank = np.zeros((28, 28), np.uint8)
+    for i in range(count):
+        look = replace(Look.sample(np.random.default_rng((seed, 9, i))), faint=False)
+        yield Sample(photo_of([blank], seed + 9000, i, look), "")
+
+
+def screen(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Digits drawn on a screen: black on a flat white canvas, 45% to 95% of its side."""
+    for i in range(count):
+        rng = np.random.default_rng((seed, 10, i))
+        j = int(rng.integers(len(images)))
+        yield Sample(on_canvas(images[j], float(rng.uniform(0.45, 0.95)), rng, paper=False), str(labels[j]))
+
+
+def plain(shape: str) -> Iterator[Sample]:
+    """The single-stroke sweep (every one a 1) or the ring sweep (every one a 0) of ``model.data.sweeps``."""
+    for stroke in sweeps.strokes() if shape == "strokes" else sweeps.rings():
+        yield Sample(sweeps.photo(stroke), stroke.label, f"{stroke.paper}")
 
 
 def size_sweep(images: U8, labels: NDArray[np.int64], per_size: int, seed: int = SEED, paper: bool = False) -> Iterator[Sample]:
@@ -82,7 +106,7 @@ def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = S
         yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
 
 
-NAMES = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight")
+NAMES = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
 """The rendered benchmark sets, by the names README's figures and the promotion gate use."""
 
 
@@ -101,6 +125,12 @@ def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple
         return itertools.chain(size_sweep(images, labels, count), size_sweep(images, labels, count, paper=True)), 2 * count * len(SIZES)
     if name == "tight":
         return tight_crops(images, labels, count), count
+    if name == "screen":
+        return screen(images, labels, count), count
+    if name in ("strokes", "rings"):
+        return plain(name), len(list(sweeps.strokes() if name == "strokes" else sweeps.rings()))
+    if name == "blank":
+        return blank_pages(count), count
     raise ValueError(f"no benchmark set named {name!r}; there are {', '.join(NAMES)}")
 
 

@@ -60,7 +60,14 @@ def rings() -> Iterator[Stroke]:
 
 def photo(stroke: Stroke, seed: int = 0) -> Image.Image:
     """The stroke drawn with a dark pen on the paper it names, lit as a photo is."""
-    rng = np.random.default_rng((seed, hash(stroke) % 2**32))
+    shape = (
+        stroke.shape == "ring",
+        round(stroke.length * 100),
+        round(stroke.width * 1000),
+        round(stroke.tilt) + 90,
+        round(stroke.aspect * 100),
+    )
+    rng = np.random.default_rng((seed, *shape, PAPERS.index(stroke.paper)))
     layer = Image.new("L", (SIDE * SCALE, SIDE * SCALE), 0)
     draw = ImageDraw.Draw(layer)
     centre, half = SIDE * SCALE / 2, stroke.length * SIDE * SCALE / 2

@@ -10,6 +10,7 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from model.data.sets import Sample
 from model.judging import scores
 from model.judging.scores import CALIBRATION_BINS, calibration_error
-from model.reading.predictor import Predictor, Reading
+from model.reading.predictor import Reading
 
 SURE = 0.8
 """An answer given with at least this confidence is "sure": a wrong one costs the most trust."""
@@ -82,6 +83,19 @@ class Report:
             table[o.group] = (right + o.correct, total + 1)
         return table
 
+    def group_accuracy(self) -> dict[str, float]:
+        return {group: right / total for group, (right, total) in self.by_group().items()}
+
+    @property
+    def mean_group(self) -> float:
+        """Accuracy averaged over writers (or size steps): each writer counts once, however many photos."""
+        accuracies = list(self.group_accuracy().values())
+        return float(np.mean(accuracies)) if accuracies else float("nan")
+
+    @property
+    def worst_group(self) -> tuple[str, float]:
+        return min(self.group_accuracy().items(), key=lambda pair: pair[1], default=("", float("nan")))
+
     def no_digit_reasons(self) -> Counter[str]:
         """Why digits that were there got "no digit": which stage gave up, and how often."""
         return Counter(o.reading.reason or "" for o in self.outcomes if o.label and not o.reading.digits)
@@ -91,12 +105,20 @@ class Report:
         return calibration_error([o.reading.confidence for o in self.outcomes], [o.correct for o in self.outcomes], bins)
 
 
-def evaluate(predictor: Predictor, samples: Iterable[Sample], name: str, total: int | None = None) -> Report:
+class Reader(Protocol):
+    """What evaluation reads with: the product's ``Predictor`` or the reference reader."""
+
+    version: str
+
+    def predict(self, image: bytes | Image.Image) -> Reading: ...
+
+
+def evaluate(predictor: Reader, samples: Iterable[Sample], name: str, total: int | None = None) -> Report:
     """Read every sample through ``Predictor.predict``; photos are kept only where misread, for the grid."""
     return compare([predictor], samples, name, total)[0]
 
 
-def compare(predictors: Sequence[Predictor], samples: Iterable[Sample], name: str, total: int | None = None) -> list[Report]:
+def compare(predictors: Sequence[Reader], samples: Iterable[Sample], name: str, total: int | None = None) -> list[Report]:
     """One report per predictor on the same samples, drawn once (the promotion gate's two models)."""
     reports = [Report(name) for _ in predictors]
     for sample in tqdm(samples, total=total, desc=name, unit="img"):

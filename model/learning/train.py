@@ -32,7 +32,7 @@ class TrainConfig:
     out: Path = Path("models")
     data_root: str = "data"
     download: bool = True
-    epochs: int = 10
+    epochs: int = 9
     photos: int = 24000
     non_digits: int = 4000
     plain: int = 3000

@@ -164,11 +164,14 @@ class Predictor:
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
 
     def _with_whole(self, spans: list[_Span], whole: _Span) -> list[_Span]:
-        """Is the whole frame one digit? Alone where no shape was read as a digit; beside the one digit
-        read, the two hypotheses' mean, placed where the one that gives its digit more saw it."""
+        """Is the whole frame one digit? Where it reads as one: alone where no shape was read as a digit;
+        beside the one digit read, the two hypotheses' mean, placed where the one that gives its digit
+        more saw it."""
         digit = next((i for i, span in enumerate(spans) if self._digit(span.row)), None)
+        if not self._digit(whole.row):  # the whole frame is no digit: a shadow's or a page's edge split off
+            return spans
         if digit is None:
-            return [whole] if self._digit(whole.row) else spans
+            return [whole]
         one = spans[digit]
         mean = (one.row + whole.row) / 2
         best = int(mean[:NOT_A_DIGIT].argmax())

@@ -67,9 +67,9 @@ def crop_digit(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], b
     region, (xa, ya) = digit_ink(ink, labels, members, box, p)
     x0, y0, x1, y1 = box
     zoom = p.fine * p.digit_box / max(y1 - y0, x1 - x0)
-    own = _zoomed(np.isin(labels[y0:y1, x0:x1], members).astype(np.float32), zoom) >= 0.5
+    width = _width_in_box(np.isin(labels[y0:y1, x0:x1], members), zoom, p.fine)
     solid = np.isin(labels[ya : ya + region.shape[0], xa : xa + region.shape[1]], members).astype(np.float32)
-    grey, full = (_place(_normalize_stroke(_zoomed(view, zoom), own, 1 / p.fine, p.stroke_range), p) for view in (region, solid))
+    grey, full = (_place(_normalize_stroke(_zoomed(view, zoom), width, p), p) for view in (region, solid))
     original = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
     return DigitCrop(pixels=grey, box=original, solid=full)
 
@@ -83,7 +83,8 @@ def digit_ink(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], bo
     p = params
     x0, y0, x1, y1 = box
     own_box = np.isin(labels[y0:y1, x0:x1], members)
-    margin = p.pad + max(0, _stroke_change(own_box, p.digit_box / max(y1 - y0, x1 - x0), p.stroke_range))
+    fit = p.digit_box / max(y1 - y0, x1 - x0)
+    margin = p.pad + max(0, _stroke_change(stroke_width(own_box) * fit, fit, p.stroke_range))
     ya, yb = max(0, y0 - margin), min(ink.shape[0], y1 + margin)
     xa, xb = max(0, x0 - margin), min(ink.shape[1], x1 + margin)
     own = np.isin(labels[ya:yb, xa:xb], members)
@@ -92,15 +93,23 @@ def digit_ink(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], bo
     return np.clip(region / max(strength, 1e-3), 0.0, 1.0).astype(np.float32), (xa, ya)
 
 
+def _width_in_box(own: Mask, zoom: float, fine: int) -> float:
+    """The stroke width the digit will have at 20x20. A small digit's stroke is a pixel or two wide:
+    measured on the enlarged copy, where it has width; a large digit's where it is (shrunk, a
+    hairline would vanish)."""
+    if zoom > 1:
+        return stroke_width(_zoomed(own.astype(np.float32), zoom) >= 0.5) / fine
+    return stroke_width(own) * zoom / fine
+
+
 def _zoomed(image: Gray, zoom: float) -> Gray:
     size = (max(1, round(image.shape[1] * zoom)), max(1, round(image.shape[0] * zoom)))
     return resize(image, size, cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR)
 
 
-def _stroke_change(mask: Mask, fit: float, stroke_range: tuple[float, float]) -> int:
-    """By how many pixels of ``mask`` the stroke must grow (> 0) or shrink (< 0) so that, once the
-    digit is fitted into 20x20 (``fit`` of these pixels to one), it is as wide as MNIST's pen."""
-    width = stroke_width(mask) * fit
+def _stroke_change(width: float, fit: float, stroke_range: tuple[float, float]) -> int:
+    """By how many pixels the stroke must grow (> 0) or shrink (< 0) so that, once the digit is fitted
+    into 20x20 (``fit`` of these pixels to one), it is as wide as MNIST's pen; ``width`` is its width there."""
     low, high = stroke_range
     if width == 0 or low <= width <= high:
         return 0
@@ -108,18 +117,19 @@ def _stroke_change(mask: Mask, fit: float, stroke_range: tuple[float, float]) ->
     return 0 if size <= 1 else size if width < low else -size
 
 
-def _normalize_stroke(region: Gray, mask: Mask, fit: float, stroke_range: tuple[float, float]) -> Gray:
-    """Bring the stroke width, as it will be after fitting, into MNIST's range.
+def _normalize_stroke(fine: Gray, width: float, p: CropParams) -> Gray:
+    """Bring the stroke width (``width``, as it will be at 20x20) into MNIST's range, on the digit
+    ``p.fine`` times the 20x20 box.
 
     A fine pen shrunk into 20x20 becomes a faint hairline and a fat marker fills the loops
     of an 8, and a network trained on MNIST's strokes misreads both.
     """
-    change = _stroke_change(mask, fit, stroke_range)
+    change = _stroke_change(width, 1 / p.fine, p.stroke_range)
     if change > 0:
-        return dilate(region, change, change)
+        return dilate(fine, change, change)
     if change < 0:
-        return erode(region, -change, -change)
-    return region
+        return erode(fine, -change, -change)
+    return fine
 
 
 def _place(region: Gray, p: CropParams) -> NDArray[np.float32]:

@@ -33,7 +33,13 @@ class LineParams:
     candidate_level: float = 0.06
     """Top-hat strength above which a pixel may be on a line."""
     min_length: float = 0.75
-    """A line runs along at least this fraction of the page."""
+    """A line runs along at least this fraction of the page ..."""
+    alone_length: float = 0.99
+    """... and a line with no other beside it (not a ruling, not a grid) runs the page's whole length,
+    like a margin: a lone 1 written down most of a page is a stroke, not a line."""
+    family_contrast: float = 2.0
+    """Of three or more parallel lines (a ruling, a grid), one more than this many times darker than
+    their median is a pen stroke drawn along a line, not a line."""
     max_thickness: float = 0.023
     """Area over length of a line, as a fraction of the long side, at least ..."""
     thickness_fraction: float = 0.03
@@ -47,7 +53,8 @@ class LineParams:
     a pen stroke crossing the line is darker and stays the pen's."""
 
     def __post_init__(self) -> None:
-        if not 0 < self.across < 0.5 or not 0 < self.bridge < 0.5 or self.along_divisor < 1 or not 0 < self.min_length <= 1:
+        lengths = 0 < self.min_length <= self.alone_length <= 1 and self.family_contrast > 1
+        if not 0 < self.across < 0.5 or not 0 < self.bridge < 0.5 or self.along_divisor < 1 or not lengths:
             raise ValueError(f"invalid line parameters: {self}")
 
 
@@ -81,12 +88,18 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         thin_enough = max(params.max_thickness * long_side, params.thickness_fraction * span)
         is_line = (extents >= params.min_length * span) & (thickness <= thin_enough)
         is_line[0] = False
+        if np.count_nonzero(is_line) == 1 and _drawn_extent(candidates == int(np.flatnonzero(is_line)[0]), thin, params, axis) < (
+            params.alone_length * span
+        ):
+            continue
         if not is_line.any():
             continue
         levels = np.zeros(count, dtype=np.float32)
         for index in np.flatnonzero(is_line).tolist():
             x, y, w, h = (int(v) for v in stats[index, :4])
             levels[index] = np.median(opened[y : y + h, x : x + w][candidates[y : y + h, x : x + w] == index])
+        if np.count_nonzero(is_line) >= 3:  # a ruling: a line far darker than its fellows is a pen stroke along one
+            is_line &= levels <= params.family_contrast * float(np.median(levels[is_line]))
         lines = double(is_line[candidates])
         level = params.keep_factor * double(levels[candidates])
         view = result[: lines.shape[0], : lines.shape[1]]
@@ -95,3 +108,10 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         view[lines & ((view <= level) | ((thin_full <= level) & (view < params.crossing_stroke)))] = 0.0
         on_lines[: lines.shape[0], : lines.shape[1]] |= line_like
     return result, on_lines
+
+
+def _drawn_extent(candidate: Mask, thin: Gray, params: LineParams, axis: int) -> int:
+    """How far along the page a line candidate's own ink runs, before gaps were bridged (bridging
+    stretches a stroke that nearly reaches the edge right up to it)."""
+    drawn = np.flatnonzero((candidate & (thin > params.candidate_level)).any(axis=0 if axis == 1 else 1))
+    return int(drawn[-1] - drawn[0] + 1) if drawn.size else 0

@@ -33,9 +33,13 @@ class PaperParams:
     """The ground's tone is the median of every n-th pixel, n = long side / this."""
     median_divisor: int = 4
     """On a dark ground, what stands out from a median this many times narrower than the copy is ink."""
+    darkest_shadow: float = 0.35
+    """The paper level never falls below this fraction of the page's brightest paper: light falling off
+    and a shadow darken paper by half at most, while a marker's ink is darker than that, so a
+    coloured-in shape wider than the closings stays ink instead of becoming its own outline."""
 
     def __post_init__(self) -> None:
-        if self.small_size < 8 or not 0 < self.closing_fraction <= 1 or not 0 < self.level_floor < 1:
+        if self.small_size < 8 or not 0 < self.closing_fraction <= 1 or not 0 < self.level_floor < 1 or not 0 <= self.darkest_shadow < 1:
             raise ValueError(f"invalid paper parameters: {self}")
 
 
@@ -51,10 +55,13 @@ def ink_map(gray: Gray, params: PaperParams) -> Gray:
     feature narrower than its window and leaves what is wider. A first closing, 40% of
     the image wide, finds the pen at any size; a second, a few of the pen's own stroke
     widths wide, follows the paper closely, so that a shadow's body, a tinted shadow
-    over a thin pen or the table beyond a page's edge read as paper, not ink.
+    over a thin pen or the table beyond a page's edge read as paper, not ink. Neither may
+    fall below ``darkest_shadow`` of the brightest paper: no shadow is as dark as ink.
     """
     small = shrink_to(gray, params.small_size)
     level = _closed(small, max(3, int(max(small.shape) * params.closing_fraction)), gray.shape)
+    darkest = np.float32(params.darkest_shadow * quantiles(level[::4, ::4].ravel(), (0.95,))[0])
+    level = np.maximum(level, darkest)
     ink = _against(gray, level, params.level_floor)
     width = _pen_width(ink, params.pen_strength)
     if width > 0:
@@ -62,7 +69,7 @@ def ink_map(gray: Gray, params: PaperParams) -> Gray:
         factor = max(1, int(span // params.fine_steps))
         copy = shrink_to(gray, max(gray.shape) // factor)
         fine = _closed(copy, max(3, round(span * copy.shape[0] / gray.shape[0])), gray.shape)
-        ink = _against(gray, np.minimum(level, fine), params.level_floor)
+        ink = _against(gray, np.maximum(np.minimum(level, fine), darkest), params.level_floor)
     return ink
 
 

@@ -59,6 +59,8 @@ class SegmentParams:
     stacked_overlap: float = 0.2
     stacked: float = 0.5
     """... or sharing this much of it while overlapping vertically less than ``stacked`` of the shorter ..."""
+    corner: float = 0.05
+    """... or pieces one above the other whose boxes meet within this fraction of the taller's height, corner to corner ..."""
     near: float = 0.3
     small_piece: float = 0.2
     """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
@@ -242,7 +244,9 @@ def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: Se
 
 
 def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int], p: SegmentParams) -> bool:
-    """Pieces of one digit share most of their width, or sit one above the other, or one is a small nearby bit."""
+    """Pieces of one digit share most of their width, or sit one above the other (sharing some width,
+    or meeting corner to corner: a slanted stroke cut where a notebook line crossed it), or one is a
+    small nearby bit. Digits of a number sit side by side, level with each other: never stacked."""
     (ba, _, sa), (bb, _, sb) = a, b
     narrower = min(ba[2] - ba[0], bb[2] - bb[0])
     overlap = min(ba[2], bb[2]) - max(ba[0], bb[0])
@@ -253,6 +257,9 @@ def _belong_together(a: tuple[Box, list[int], int], b: tuple[Box, list[int], int
     if overlap >= p.stacked_overlap * narrower and stacked:
         return True
     tall = max(height(ba), height(bb))
+    vertical_gap = max(ba[1], bb[1]) - min(ba[3], bb[3])
+    if stacked and -overlap <= p.corner * tall and vertical_gap <= p.corner * tall:
+        return True  # one stroke cut where a line crossed it: its pieces meet corner to corner
     return -overlap < p.near * tall and min(sa, sb) < p.small_piece * max(sa, sb)
 
 
