@@ -171,7 +171,7 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         try:
             reading = await svc.reader.read(data, memory)
         except ImageError as err:
-            await _reply(update, replies.unreadable(str(err), tr))
+            await _reply(update, replies.unreadable(err.kind, tr))
             return
     finally:
         typing.cancel()

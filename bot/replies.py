@@ -12,7 +12,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import ENGLISH, N_, Translations
-from model.reading.predictor import Reading
+from model.reading.predictor import NoDigit, Reading, Unreadable
 
 START = N_(
     "Hi! Send me a <b>photo of a handwritten number</b> and I'll tell you what it says and how sure I am.\n\n"
@@ -56,6 +56,25 @@ GONE = N_("That answer is gone (perhaps deleted with /forget).")
 ADMINS_ONLY = "This command is for the bot's admins."
 DIGITS_ONLY = N_("Please reply with digits only, for example 2026.")
 NO_DIGIT_TIPS = N_("Try: get closer so the number fills the photo, write with a darker pen or marker, use plain paper and even light.")
+NO_DIGIT_BECAUSE: dict[str, str] = {
+    NoDigit.TOO_SMALL: N_("the image is too small to hold a digit"),
+    NoDigit.BLANK: N_("the page looks blank"),
+    NoDigit.NOT_PAPER: N_("it does not look like writing on paper"),
+    NoDigit.NO_SHAPES: N_("there is nothing digit-sized in it"),
+    NoDigit.TOO_MANY: N_("there are too many shapes to be a number"),
+    NoDigit.NOT_HANDWRITING: N_("the shapes look like a texture, not handwriting"),
+    NoDigit.NOT_A_DIGIT: N_("I see shapes, but none of them looks like a digit"),
+}
+"""Why there is no digit, in words, for each code the model gives; an answer stored with an older
+code (or none) gets :data:`NO_DIGIT`."""
+NO_DIGIT = N_("nothing that looks like a digit")
+UNREADABLE_BECAUSE = {
+    Unreadable.EMPTY: N_("the file is empty"),
+    Unreadable.NOT_AN_IMAGE: N_("this file is not an image I can read"),
+    Unreadable.TOO_LARGE: N_("the image is too large to read safely"),
+    Unreadable.NO_PIXELS: N_("the image has no pixels"),
+    Unreadable.DAMAGED: N_("the image file is damaged or truncated"),
+}
 SAVED = N_("Saved")
 ALREADY_SAVED = N_("Already saved")
 
@@ -77,7 +96,8 @@ def slow_down(limit: int, tr: Translations = ENGLISH) -> str:
     return message.format(limit=limit)
 
 
-def unreadable(reason: str, tr: Translations = ENGLISH) -> str:
+def unreadable(kind: Unreadable, tr: Translations = ENGLISH) -> str:
+    reason = tr.gettext(UNREADABLE_BECAUSE[kind])
     return tr.gettext("I couldn't open that image: {reason}. Please send a photo, or a JPEG, PNG or WebP file.").format(reason=reason)
 
 
@@ -126,8 +146,8 @@ def _recalled(details: dict[str, Any], tr: Translations) -> str:
 def _answer(details: dict[str, Any], low_confidence: float, tr: Translations) -> str:
     digits = details["digits"]
     if not digits:
-        reason = details.get("reason") or "nothing that looks like a digit"
-        found = tr.gettext("I can't find a digit in this photo ({reason}).").format(reason=html.escape(reason))
+        because = NO_DIGIT_BECAUSE.get(str(details.get("reason")), NO_DIGIT)  # codes are strings: a stored one finds its words
+        found = tr.gettext("I can't find a digit in this photo ({reason}).").format(reason=html.escape(tr.gettext(because)))
         return f"🤔 {found}\n{tr.gettext(NO_DIGIT_TIPS)}"
     number = "".join(str(d["digit"]) for d in digits)
     percent = f"{float(details['confidence']):.0%}"

@@ -7,6 +7,8 @@ import pytest
 
 from bot import replies
 from bot.handlers import BUTTON
+from bot.i18n import translations
+from model.reading.predictor import NoDigit, Unreadable
 
 
 def details(*digits: tuple[int, float, list[tuple[int, float]]], reason: str | None = None) -> dict[str, object]:
@@ -27,8 +29,21 @@ def test_an_unsure_answer_names_the_weakest_digit_and_its_alternatives():
 
 
 def test_no_digit_says_why_and_how_to_do_better():
-    text = replies.answer(details(reason="no ink: the page looks blank <b>"), low_confidence=0.8)
-    assert "can't find a digit in this photo (no ink: the page looks blank &lt;b&gt;)" in text and replies.NO_DIGIT_TIPS in text
+    text = replies.answer(details(reason=NoDigit.BLANK), low_confidence=0.8)
+    assert "can't find a digit in this photo (the page looks blank)" in text and replies.NO_DIGIT_TIPS in text
+
+
+def test_every_reason_is_said_in_the_readers_language():
+    """The model gives codes; the reader gets a sentence of their own language, never English inside it."""
+    spanish = translations("es")
+    assert set(replies.NO_DIGIT_BECAUSE) == set(NoDigit) and set(replies.UNREADABLE_BECAUSE) == set(Unreadable)
+    for code in NoDigit:
+        text = replies.answer(details(reason=code), low_confidence=0.8, tr=spanish)
+        assert replies.NO_DIGIT_BECAUSE[code] not in text and spanish.gettext(replies.NO_DIGIT_BECAUSE[code]) in text
+    for kind in Unreadable:
+        assert replies.UNREADABLE_BECAUSE[kind] not in replies.unreadable(kind, spanish)
+    stored_long_ago = replies.answer(details(reason="no ink: the page looks blank <b>"), low_confidence=0.8)
+    assert replies.NO_DIGIT in stored_long_ago and "<b>" not in stored_long_ago.split("(")[1]
 
 
 @pytest.mark.parametrize(

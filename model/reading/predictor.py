@@ -18,9 +18,9 @@ from PIL import Image
 from model.reading import registry
 from model.reading.memory import Memory, MemoryParams, Projection, Recalled, Vectors, recall
 from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
-from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, TransformParams
+from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, TransformParams, Unreadable
 
-__all__ = ["Candidate", "DigitReading", "ImageError", "Predictor", "Reading"]
+__all__ = ["Candidate", "DigitReading", "ImageError", "NoDigit", "Predictor", "Reading", "Unreadable"]
 
 REJECT_BELOW = 0.3
 """When every shape in a photo is read with less than this calibrated confidence, no digit is reported.
@@ -60,7 +60,7 @@ class Reading:
 
     items: tuple[DigitReading, ...]
     model_version: str
-    reason: str | None = None
+    reason: NoDigit | None = None
     set_aside: tuple[Box, ...] = ()
     """Where the shapes were that the network judged "not a digit" (a doodle beside a number)."""
 
@@ -157,7 +157,7 @@ class Predictor:
         digits = [item for item in items if item is not None]
         set_aside = tuple(span.crop.box for span, item in zip(spans, items, strict=True) if item is None)
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
-            reason = segmentation.reason or "I see shapes, but none of them looks like a digit"
+            reason = segmentation.reason or NoDigit.NOT_A_DIGIT
             return Reading(items=(), model_version=self.version, reason=reason, set_aside=set_aside)
         if memory is not None:
             digits = [self._recall(item, memory) for item in digits]

@@ -20,6 +20,7 @@ from model.reading.transform.ops import Box
 from model.reading.transform.paper import PaperParams
 from model.reading.transform.params import VERSION, TransformParams
 from model.reading.transform.pipeline import DigitTransform, Segmentation
+from model.reading.transform.reasons import NoDigit, Unreadable
 from model.reading.transform.segment import SegmentParams
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "DigitTransform",
     "ImageError",
     "LineParams",
+    "NoDigit",
     "PaperParams",
     "SegmentParams",
     "Segmentation",
     "TransformParams",
+    "Unreadable",
     "decode",
     "open_image",
 ]

@@ -16,12 +16,18 @@ import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.reading.transform.ops import Gray, resize
+from model.reading.transform.reasons import Unreadable
 
 pillow_heif.register_heif_opener()  # iPhones save HEIC; sent as a file, it reaches us as is
 
 
 class ImageError(ValueError):
-    """The input cannot be read as an image; the message is fit to show a user."""
+    """The input cannot be read as an image: ``kind`` says why (the bot words it in its user's
+    language), the message says it in English for logs and the command line."""
+
+    def __init__(self, kind: Unreadable, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -55,21 +61,21 @@ def open_image(source: bytes | Image.Image, max_pixels: int = DecodeParams.max_p
         image = source
     else:
         if len(source) == 0:
-            raise ImageError("the file is empty")
+            raise ImageError(Unreadable.EMPTY, "the file is empty")
         try:
             image = Image.open(io.BytesIO(source))
         except Image.DecompressionBombError as err:
-            raise ImageError(_too_big()) from err
+            raise ImageError(Unreadable.TOO_LARGE, _too_big()) from err
         except (UnidentifiedImageError, OSError, ValueError) as err:
-            raise ImageError("this file is not an image I can read") from err
+            raise ImageError(Unreadable.NOT_AN_IMAGE, "this file is not an image I can read") from err
     width, height = image.size
     limit = Image.MAX_IMAGE_PIXELS or width * height
     if image.format != "JPEG":
         limit = min(limit, max_pixels)
     if width * height > limit:
-        raise ImageError(_too_big(limit))
+        raise ImageError(Unreadable.TOO_LARGE, _too_big(limit))
     if width < 1 or height < 1:
-        raise ImageError("the image has no pixels")
+        raise ImageError(Unreadable.NO_PIXELS, "the image has no pixels")
     return image
 
 
@@ -101,9 +107,9 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
     except ImageError:
         raise
     except Image.DecompressionBombError as err:
-        raise ImageError(_too_big()) from err
+        raise ImageError(Unreadable.TOO_LARGE, _too_big()) from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:
-        raise ImageError("the image file is damaged or truncated") from err
+        raise ImageError(Unreadable.DAMAGED, "the image file is damaged or truncated") from err
     height, width = gray.shape
     long_side = max(height, width)
     ratio = work_size / long_side if long_side > work_size else max(1.0, params.min_size / long_side)

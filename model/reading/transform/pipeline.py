@@ -17,7 +17,8 @@ from model.reading.transform.lines import remove_rules
 from model.reading.transform.ops import Gray, Mask
 from model.reading.transform.paper import dark_ink, ink_map
 from model.reading.transform.params import TransformParams
-from model.reading.transform.segment import BLANK, Group, find_digits, joinable, touches_frame, whole_frame
+from model.reading.transform.reasons import NoDigit
+from model.reading.transform.segment import Group, find_digits, joinable, touches_frame, whole_frame
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Segmentation:
     """
 
     crops: tuple[DigitCrop, ...]
-    reason: str | None = None
+    reason: NoDigit | None = None
     pairs: tuple[DigitCrop | None, ...] = ()
     whole: DigitCrop | None = None
     """The whole frame as one digit, offered when ink touches the frame or no paper was found."""
@@ -63,7 +64,7 @@ class _Found:
     """The segmented digits; None with ``reason`` when there are none."""
     whole: _Shapes | None
     """The whole frame as one digit, when ink touches the frame or no paper was found."""
-    reason: str | None
+    reason: NoDigit | None
     work_shape: tuple[int, ...]
 
 
@@ -110,20 +111,20 @@ class DigitTransform:
         p = self.params
         work = decode(source, p.decode)
         if min(work.gray.shape) < 8:
-            return _Found(None, None, "the image is too small or too thin to hold a digit", work.gray.shape)
+            return _Found(None, None, NoDigit.TOO_SMALL, work.gray.shape)
         gray = dark_ink(work.gray, p.paper)
         ink, on_lines = remove_rules(ink_map(gray, p.paper), p.lines)
         found = find_digits(ink, on_lines, p.segment)
         whole = None
-        if found != BLANK and (isinstance(found, str) or any(touches_frame(g, ink.shape) for g in found.groups)):
+        if found != NoDigit.BLANK and (isinstance(found, NoDigit) or any(touches_frame(g, ink.shape) for g in found.groups)):
             whole = self._whole(gray, work.scale)
-        if isinstance(found, str):
+        if isinstance(found, NoDigit):
             return _Found(None, whole, found, ink.shape)
         groups = found.groups
         if single:
             groups = (functools.reduce(Group.join, groups),)
         if len(groups) > p.segment.max_digits:
-            return _Found(None, None, "too many shapes to be a number", ink.shape)
+            return _Found(None, None, NoDigit.TOO_MANY, ink.shape)
         return _Found(_Shapes(ink, found.labels, groups, work.scale, p.crop), whole, None, ink.shape)
 
     def _whole(self, gray: Gray, scale: float) -> _Shapes | None:

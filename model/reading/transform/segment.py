@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from model.reading.transform.ops import Box, Gray, Mask, height, label, union
+from model.reading.transform.reasons import NoDigit
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,6 @@ class SegmentParams:
             raise ValueError(f"invalid segmentation parameters: {self}")
 
 
-BLANK = "no ink: the page looks blank"
-
-
 @dataclass(frozen=True)
 class Group:
     """One digit's pieces: the component labels and their joint box."""
@@ -108,7 +106,7 @@ class _Blobs:
     stats: NDArray[np.int32]
 
 
-def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str:
+def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | NoDigit:
     """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
     p = params
     blobs = _threshold(ink, on_lines, p)
@@ -117,12 +115,12 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
         ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
         blobs = _threshold(ink, on_lines, p)
     if blobs.peak < p.min_contrast:
-        return BLANK
+        return NoDigit.BLANK
     if (
         np.count_nonzero(ink < p.paper_level * blobs.threshold) < p.min_paper_fraction * ink.size
         or np.count_nonzero(blobs.mask) > p.max_ink_fraction * ink.size
     ):
-        return "this does not look like writing on paper"
+        return NoDigit.NOT_PAPER
     strokes: list[tuple[int, Box]] = []
     for index in _large(blobs, p):
         region = _region(blobs.stats[index])
@@ -130,13 +128,13 @@ def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | str
         if pen and not _is_page_edge(blobs, index, ink.shape, p):
             strokes.append((index, _box(blobs.stats[index])))
     if not strokes:
-        return "no digit-sized shapes found"
+        return NoDigit.NO_SHAPES
     if len(strokes) > p.max_blobs_per_digit * p.max_digits:
-        return "too many shapes to be a number"
+        return NoDigit.TOO_MANY
     areas = blobs.stats[:, cv2.CC_STAT_AREA].astype(np.int64)
     groups = [group for group in _merge_strokes(strokes, areas, p) if len(group.members) <= p.max_pieces]
     if not groups:
-        return "the shapes here are not handwriting"
+        return NoDigit.NOT_HANDWRITING
     tallest = max(height(group.box) for group in groups)
     kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
     kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
