@@ -1,9 +1,11 @@
-"""``python -m bot``: read the settings, then poll (default) or serve the webhook until SIGINT/SIGTERM."""
+"""``python -m bot``: read the settings, then poll (default) or serve the webhook until SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
 from pydantic import ValidationError
@@ -47,16 +49,40 @@ async def reach_telegram(settings: Settings) -> bool:
         delay = min(2 * delay, 60.0)
 
 
+INTERRUPTED = 130
+"""The exit status of a program stopped by Ctrl-C (128 + SIGINT), as shells expect."""
+
+
 def main() -> None:
+    """Run until SIGTERM (exit 0) or Ctrl-C (one line, exit 130), whatever start-up is doing then.
+
+    PTB stops gracefully on the KeyboardInterrupt Ctrl-C raises; SIGINT is left to this handler
+    (not to PTB's stop signals) so that a Ctrl-C while Telegram is still being reached, or while
+    the model loads, stops just as cleanly."""
+    interrupted: list[int] = []
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        run()
+    if interrupted:
+        print("digitbot: stopped (Ctrl-C)", file=sys.stderr)
+        sys.exit(INTERRUPTED)
+
+
+def run() -> None:
     settings = load_settings()
     logs.setup(settings.bot_token.get_secret_value(), settings.log_format, settings.log_level)
     if not asyncio.run(reach_telegram(settings)):
         sys.exit(2)
     application = build(settings)
     if settings.mode == "webhook":
-        application.run_webhook(**webhook_options(settings), bootstrap_retries=-1)
+        application.run_webhook(**webhook_options(settings), bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
 
 
 if __name__ == "__main__":

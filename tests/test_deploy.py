@@ -244,3 +244,33 @@ async def test_a_rejected_token_is_one_line_and_exit_code_2(fake, tmp_path):
             process.kill()
     (line,) = (process.stderr.read() if process.stderr else "").strip().splitlines()
     assert code == 2 and "Telegram rejected BOT_TOKEN" in line and "not-the-token" not in line
+
+
+async def test_ctrl_c_while_telegram_is_being_reached_is_one_line_and_exit_130(tmp_path):
+    fake = FakeTelegram()
+    fake.port = free_port()  # nothing listens: start-up waits, trying again
+    process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN)
+    try:
+        first = await asyncio.to_thread(process.stderr.readline) if process.stderr else ""
+        assert "Telegram not reachable" in first  # start-up is surely waiting now
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.to_thread(process.wait, 60)
+        rest = process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 130 and rest.strip().splitlines() == ["digitbot: stopped (Ctrl-C)"], rest
+
+
+async def test_ctrl_c_while_polling_stops_cleanly_with_exit_130(fake, tmp_path):
+    process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN)
+    try:
+        await fake.reply_to(fake.send_message(8003, text="/help"), timeout=90)  # up and polling
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.to_thread(process.wait, 60)
+        stderr = process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 130 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "digitbot: stopped (Ctrl-C)"
