@@ -24,7 +24,7 @@ FLOORS = {
     "board": (0.96, 0.97),
     "screen": (0.98, 0.98),
     "filling the frame": (0.96, 0.97),
-    "tight crop": (0.8, 0.93),
+    "tight crop": (0.97, 0.97),
     "tiny crop": (0.95, 0.97),
     "gaps": (0.97, 0.97),
     "hand shadow": (0.96, 0.94),

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from model.reading import registry
-from model.reading.predictor import Candidate, DigitReading, Reading
+from model.reading.predictor import Candidate, DigitReading, NoDigit, Reading
 from model.reading.transform import CropParams
 
 NAME = "reference"
@@ -187,7 +187,7 @@ class ReferenceReader:
     def predict(self, image: bytes | Image.Image) -> Reading:
         found = plain_crop(image, self.params)
         if found is None:
-            return Reading(items=(), model_version=NAME, reason="no ink")
+            return Reading(items=(), model_version=NAME, reason=NoDigit.BLANK)
         pixels, box = found
         with torch.inference_mode():
             row = F.softmax(self.network(normalize(torch.from_numpy(pixels)[None, None])), 1)[0]

@@ -84,7 +84,8 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         if count <= 1:
             continue
         extents = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
-        thickness = stats[:, cv2.CC_STAT_AREA] / extents
+        drawn = np.bincount(candidates[thin > params.candidate_level], minlength=count)  # the line's own pixels, not the band around it
+        thickness = drawn / np.maximum(extents, 1)
         thin_enough = max(params.max_thickness * long_side, params.thickness_fraction * span)
         is_line = (extents >= params.min_length * span) & (thickness <= thin_enough)
         is_line[0] = False

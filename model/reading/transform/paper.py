@@ -100,13 +100,16 @@ def _pen_width(ink: Gray, strength: float) -> float:
 def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
     """Is the ink lighter than its ground (chalk on a board, MNIST's white on black)?
 
-    Ink is the minority, so the ground is the median tone. A light ground means dark ink:
-    that is paper, whatever its shadows. On a dark ground (a board, a screen, or paper in
-    dim light) the sign of what stands out from a local median decides, since strokes
-    are the thin features that do.
+    Ink is the minority, so the ground is the median tone; in a crop cut tight to a fat
+    marker's digit, where ink is the majority, the frame's border is still mostly ground. A
+    light ground by either means dark ink: that is paper, whatever its shadows (a page on a
+    dark table is light by its median). On a dark ground by both (a board, a screen, or paper
+    in dim light) the sign of what stands out from a local median decides, since strokes are
+    the thin features that do.
     """
     step = max(1, max(gray.shape) // params.polarity_sample)
-    if quantiles(gray[::step, ::step].ravel(), (0.5,))[0] >= 0.5:
+    border = np.concatenate([gray[0, ::step], gray[-1, ::step], gray[::step, 0], gray[::step, -1]])
+    if max(quantiles(gray[::step, ::step].ravel(), (0.5,))[0], quantiles(border, (0.5,))[0]) >= 0.5:
         return False
     coarse = np.round(small * 255).astype(np.uint8)
     residual = small - cv2.medianBlur(coarse, max(3, max(coarse.shape) // params.median_divisor) | 1).astype(np.float32) / 255
