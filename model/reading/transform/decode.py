@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pillow_heif
+from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.reading.transform.ops import Gray, resize
@@ -127,8 +128,11 @@ def _reduced(image: Image.Image, factor: int) -> Image.Image:
         return image
     exif = image.getexif()
     if image.mode == "P":
-        image = image.convert("LA" if "transparency" in image.info else "L")
-    elif image.mode.startswith("I;16"):
+        reduced = _palette_reduced(image, factor)
+        if exif:
+            reduced.info["exif"] = exif.tobytes()
+        return reduced
+    if image.mode.startswith("I;16"):
         image = image.convert("I")
     elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
@@ -136,6 +140,50 @@ def _reduced(image: Image.Image, factor: int) -> Image.Image:
     if exif:
         reduced.info["exif"] = exif.tobytes()  # exif_transpose reads the orientation from here
     return reduced
+
+
+BAND = 256
+"""Rows of a palette image looked up at a time: a band's grey and alpha are a few megabytes, where
+Pillow's conversion of the whole image goes through RGBA, four bytes a pixel."""
+
+
+def _palette_reduced(image: Image.Image, factor: int) -> Image.Image:
+    """A palette image averaged down by ``factor``, band by band, through its palette's grey and alpha
+    (``LA``, or ``L`` without transparency): the peak stays near the indices themselves, one byte a pixel.
+    Grey is averaged weighted by alpha, as Pillow's ``reduce`` does: a transparent pixel's colour counts for nothing."""
+    grey, alpha = _palette_tables(image)
+    covered: Gray = grey.astype(np.float32) * alpha.astype(np.float32) / np.float32(255)
+    tables: list[Gray] = [covered, alpha.astype(np.float32)] if "transparency" in image.info else [grey.astype(np.float32)]
+    width, height = image.size
+    rows, cols = height // factor, width // factor
+    step = max(factor, BAND - BAND % factor)
+    parts: list[list[Gray]] = [[] for _ in tables]
+    for top in range(0, rows * factor, step):
+        indices: NDArray[np.uint8] = np.asarray(image.crop((0, top, cols * factor, min(top + step, rows * factor))))
+        size = (indices.shape[1] // factor, indices.shape[0] // factor)
+        for table, bands in zip(tables, parts, strict=True):
+            bands.append(resize(table[indices], size, cv2.INTER_AREA))
+    channels = [np.concatenate(bands) for bands in parts]
+    if len(channels) == 1:
+        return Image.fromarray(np.round(channels[0]).astype(np.uint8), mode="L")
+    weighted, opacity = channels
+    shade = np.divide(weighted * 255, opacity, out=np.zeros_like(weighted), where=opacity > 0)
+    return Image.merge("LA", [Image.fromarray(np.round(c).clip(0, 255).astype(np.uint8), mode="L") for c in (shade, opacity)])
+
+
+def _palette_tables(image: Image.Image) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Each palette index's grey (Pillow's L: ITU-R 601-2 luma) and alpha, as 256-entry lookup tables."""
+    palette = np.zeros((256, 3), np.float32)
+    colours = np.asarray(image.getpalette("RGB") or [], np.float32).reshape(-1, 3)[:256]
+    palette[: len(colours)] = colours
+    grey = np.round(palette @ np.array([0.299, 0.587, 0.114], np.float32)).clip(0, 255).astype(np.uint8)
+    alpha = np.full(256, 255, np.uint8)
+    transparency = image.info.get("transparency")
+    if isinstance(transparency, bytes):
+        alpha[: len(transparency)] = np.frombuffer(transparency, np.uint8)[:256]
+    elif isinstance(transparency, int):
+        alpha[transparency] = 0
+    return grey, alpha
 
 
 def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
