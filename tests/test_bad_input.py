@@ -11,6 +11,7 @@ from PIL import Image
 
 from devkit.photos import digit, jpeg, on_paper, png, png_header_only
 from model.reading.transform import ImageError
+from model.reading.transform.decode import _reduced
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,18 @@ def test_exif_orientation_is_applied(predictor, mnist_test):
     exif[0x0112] = 6  # rotate 90 clockwise to display
     data = encode(stored, "JPEG", exif=exif.tobytes(), quality=92)
     assert predictor.predict(data).digits == "7"
+
+
+@pytest.mark.parametrize("transparency", [None, 3, bytes([255, 255, 128, 0])])
+def test_a_large_palette_image_reduces_through_its_palette_band_by_band(transparency):
+    """The banded look-up gives what Pillow's whole-image conversion gives, without its RGBA copy."""
+    rng = np.random.default_rng(0)
+    indices = Image.fromarray(rng.integers(0, 4, (1100, 2300), dtype=np.uint8), mode="P")
+    indices.putpalette([250, 250, 245, 20, 30, 140, 200, 40, 40, 90, 90, 90])
+    if transparency is not None:
+        indices.info["transparency"] = transparency
+    reduced = _reduced(indices, 2)
+    mode = "L" if transparency is None else "LA"
+    expected = indices.convert(mode).reduce(2)
+    assert reduced.mode == mode and reduced.size == expected.size
+    assert np.abs(np.asarray(reduced, np.int16) - np.asarray(expected, np.int16)).max() <= 2  # Pillow premultiplies in 8 bits

@@ -2,7 +2,7 @@
 
 The renderer knows where its strokes are (``Rendered.overlap``). Laid on the transform's
 working image, the true strokes are the pixels the pen covers at least half; the transform
-keeps the pixels that reach the network as at least half of a stroke's strength. Recall is
+keeps the digits' own pixels (what the solid view shows as full ink). Recall is
 the share of true stroke pixels kept; precision the share of kept pixels within a pixel or
 two of a true stroke (a blurred edge is not a miss). Both are pooled over a kind's photos.
 """

@@ -38,8 +38,8 @@ class LineParams:
     """... and a line with no other beside it (not a ruling, not a grid) runs the page's whole length,
     like a margin: a lone 1 written down most of a page is a stroke, not a line."""
     family_contrast: float = 2.0
-    """Of three or more parallel lines (a ruling, a grid), one more than this many times darker than
-    their median is a pen stroke drawn along a line, not a line."""
+    """Of two or more parallel lines (a ruling, a grid), one more than this many times darker than
+    the others' median is a pen stroke drawn along a line, not a line."""
     max_thickness: float = 0.023
     """Area over length of a line, as a fraction of the long side, at least ..."""
     thickness_fraction: float = 0.03
@@ -99,8 +99,7 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         for index in np.flatnonzero(is_line).tolist():
             x, y, w, h = (int(v) for v in stats[index, :4])
             levels[index] = np.median(opened[y : y + h, x : x + w][candidates[y : y + h, x : x + w] == index])
-        if np.count_nonzero(is_line) >= 3:  # a ruling: a line far darker than its fellows is a pen stroke along one
-            is_line &= levels <= params.family_contrast * float(np.median(levels[is_line]))
+        is_line &= ~_darker_than_its_fellows(levels, is_line, params.family_contrast)
         lines = double(is_line[candidates])
         level = params.keep_factor * double(levels[candidates])
         view = result[: lines.shape[0], : lines.shape[1]]
@@ -116,3 +115,15 @@ def _drawn_extent(candidate: Mask, thin: Gray, params: LineParams, axis: int) ->
     stretches a stroke that nearly reaches the edge right up to it)."""
     drawn = np.flatnonzero((candidate & (thin > params.candidate_level)).any(axis=0 if axis == 1 else 1))
     return int(drawn[-1] - drawn[0] + 1) if drawn.size else 0
+
+
+def _darker_than_its_fellows(levels: Gray, is_line: Mask, contrast: float) -> Mask:
+    """Line candidates far darker than the median of the other candidates along the same direction."""
+    darker = np.zeros(is_line.shape, dtype=bool)
+    found = np.flatnonzero(is_line)
+    if len(found) < 2:
+        return darker
+    for index in found.tolist():
+        others = levels[found[found != index]]
+        darker[index] = levels[index] > contrast * float(np.median(others))
+    return darker

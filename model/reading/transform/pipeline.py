@@ -11,7 +11,7 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.reading.transform.crop import CropParams, DigitCrop, crop_digit, digit_ink
+from model.reading.transform.crop import CropParams, DigitCrop, crop_digit
 from model.reading.transform.decode import decode
 from model.reading.transform.lines import remove_rules
 from model.reading.transform.ops import Gray, Mask
@@ -50,11 +50,11 @@ class _Shapes:
         return crop_digit(self.ink, self.labels, group.members, group.box, self.scale, self.params)
 
     def kept(self) -> Mask:
-        """The pixels that reach the network as at least half of a stroke's strength."""
+        """The digits' own pixels: what the solid view shows as full ink (the grey view as it is)."""
         kept = np.zeros(self.ink.shape, dtype=bool)
         for group in self.groups:
-            region, (x, y) = digit_ink(self.ink, self.labels, group.members, group.box, self.params)
-            kept[y : y + region.shape[0], x : x + region.shape[1]] |= region >= 0.5
+            x0, y0, x1, y1 = group.box
+            kept[y0:y1, x0:x1] |= np.isin(self.labels[y0:y1, x0:x1], group.members)
         return kept
 
 
@@ -98,9 +98,9 @@ class DigitTransform:
         return Segmentation(crops=tuple(shapes.cut(group) for group in shapes.groups), pairs=pairs, whole=whole)
 
     def kept_ink(self, source: bytes | Image.Image, single: bool = False) -> Mask:
-        """Which pixels of the working image (the mask's shape) reach the network as ink, at least half
-        of a stroke's strength, in the digits :meth:`segment` finds (the whole frame's where it finds
-        none): for measuring how much of the real strokes the transform keeps."""
+        """Which pixels of the working image (the mask's shape) reach the network as ink, the digits'
+        own pixels in what :meth:`segment` finds (the whole frame's where it finds none): for
+        measuring how much of the real strokes the transform keeps."""
         return self._kept(self._find(source, single))
 
     def _kept(self, found: _Found) -> Mask:

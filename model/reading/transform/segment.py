@@ -152,13 +152,11 @@ def _threshold(ink: Gray, on_lines: Mask, p: SegmentParams) -> _Blobs:
     threshold = max(p.absolute_threshold, p.relative_threshold * peak)
     weak = max(p.absolute_threshold, min(p.weak_threshold, p.relative_threshold) * peak)
     _, labels, stats = label((ink > threshold) | ((ink > weak) & ~on_lines))
-    if weak < threshold:  # keep the weak blobs that hold sure ink
-        sure = np.zeros(len(stats), dtype=bool)
-        sure[np.unique(labels[ink > threshold])] = True
-        sure[0] = False
-        labels = np.where(sure[labels], labels, 0).astype(np.int32)
-        stats[~sure, cv2.CC_STAT_AREA] = 0
-    return _Blobs(peak, threshold, labels > 0, labels, stats)
+    sure = np.zeros(len(stats), dtype=bool)
+    sure[labels[ink > threshold]] = True  # the weak blobs that hold sure ink; the others are never picked (no area)
+    sure[0] = False
+    stats[~sure, cv2.CC_STAT_AREA] = 0
+    return _Blobs(peak, threshold, sure[labels], labels, stats)
 
 
 def _large(blobs: _Blobs, p: SegmentParams) -> list[int]:
