@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper, smiley
 from model.data import sets
 from model.reading import registry
-from model.reading.predictor import Predictor
+from model.reading.predictor import Predictor, _Span
 
 
 def test_reads_photo_like_digits(predictor, mnist_test):
@@ -105,3 +107,32 @@ def test_mnist_raw_digits(predictor, mnist_test):
     picks = np.random.default_rng(0).choice(len(images), 200, replace=False)
     correct = sum(predictor.predict(Image.fromarray(images[i])).digits == str(labels[i]) for i in picks)
     assert correct >= 196
+
+
+def _row(digit: int, p: float) -> torch.Tensor:
+    """Probabilities over 10 digits and "not a digit": ``p`` on ``digit``, the rest spread evenly."""
+    row = torch.full((11,), (1 - p) / 10)
+    row[digit] = p
+    return row
+
+
+def test_a_digit_is_the_mean_of_its_two_views(predictor, mnist_test, monkeypatch):
+    """Grey and solid views that disagree make an unsure reading; agreeing ones a sure one."""
+    crops = list(predictor.transform.segment(jpeg(on_paper([digit(mnist_test, 3)]))).crops)
+    assert len(crops) == 1
+    views = torch.stack([_row(3, 0.9), _row(5, 0.9)])
+    monkeypatch.setattr(predictor, "_forward", lambda batch: (views, np.zeros((2, 128), np.float32)))
+    probs, _ = predictor._read(crops)
+    assert probs.shape == (1, 11) and abs(float(probs[0, 3]) - (0.9 + 0.01) / 2) < 1e-6
+
+
+def test_the_whole_frame_that_reads_another_digit_makes_the_reading_unsure(predictor, mnist_test):
+    crop = predictor.transform.segment(jpeg(on_paper([digit(mnist_test, 7)]))).crops[0]
+    vector = np.zeros(128, np.float32)
+    one = _Span(crop, _row(7, 0.9), vector)
+    agree = predictor._with_whole([one], _Span(crop, _row(7, 0.8), vector))
+    disagree = predictor._with_whole([one], _Span(crop, _row(1, 0.8), vector))
+    no_digit = predictor._with_whole([one], _Span(crop, _row(10, 0.9), vector))
+    assert float(agree[0].row.max()) == pytest.approx(0.85)
+    assert int(disagree[0].row[:10].argmax()) == 7 and float(disagree[0].row.max()) < 0.5
+    assert no_digit == [one], "a whole frame that is no digit (a shadow's edge) changes nothing"

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from devkit.photos import digit, on_paper
-from model.reading.transform import DigitTransform
+from model.reading.transform import DigitTransform, NoDigit
 
 TRANSFORM = DigitTransform()
 
@@ -79,4 +79,4 @@ def test_too_many_shapes_is_not_a_number(mnist_test):
     glyphs = [images[i] for i in range(30)]
     segmentation = TRANSFORM.segment(on_paper(glyphs, height=30, size=(960, 200)))
     assert segmentation.crops == ()
-    assert "too many" in (segmentation.reason or "")
+    assert segmentation.reason == NoDigit.TOO_MANY
