@@ -11,18 +11,14 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
 from model.reading import registry
-from model.reading.memory import Vectors
+from model.reading.memory import Memory, Vectors
 from model.reading.predictor import Predictor, Reading
-
-if TYPE_CHECKING:
-    from bot.memory import Recollection
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +55,9 @@ class Reader:
         self._predictor = await asyncio.get_running_loop().run_in_executor(self.executor, Predictor.load, path)
         self._loaded = version
 
-    async def read(self, data: bytes, memory: Recollection | None = None) -> Reading:
-        """Read a photo, checked against a person's memory when it was computed by this same model."""
-        predictor = self.predictor
-        mine = memory.memory if memory is not None and memory.version == predictor.version else None
-        return await asyncio.get_running_loop().run_in_executor(self.executor, predictor.predict, data, mine)
+    async def read(self, data: bytes, memory: Memory | None = None) -> Reading:
+        """Read a photo, checked against a person's memory (the predictor uses it only when its own model made it)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.predictor.predict, data, memory)
 
     async def embed(self, inputs: NDArray[np.uint8]) -> tuple[str, Vectors]:
         """Memory vectors of stored 28x28 inputs, and the model version that made them."""

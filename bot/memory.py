@@ -23,10 +23,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Recollection:
-    """A person's memory as computed by one model version: only that version may compare with it."""
+class _Cached:
+    """A person's memory (of one model version) and the last remembered row it holds."""
 
-    version: str
     memory: Memory
     last_id: int
 
@@ -34,9 +33,9 @@ class Recollection:
 class Memories:
     def __init__(self, storage: Storage, reader: Reader, people: int = 1024) -> None:
         self.storage, self.reader, self.people = storage, reader, people
-        self._cache: OrderedDict[int, Recollection] = OrderedDict()
+        self._cache: OrderedDict[int, _Cached] = OrderedDict()
 
-    async def of(self, user_id: int) -> Recollection | None:
+    async def of(self, user_id: int) -> Memory | None:
         """The person's memory for the model loaded now, or None (nothing remembered, or a model without a threshold)."""
         predictor = self.reader.predictor
         if predictor.memory.threshold <= 0:
@@ -49,17 +48,17 @@ class Memories:
         cached = self._cache.pop(user_id, None)
         if mark.count == 0:
             return None
-        if cached is None or cached.version != version or cached.last_id > mark.last_id:
-            cached = Recollection(version, Memory.empty(), 0)
+        if cached is None or cached.memory.version != version or cached.last_id > mark.last_id:
+            cached = _Cached(Memory.empty(version), 0)
         if len(cached.memory) != mark.count or cached.last_id != mark.last_id:
             rows = await self.storage.memories(user_id, version, cached.last_id)
             if len(cached.memory) + len(rows) != mark.count:  # rows went, not only came: start over
-                cached, rows = Recollection(version, Memory.empty(), 0), await self.storage.memories(user_id, version)
-            cached = Recollection(version, _extended(cached.memory, rows), rows[-1][0] if rows else cached.last_id)
+                cached, rows = _Cached(Memory.empty(version), 0), await self.storage.memories(user_id, version)
+            cached = _Cached(_extended(cached.memory, rows), rows[-1][0] if rows else cached.last_id)
         self._cache[user_id] = cached
         while len(self._cache) > self.people:
             self._cache.popitem(last=False)
-        return cached
+        return cached.memory
 
     async def from_correction(self, prediction: StoredPrediction, label: str) -> list[NewMemory]:
         """The digits to remember from a correction: each stored input with its digit of ``label``.

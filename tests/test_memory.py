@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,14 @@ def test_stored_inputs_give_the_vectors_a_reading_gave(predictor, mnist_test):
     again = predictor.embed(stored)
     for item, vector in zip(reading.items, again, strict=True):
         assert float(item.vector @ vector) > 0.999
+
+
+def test_a_memory_another_model_made_is_never_compared(predictor, remembered_square_9s):
+    """The version travels on the memory: vectors of another network mean nothing to this one."""
+    mine, rng = remembered_square_9s
+    photos = [draw("square-9", rng) for _ in range(20)]
+    same = dataclasses.replace(mine, version=predictor.version)
+    older = dataclasses.replace(mine, version="v0")
+    assert [predictor.predict(p, same).digits for p in photos] == [predictor.predict(p, mine).digits for p in photos]
+    assert [predictor.predict(p, older).digits for p in photos] == [predictor.predict(p).digits for p in photos]
+    assert any(predictor.predict(p, same).digits != predictor.predict(p).digits for p in photos)

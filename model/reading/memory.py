@@ -66,15 +66,19 @@ class Projection:
 
 @dataclass(frozen=True)
 class Memory:
-    """One person's remembered digits for one model version: ids (the database's), labels, vectors."""
+    """One person's remembered digits for one model version: ids (the database's), labels, vectors.
+
+    ``version`` names the model that computed the vectors; a predictor of another version never
+    compares with them ("" for people drawn up by calibration and benchmarks, always current)."""
 
     ids: NDArray[np.int64]
     labels: NDArray[np.int64]
     vectors: Vectors
+    version: str = ""
 
     @classmethod
-    def empty(cls) -> Memory:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, DIMS), np.float32))
+    def empty(cls, version: str = "") -> Memory:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, DIMS), np.float32), version)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -89,7 +93,8 @@ class Memory:
         )
 
     def extended(self, ids: NDArray[np.int64], labels: NDArray[np.int64], vectors: Vectors) -> Memory:
-        return Memory(np.concatenate([self.ids, ids]), np.concatenate([self.labels, labels]), np.concatenate([self.vectors, vectors]))
+        joined = (np.concatenate([self.ids, ids]), np.concatenate([self.labels, labels]), np.concatenate([self.vectors, vectors]))
+        return Memory(*joined, self.version)
 
 
 @dataclass(frozen=True)

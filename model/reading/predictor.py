@@ -159,7 +159,7 @@ class Predictor:
         if not digits or max(item.confidence for item in digits) < REJECT_BELOW:
             reason = segmentation.reason or NoDigit.NOT_A_DIGIT
             return Reading(items=(), model_version=self.version, reason=reason, set_aside=set_aside)
-        if memory is not None:
+        if memory is not None and memory.version in ("", self.version):  # vectors of another model mean nothing here
             digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
 
