@@ -13,7 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.data.render import Look, Overlap, render
+from model.data.render import Look, render
+from model.data.truth import Overlap
 from model.judging.strokes import KINDS, score_kind
 from model.reading.transform import DigitTransform, TransformParams
 

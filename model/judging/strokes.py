@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from model.data.render import Look, Overlap, render
+from model.data.render import Look, render
+from model.data.truth import Overlap
 from model.reading.transform import DigitTransform
 
 KINDS: dict[str, Look] = {

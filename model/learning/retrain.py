@@ -12,16 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from model.data import sets
-from model.data.digits import Seen, concat, drawn_sets, load_mnist, transform_digits
+from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, transform_digits
 from model.judging.evaluation import Report
 from model.judging.gate import Verdict, gate
 from model.judging.plots import pyplot
-from model.learning.corrections import Guards, LabelledPhoto, curate, fine_tune, is_held_out, rebuild
+from model.learning.corrections import CorrectionDigits, Curation, Guards, LabelledPhoto, curate, fine_tune, is_held_out, rebuild
 from model.learning.fit import FitConfig, Stopwatch, temperature_for
 from model.reading import registry
 from model.reading.network import DigitNet
@@ -45,12 +46,15 @@ class RetrainConfig:
     replay: int = 6000
     photos: int = 4000
     non_digits: int = 600
+    plain: int = 400
+    """Lone strokes and rings replayed (half drawn, half photos): the plainest 1s and 0s stay read."""
     test_non_digits: int = 1000
     test: int = 10000
     test_photos: int = 2000
     """Sizes of the gate's sets: ``model.data.sets``'s named benchmarks, which hold their own seeds."""
     validation: int = 2000
-    """MNIST training digits (the last ones, never replayed) the temperature is fitted on, an eighth more as photos."""
+    """An eighth of this many of the last MNIST training digits (never replayed), as photos, with held-out drawings:
+    what the candidate's temperature is fitted on, as training fits it."""
     workers: int = 2
     report: Path = Path("runs/retrain")
     seed: int = 0
@@ -58,7 +62,17 @@ class RetrainConfig:
     replay_photo_seed: int = 7
     validation_photo_seed: int = 2
     non_digit_seed: int = 11
-    validation_non_digit_seed: int = 13
+    plain_seed: int = 17
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What the candidate rehearses beside the corrections, what its temperature is fitted on, what the gate reads."""
+
+    digits: Digits
+    validation: Digits
+    gate_sets: dict[str, int]
+    counts: dict[str, int]
 
 
 def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
@@ -66,71 +80,22 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     clock = Stopwatch()
     torch.manual_seed(config.seed)
     guards = Guards()
-    curation = curate(corrections, guards)
-    print(
-        f"corrections: {len(corrections)} exported, {len(curation.kept)} kept; {curation.capped} over the per-user cap, "
-        f"{curation.conflicts_resolved} conflicts resolved, {curation.conflicts_dropped} dropped; "
-        f"{len(curation.suspicious)} contradict a very confident model (weighed down); "
-        f"distrusted users: {curation.distrusted_users or 'none'}"
-    )
+    curation = _curated(corrections, guards)
     state, card = registry.load(config.models)
     current = DigitNet.from_state(state).eval()
-    params = TransformParams.from_dict(card.get("transform", {}))
-    transform = DigitTransform(params)
-    held = [is_held_out(item, guards.held_out) for item in curation.kept]
-    train_items = [(i, w) for i, w, h in zip(curation.kept, curation.weights, held, strict=True) if not h]
-    held_out = [sets.Sample(i.photo.read_bytes(), i.label) for i, h in zip(curation.kept, held, strict=True) if h]
-    train_corr = rebuild([i for i, _ in train_items], [w for _, w in train_items], transform)
-    learn = len(train_corr.digits.labels)
-    print(f"model inputs rebuilt through the current transform: {learn} digits to learn, {len(held_out)} photos held out")
-    if len(train_corr.digits.labels) == 0:
+    transform = DigitTransform(TransformParams.from_dict(card.get("transform", {})))
+    learn, held_out = _split(curation, guards, transform)
+    if len(learn.digits.labels) == 0:
         print("nothing to learn from: keeping the current model")
         return Verdict(False, ["no usable corrections"], [])
-
-    mnist_x, mnist_y = load_mnist(config.data_root, train=True, download=config.download)
-    test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
-    rng = np.random.default_rng(config.seed)
-    pick = rng.choice(len(mnist_x) - 5000, config.replay, replace=False)
-    val = slice(len(mnist_x) - config.validation, len(mnist_x))
-    workers = config.workers
-    raw = transform_digits(mnist_x[pick], mnist_y[pick], params, photo=False, seed=config.seed, workers=workers, desc="replay")
-    photos = transform_digits(
-        mnist_x[pick[: config.photos]],
-        mnist_y[pick[: config.photos]],
-        params,
-        photo=True,
-        seed=config.replay_photo_seed,
-        workers=workers,
-        desc="replay photos",
-    )
-    # Calibrated on the same mix as training calibrates on (raw MNIST, photos, non-digits), so a
-    # promoted model's confidences mean what a trained model's mean.
-    val_x, val_y = mnist_x[val], mnist_y[val]
-    validation = concat(
-        transform_digits(val_x, val_y, params, photo=False, seed=config.seed, workers=workers, desc="validation"),
-        transform_digits(
-            val_x[: config.validation // 8],
-            val_y[: config.validation // 8],
-            params,
-            photo=True,
-            seed=config.validation_photo_seed,
-            workers=workers,
-            desc="validation photos",
-        ),
-    )
-    gate_sets = {"mnist": config.test, "photo": config.test_photos}
-    replay = concat(raw, photos)
-    if current.rejects:  # keep the "not a digit" class alive, and make the gate check it
-        replay = concat(replay, drawn_sets("non-digits", config.non_digits, 0, params, config.non_digit_seed, SHAPES_SEEN, workers)[0])
-        validation = concat(validation, drawn_sets("non-digits", 0, 100, params, config.validation_non_digit_seed, SHAPES_SEEN, workers)[1])
-        gate_sets["non_digits"] = config.test_non_digits
-    candidate = fine_tune(
-        current, train_corr, replay, transform, FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)
-    )
-    temperature = temperature_for(candidate, validation, transform)
+    replay = _replay(config, transform.params, current.rejects)
+    fit_config = FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)
+    candidate = fine_tune(current, learn, replay.digits, transform, fit_config)
+    temperature = temperature_for(candidate, replay.validation, transform)
     now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")))
     then = Predictor(candidate, transform, temperature, "candidate")
-    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
+    test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
+    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in replay.gate_sets.items()}
     verdict, reports = gate(now, then, fixed, held_out, config.tolerance)
     report(verdict, reports, config.report)
     if not verdict.promote:
@@ -139,6 +104,66 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     if config.dry_run:
         print("would promote (dry run: nothing written)")
         return verdict
+    counts = {"corrections_exported": len(corrections), "corrections_used": len(learn.digits.labels), "held_out": len(held_out)}
+    counts |= {"suspicious": len(curation.suspicious), "distrusted_users": len(curation.distrusted_users)} | replay.counts
+    _promote(config, card, candidate, temperature, verdict, counts, clock)
+    return verdict
+
+
+def _curated(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
+    curation = curate(corrections, guards)
+    print(
+        f"corrections: {len(corrections)} exported, {len(curation.kept)} kept; {curation.capped} over the per-user cap, "
+        f"{curation.conflicts_resolved} conflicts resolved, {curation.conflicts_dropped} dropped; "
+        f"{len(curation.suspicious)} contradict a very confident model (weighed down); "
+        f"distrusted users: {curation.distrusted_users or 'none'}"
+    )
+    return curation
+
+
+def _split(curation: Curation, guards: Guards, transform: DigitTransform) -> tuple[CorrectionDigits, list[sets.Sample]]:
+    """The corrections to learn from, rebuilt through the current transform, and the photos held out for the gate."""
+    held = [is_held_out(item, guards.held_out) for item in curation.kept]
+    train_items = [(i, w) for i, w, h in zip(curation.kept, curation.weights, held, strict=True) if not h]
+    held_out = [sets.Sample(i.photo.read_bytes(), i.label) for i, h in zip(curation.kept, held, strict=True) if h]
+    learn = rebuild([i for i, _ in train_items], [w for _, w in train_items], transform)
+    print(
+        f"model inputs rebuilt through the current transform: {len(learn.digits.labels)} digits to learn, {len(held_out)} photos held out"
+    )
+    return learn, held_out
+
+
+def _replay(config: RetrainConfig, params: TransformParams, rejects: bool) -> Replay:
+    """MNIST, photo, lone-stroke and ring replay; validation photos (and drawings), as training calibrates on them."""
+    c, workers = config, config.workers
+    mnist_x, mnist_y = load_mnist(c.data_root, train=True, download=c.download)
+    pick = np.random.default_rng(c.seed).choice(len(mnist_x) - 5000, c.replay, replace=False)
+    raw = transform_digits(mnist_x[pick], mnist_y[pick], params, photo=False, seed=c.seed, workers=workers, desc="replay")
+    photos = transform_digits(
+        mnist_x[pick[: c.photos]], mnist_y[pick[: c.photos]], params, True, c.replay_photo_seed, workers, "replay photos"
+    )
+    plain, val_plain = drawn_sets("plain", c.plain, 100, params, c.plain_seed, SHAPES_SEEN, workers)
+    val_x, val_y = mnist_x[-c.validation // 8 :], mnist_y[-c.validation // 8 :]
+    validation = concat(transform_digits(val_x, val_y, params, True, c.validation_photo_seed, workers, "validation photos"), val_plain)
+    digits, gate_sets = concat(raw, photos, plain), {"mnist": c.test, "photo": c.test_photos}
+    if rejects:  # keep the "not a digit" class alive, and make the gate check it
+        negatives, val_negatives = drawn_sets("non-digits", c.non_digits, 100, params, c.non_digit_seed, SHAPES_SEEN, workers)
+        digits, validation = concat(digits, negatives), concat(validation, val_negatives)
+        gate_sets["non_digits"] = c.test_non_digits
+    counts = {"replay_mnist": len(raw.labels), "replay_photos": len(photos.labels), "replay_plain": len(plain.labels)}
+    return Replay(digits, validation, gate_sets, counts)
+
+
+def _promote(
+    config: RetrainConfig,
+    card: dict[str, Any],
+    candidate: DigitNet,
+    temperature: float,
+    verdict: Verdict,
+    counts: dict[str, int],
+    clock: Stopwatch,
+) -> None:
+    """A new registry version with the parent's card, the gate's figures and the run's counts; ``current`` moved to it."""
     version = registry.next_version(config.models)
     new_card = dict(card)
     new_card.update(
@@ -150,28 +175,14 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
             f"gate_{c.name.replace(' ', '_').replace('-', '_')}": {"current": c.current, "candidate": c.candidate, "n": c.count}
             for c in verdict.comparisons
         },
-        data={
-            "corrections_exported": len(corrections),
-            "corrections_used": len(train_corr.digits.labels),
-            "held_out": len(held_out),
-            "suspicious": len(curation.suspicious),
-            "distrusted_users": len(curation.distrusted_users),
-            "replay_mnist": len(raw.labels),
-            "replay_photos": len(photos.labels),
-        },
-        training={
-            "kind": "fine-tune on corrections",
-            "epochs": config.epochs,
-            "seed": config.seed,
-            "seconds": clock.seconds(),
-            "torch": torch.__version__,
-        },
+        data=counts,
+        training={"kind": "fine-tune on corrections", "epochs": config.epochs, "seed": config.seed, "seconds": clock.seconds()}
+        | {"torch": torch.__version__},
         git_revision=registry.git_revision(),
     )
     registry.save(config.models, version, candidate.state_dict(), new_card)
     registry.set_current(config.models, version)
     print(f"promoted {version} (was {card.get('version')}) in {clock.seconds()} s")
-    return verdict
 
 
 def report(verdict: Verdict, reports: dict[str, list[Report]], out: Path) -> None:
