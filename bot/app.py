@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers, replies
+from bot import admin, feedback, handlers, replies
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
@@ -75,16 +75,16 @@ def add_handlers(application: BotApplication) -> None:
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("forget", handlers.forget),
-        ("stats", handlers.stats),
-        ("reload", handlers.reload_model),
+        ("stats", admin.stats),
+        ("reload", admin.reload_model),
         ("read", handlers.read_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=NEW))
     application.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(NEW & (filters.PHOTO | filters.Document.IMAGE), handlers.photo))
     application.add_handler(MessageHandler(NEW & PRIVATE & filters.Document.ALL, handlers.not_an_image))
-    application.add_handler(CallbackQueryHandler(handlers.button))
-    application.add_handler(MessageHandler(NEW & filters.TEXT & filters.REPLY, handlers.typed_correction))
+    application.add_handler(CallbackQueryHandler(feedback.button))
+    application.add_handler(MessageHandler(NEW & filters.TEXT & filters.REPLY, feedback.typed_correction))
     application.add_handler(MessageHandler(NEW & PRIVATE & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
     application.add_error_handler(handlers.on_error)
 

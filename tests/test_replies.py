@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot import replies
-from bot.handlers import BUTTON
+from bot.feedback import BUTTON
 from bot.i18n import translations
 from model.reading.predictor import NoDigit, Unreadable
 
