@@ -19,6 +19,7 @@ Writes confusion matrices, misread grids and a reliability diagram, prints a tab
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -100,9 +101,10 @@ def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sampl
     if args.real is None:
         return
     real = sets.real_photos(args.real)
+    span = functools.cache(digit_span)  # each photo's digit measured once for both derived sets
     for name in REAL:
         if name in args.only:
-            samples = real if name == "real" else sets.derived(name, real, digit_span)
+            samples = real if name == "real" else sets.derived(name, real, span)
             yield name, samples, len(samples)
 
 

@@ -81,10 +81,10 @@ def screen(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) 
         yield Sample(on_canvas(images[j], float(rng.uniform(0.45, 0.95)), rng, paper=False), str(labels[j]))
 
 
-def plain(shape: str) -> Iterator[Sample]:
-    """The single-stroke sweep (every one a 1) or the ring sweep (every one a 0) of ``model.data.sweeps``."""
-    for stroke in sweeps.strokes() if shape == "strokes" else sweeps.rings():
-        yield Sample(sweeps.photo(stroke), stroke.label, f"{stroke.paper}")
+def plain(strokes: list[sweeps.Stroke]) -> Iterator[Sample]:
+    """The single-stroke sweep (every one a 1) or the ring sweep (every one a 0) of ``model.data.sweeps``, by paper."""
+    for stroke in strokes:
+        yield Sample(sweeps.photo(stroke), stroke.label, stroke.paper)
 
 
 def size_sweep(images: U8, labels: NDArray[np.int64], per_size: int, seed: int = SEED, paper: bool = False) -> Iterator[Sample]:
@@ -128,7 +128,8 @@ def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple
     if name == "screen":
         return screen(images, labels, count), count
     if name in ("strokes", "rings"):
-        return plain(name), len(list(sweeps.strokes() if name == "strokes" else sweeps.rings()))
+        strokes = list(sweeps.strokes() if name == "strokes" else sweeps.rings())
+        return plain(strokes), len(strokes)
     if name == "blank":
         return blank_pages(count), count
     raise ValueError(f"no benchmark set named {name!r}; there are {', '.join(NAMES)}")

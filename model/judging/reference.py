@@ -53,8 +53,7 @@ class PlainParams:
 
 def plain_crop(source: bytes | Image.Image, p: PlainParams = PlainParams()) -> tuple[NDArray[np.float32], tuple[int, int, int, int]] | None:
     """The one digit of a photo as a 28x28 crop (ink = 1) and its box in the upright photo, or None."""
-    image = Image.open(io.BytesIO(source)) if isinstance(source, bytes) else source
-    image = (ImageOps.exif_transpose(image) or image).convert("L")
+    image = _upright(source).convert("L")
     scale = max(image.size) / min(max(max(image.size), p.min_side), p.long_side)
     if scale != 1:
         filter = Image.Resampling.BOX if scale > 1 else Image.Resampling.BILINEAR
@@ -94,13 +93,17 @@ def plain_crop(source: bytes | Image.Image, p: PlainParams = PlainParams()) -> t
 
 def digit_span(source: bytes | Image.Image) -> float:
     """How much of the upright photo's long side its digit spans, as the plain pipeline finds it (0 without ink)."""
-    image = Image.open(io.BytesIO(source)) if isinstance(source, bytes) else source
-    found = plain_crop(image)
+    upright = _upright(source)
+    found = plain_crop(upright)
     if found is None:
         return 0.0
     x0, y0, x1, y1 = found[1]
-    upright = ImageOps.exif_transpose(image) or image
     return max(x1 - x0, y1 - y0) / max(upright.size)
+
+
+def _upright(source: bytes | Image.Image) -> Image.Image:
+    image = Image.open(io.BytesIO(source)) if isinstance(source, bytes) else source
+    return ImageOps.exif_transpose(image) or image
 
 
 def _stroke_to_mnist(digit: NDArray[np.float32], fit: float, stroke: tuple[float, float]) -> NDArray[np.float32]:

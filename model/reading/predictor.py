@@ -134,8 +134,11 @@ class Predictor:
         """Read the digits in a photo; raises :class:`ImageError` when it is not a readable image.
 
         All readings the transform offers (each shape alone, neighbours as one digit, the
-        whole frame as one digit) go to the network in one batch; the most probable wins.
-        With a person's ``memory``, each digit read is then checked against it (``model.reading.memory``).
+        whole frame as one digit), each in two views, go to the network in one batch; a digit's
+        probabilities are the mean of its views, and the most probable split wins. Where the
+        whole frame reads as a digit beside a reading of at most one digit, the two are averaged:
+        a photo its hypotheses read differently is not read surely. With a person's ``memory``
+        (made by this model), each digit read is then checked against it (``model.reading.memory``).
         """
         segmentation = self.transform.segment(image)
         whole = segmentation.whole
@@ -167,9 +170,9 @@ class Predictor:
         """Is the whole frame one digit? Where it reads as one: alone where no shape was read as a digit;
         beside the one digit read, the two hypotheses' mean, placed where the one that gives its digit
         more saw it."""
-        digit = next((i for i, span in enumerate(spans) if self._digit(span.row)), None)
         if not self._digit(whole.row):  # the whole frame is no digit: a shadow's or a page's edge split off
             return spans
+        digit = next((i for i, span in enumerate(spans) if self._digit(span.row)), None)
         if digit is None:
             return [whole]
         one = spans[digit]

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from model.reading.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, quantiles, resize, stroke_width
+from model.reading.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, member_mask, quantiles, resize, stroke_width
 
 
 @dataclass(frozen=True)
@@ -81,22 +81,15 @@ def _digit_ink(
     digit's own pixels there. Ink of other shapes is left out; the anti-aliased edge (``pad``) is kept."""
     p = params
     x0, y0, x1, y1 = box
-    own_box = _members(labels[y0:y1, x0:x1], members)
+    own_box = member_mask(labels[y0:y1, x0:x1], members)
     fit = p.digit_box / max(y1 - y0, x1 - x0)
     margin = p.pad + max(0, _stroke_change(stroke_width(own_box) * fit, fit, p.stroke_range))
     ya, yb = max(0, y0 - margin), min(ink.shape[0], y1 + margin)
     xa, xb = max(0, x0 - margin), min(ink.shape[1], x1 + margin)
-    own = _members(labels[ya:yb, xa:xb], members)
+    own = member_mask(labels[ya:yb, xa:xb], members)
     region = ink[ya:yb, xa:xb] * cv2.dilate(own.view(np.uint8), CROSS, iterations=p.pad)
     strength = quantiles(region[own], (p.strength_quantile,))[0] if own.any() else 1.0
     return np.clip(region / max(strength, 1e-3), 0.0, 1.0).astype(np.float32), (xa, ya), own
-
-
-def _members(labels: NDArray[np.int32], members: tuple[int, ...]) -> Mask:
-    """Where ``labels`` is one of ``members``: most digits are one piece, and a comparison is far cheaper than ``isin``."""
-    if len(members) == 1:
-        return np.asarray(labels == members[0])
-    return np.isin(labels, members)
 
 
 def _width_in_box(own: Mask, zoom: float, fine: int) -> float:

@@ -89,10 +89,9 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         thin_enough = max(params.max_thickness * long_side, params.thickness_fraction * span)
         is_line = (extents >= params.min_length * span) & (thickness <= thin_enough)
         is_line[0] = False
-        if np.count_nonzero(is_line) == 1 and _drawn_extent(candidates == int(np.flatnonzero(is_line)[0]), thin, params, axis) < (
-            params.alone_length * span
-        ):
-            continue
+        found = np.flatnonzero(is_line)
+        if len(found) == 1 and _drawn_extent(candidates == int(found[0]), thin, params, axis) < params.alone_length * span:
+            is_line[found[0]] = False  # a lone line short of the page's length: a stroke
         if not is_line.any():
             continue
         levels = np.zeros(count, dtype=np.float32)

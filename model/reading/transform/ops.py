@@ -75,6 +75,13 @@ def label(mask: Mask) -> tuple[int, NDArray[np.int32], NDArray[np.int32]]:
     return int(count), np.asarray(labels, dtype=np.int32), np.asarray(stats, dtype=np.int32)
 
 
+def member_mask(labels: NDArray[np.int32], members: tuple[int, ...]) -> Mask:
+    """Where ``labels`` is one of ``members``: most digits are one piece, and a comparison is far cheaper than ``isin``."""
+    if len(members) == 1:
+        return np.asarray(labels == members[0])
+    return np.isin(labels, members)
+
+
 def double(small: NDArray[Any]) -> NDArray[Any]:
     """Twice the size by repeating pixels: a half-resolution result laid back on the full image."""
     if small.dtype == np.bool_:

@@ -14,7 +14,7 @@ from PIL import Image
 from model.reading.transform.crop import CropParams, DigitCrop, crop_digit
 from model.reading.transform.decode import decode
 from model.reading.transform.lines import remove_rules
-from model.reading.transform.ops import Gray, Mask
+from model.reading.transform.ops import Gray, Mask, member_mask
 from model.reading.transform.paper import dark_ink, ink_map
 from model.reading.transform.params import TransformParams
 from model.reading.transform.reasons import NoDigit
@@ -54,7 +54,7 @@ class _Shapes:
         kept = np.zeros(self.ink.shape, dtype=bool)
         for group in self.groups:
             x0, y0, x1, y1 = group.box
-            kept[y0:y1, x0:x1] |= np.isin(self.labels[y0:y1, x0:x1], group.members)
+            kept[y0:y1, x0:x1] |= member_mask(self.labels[y0:y1, x0:x1], group.members)
         return kept
 
 
