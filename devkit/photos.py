@@ -70,3 +70,15 @@ def smiley() -> np.ndarray:
         draw.ellipse((cx - 7, 38, cx + 7, 52), fill=255)
     draw.arc((34, 46, 78, 82), 20, 160, fill=255, width=9)
     return np.asarray(image.resize((28, 28), Image.Resampling.BOX))
+
+
+def palette_png(side: int, glyph: np.ndarray | None = None, transparency: bool = False) -> bytes:
+    """A palette PNG of ``side`` x ``side``: tens of kilobytes on the wire, ``side``² bytes and more decoded."""
+    image = Image.new("L", (side, side), 235)
+    if glyph is not None:
+        ink = Image.fromarray(255 - glyph).resize((side // 2, side // 2), Image.Resampling.BILINEAR)
+        image.paste(ink.point(lambda v: 30 if v < 128 else 235), (side // 4, side // 4))
+    palette = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", **({"transparency": 3} if transparency else {}))
+    return buffer.getvalue()

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,19 +139,20 @@ def _details(reports: list[Report]) -> None:
 
 def _write_card(model: Path, reports: list[Report]) -> None:
     """Adds the test figures to the card (a card without figures gets them), written atomically."""
-    weights, card_path = registry.resolve(model)
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    metrics = card.setdefault("metrics", {})
-    for report in reports:
-        metrics[f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
-        metrics[f"test_{report.name}_count"] = len(report.outcomes)
-        if report.has_digits:
-            metrics[f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
-        if len(report.by_group()) > 1 and report.name in REAL:
-            metrics[f"test_{report.name}_writer_mean"] = round(report.mean_group, 5)
-            metrics[f"test_{report.name}_writer_worst"] = round(report.worst_group[1], 5)
-            metrics[f"test_{report.name}_sure_wrong"] = report.confident_misreads
-    registry.write_card(weights, card)
+
+    def add(card: dict[str, Any]) -> None:
+        metrics = card.setdefault("metrics", {})
+        for report in reports:
+            metrics[f"test_{report.name}_accuracy"] = round(report.accuracy, 5)
+            metrics[f"test_{report.name}_count"] = len(report.outcomes)
+            if report.has_digits:
+                metrics[f"test_{report.name}_ece"] = round(report.calibration()[0], 5)
+            if len(report.by_group()) > 1 and report.name in REAL:
+                metrics[f"test_{report.name}_writer_mean"] = round(report.mean_group, 5)
+                metrics[f"test_{report.name}_writer_worst"] = round(report.worst_group[1], 5)
+                metrics[f"test_{report.name}_sure_wrong"] = report.confident_misreads
+
+    registry.update_card(model, add)
 
 
 if __name__ == "__main__":

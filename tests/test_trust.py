@@ -22,8 +22,7 @@ from bot import replies
 from devkit.fake_telegram import TOKEN, Call, FakeTelegram
 from devkit.harness import bot_process, buttons, free_port, running, settings_for, storage_at
 from devkit.local import PG_ADMIN, postgres_missing
-from devkit.photos import digit
-from scripts.bench import palette_png
+from devkit.photos import digit, palette_png
 
 USER, STRANGER, GROUP = 7101, 7102, -100777
 LIMITED = "faster than I can look"

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,16 @@ def save(directory: Path, version: str, state: dict[str, torch.Tensor], card: di
 def write_card(weights: Path, card: dict[str, Any]) -> None:
     """Replace a model's card in one step: a running bot or a crash never sees half a card."""
     _atomic_write(weights.with_suffix(".json"), json.dumps(card, indent=2, sort_keys=True) + "\n")
+
+
+def update_card(path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """Read the card of ``path`` (a registry's current version or a weights file), let ``change`` edit
+    it, write it back atomically; returns the card's path."""
+    weights, card_path = resolve(path)
+    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    change(card)
+    write_card(weights, card)
+    return card_path
 
 
 def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -1,0 +1,111 @@
+"""``bot``: ``python -m bot`` in its own process against the fake Bot API, on the same 2 cores:
+replies per second, latency percentiles and the bot's resident memory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.reading.predictor import Predictor
+from scripts.bench.common import ROOT, mnist_test, phone_jpeg, status_mb, unit_vectors, with_model
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = with_model(sub.add_parser("bot", help="reply latency and throughput with concurrent users, RSS"))
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
+    parser.add_argument("--memory", choices=["on", "off"], default="on", help="MEMORY for the bot")
+    parser.add_argument("--remembered", type=int, default=0, help="corrected digits each measured user has in memory")
+    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv with CPU-only torch)")
+    parser.add_argument("--database-url", default="", help="the database the bot uses (default: SQLite in a temporary folder)")
+    parser.set_defaults(run=lambda args: asyncio.run(run(args)))
+
+
+def start_bot(python: str, env: dict[str, str], cwd: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([python, "-m", "bot"], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+
+
+async def run(args: argparse.Namespace) -> None:
+    from devkit.fake_telegram import TOKEN, FakeTelegram
+
+    images, _ = mnist_test(args)
+    photos = [phone_jpeg(images, seed) for seed in range(8)]
+    fake = FakeTelegram()
+    await fake.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": fake.api_url,
+            "TELEGRAM_FILE_URL": fake.file_url,
+            "DATA_DIR": tmp,
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LOG_LEVEL": "WARNING",
+            "MEMORY": "true" if args.memory == "on" else "false",
+            **({"DATABASE_URL": args.database_url} if args.database_url else {}),
+        }
+        bot = start_bot(args.bot_python, env, tmp)
+        try:
+            await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
+            if args.remembered:
+                await _remember(args, Path(tmp), [9100 + u for u in range(args.users)])
+            latencies: list[float] = []
+
+            async def user(uid: int, rounds: int, record: bool) -> None:
+                for r in range(rounds):
+                    start = time.monotonic()
+                    message = fake.send_photo(uid, photos[(uid + r) % len(photos)])
+                    answer = await fake.reply_to(message, timeout=60)
+                    if record:
+                        latencies.append(answer.at - start)
+                        await asyncio.sleep(args.think)
+
+            await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
+            rss_before = status_mb(bot.pid, "VmRSS")
+            started = time.monotonic()
+            await asyncio.gather(*(user(9100 + u, args.rounds, True) for u in range(args.users)))
+            elapsed = time.monotonic() - started
+            rss_after = status_mb(bot.pid, "VmRSS")
+        finally:
+            bot.terminate()
+            await asyncio.to_thread(bot.wait, 60)  # the fake must keep answering while the bot stops
+            await fake.stop()
+    _print(args, np.array(latencies) * 1000, elapsed, rss_before, rss_after)
+
+
+def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss_before: float, rss_after: float) -> None:
+    pace = f"{args.think:g} s after each answer" if args.think else "the moment it is answered (saturation)"
+    print(f"bot: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo {pace}")
+    print(f"  replies {len(ms)} in {elapsed:.1f} s = {len(ms) / elapsed:.1f} photos/s")
+    p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+    print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
+    print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+
+
+async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:
+    """Give each measured user ``--remembered`` corrected digits (random vectors: the look-up costs the same)."""
+    from bot.config import database_url
+    from bot.storage import NewMemory, NewPrediction, Storage, utcnow
+
+    version = Predictor.load(args.model).version
+    storage = Storage(database_url(args.database_url, data_dir))
+    rng = np.random.default_rng(0)
+    try:
+        for user in users:
+            for i in range(args.remembered):
+                new = NewPrediction(user, user, 10**6 + i, version, "7", 0.5, {"digits": []}, b"x", "0" * 64, bytes(784), 1)
+                prediction_id = await storage.save_prediction(new, utcnow())
+                assert prediction_id is not None
+                memory = NewMemory(version, int(rng.integers(10)), unit_vectors(rng, 1)[0].tobytes(), bytes(784))
+                await storage.record_correction(prediction_id, user, "1", [memory])
+    finally:
+        await storage.close()
+    print(f"  {args.remembered} remembered digits for each of {len(users)} users")

@@ -1,0 +1,60 @@
+"""``retrain``: seed a database with corrections (square-looped 9s the shipped model reads as 7, plus
+ordinary digits), retrain a copy of the registry with the real script and its default sizes, and
+compare the failure kind before and after on fresh photos."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from model.data.styles import STYLES, draw
+from model.reading.predictor import Predictor
+from scripts.bench.common import mnist_test, photo_jpeg, with_model
+
+STYLE = "square-9"
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = with_model(sub.add_parser("retrain", help="retraining on seeded corrections with the defaults, and its gate"))
+    parser.add_argument("--corrections", type=int, default=1000)
+    parser.add_argument("--real", default="", help="a folder of real photos (labels.csv) for the gate, as scripts.retrain --real")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    from devkit.seeding import seed_corrections
+    from scripts import retrain
+
+    label = STYLES[STYLE][0]
+    current = Predictor.load(args.model)
+    images, labels = mnist_test(args)
+    rng = np.random.default_rng(11)
+    samples = [(draw(STYLE, rng), label) for _ in range(args.corrections * 4 // 5)]
+    for i in range(args.corrections - len(samples)):
+        k = int(rng.integers(len(images)))
+        samples.append((photo_jpeg(images[k], 500 + i), str(labels[k])))
+    fresh = [draw(STYLE, np.random.default_rng(2000 + i)) for i in range(200)]
+    before = float(np.mean([current.predict(p).digits == label for p in fresh]))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
+        asyncio.run(seed_corrections(url, current, [(photo, truth, 1000 + i % 40) for i, (photo, truth) in enumerate(samples)]))
+        shutil.copytree(args.model, f"{tmp}/models")
+        start = time.perf_counter()
+        real = ["--real", args.real] if args.real else []
+        command = ["--models", f"{tmp}/models", "--database-url", url, "--data-root", args.data_root, "--report", "runs/retrain", *real]
+        verdict = retrain.main(command)
+        elapsed = time.perf_counter() - start
+        after_model = Predictor.load(f"{tmp}/models")
+        after = float(np.mean([after_model.predict(p).digits == label for p in fresh]))
+    print(f"retrain on {len(samples)} corrections ({STYLE} x{args.corrections * 4 // 5}, ordinary digits for the rest), 40 users")
+    promoted = verdict.promote if verdict else None
+    print(f"  wall time {elapsed:.0f} s (export, rebuild, replay data, fine-tune, gate, report, memory calibration); promoted: {promoted}")
+    print(f"  {STYLE} on 200 fresh photos: {before:.1%} -> {after:.1%} (model {current.version} -> {after_model.version})")
+    print(f"  memory after: {after_model.memory}")
+    for c in verdict.comparisons if verdict else []:
+        print(f"  {c.name:<24} n={c.count:<6} {c.current:.4f} -> {c.candidate:.4f} ({(c.candidate - c.current) * 100:+.2f} points)")
