@@ -36,7 +36,8 @@ async def stats(update: Update, context: BotContext) -> None:
         f"Predictions: {s.predictions} from {s.users} users ({s.no_digit} with no digit)",
         f"Feedback: {s.feedback} ({s.confirmed} confirmed right)",
         f"Accuracy as users report it: {accuracy}",
-        f"From memory: {s.recalled} answers ({s.recalled_confirmed} confirmed, {s.recalled_corrected} corrected again)",
+        f"From memory: {s.recalled} answers ({s.recalled_confirmed} confirmed, {s.recalled_corrected} corrected again, "
+        f"{s.recalled_dropped} 'not this time')",
         replies.ADMIN_COMMANDS,
     ]
     misses = sorted(((n, truth, read) for (truth, read), n in s.confusion.items() if truth != read), reverse=True)[:10]

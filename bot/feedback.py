@@ -2,6 +2,12 @@
 
 Buttons carry only database ids and digits, so a press finds everything it needs by the
 prediction's id, after a restart and on any replica. Only the one who asked may correct.
+
+A correction is remembered for its sender (``bot.memory``) at once, except when the bot
+was sure of the answer it corrects: then it asks first, in place ("remember it as 8?"),
+and remembers only after Yes. Either way the correction is stored for retraining. An
+answer that came from the sender's memory offers "not this time", which forgets the
+shapes that decided it.
 """
 
 from __future__ import annotations
@@ -9,43 +15,62 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import ForceReply, Message, Update
+from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
 from bot import metrics, picture, replies
 from bot.context import BotContext, Services
 from bot.i18n import Translations
-from bot.storage import StoredPrediction
+from bot.storage import Remembered, StoredPrediction
 from bot.talk import say, tr_of
 from model.reading.labels import is_label
 
 log = logging.getLogger(__name__)
 
 
-BUTTON = re.compile(r"(ok|wr|saw):([0-9]{1,19})|fb:([0-9]{1,19}):([0-9])", re.ASCII)
+BUTTON = re.compile(r"(ok|wr|saw|no|nt):([0-9]{1,19})|fb:([0-9]{1,19}):([0-9])|my:([0-9]{1,19}):([0-9]{1,32})", re.ASCII)
 """Button data the bot itself writes; anything else (forged, or from an older keyboard) is gone."""
 MAX_ID = 2**63 - 1
 
 
+@dataclass(frozen=True)
+class Press:
+    """One button press as the bot wrote it: what to do, to which prediction, with which digits."""
+
+    action: str
+    prediction_id: int
+    label: str = ""
+
+    @classmethod
+    def parse(cls, data: str) -> Press | None:
+        found = BUTTON.fullmatch(data)
+        if found is None:
+            return None
+        action, id_text, label = next(
+            (a, i, lab) for a, i, lab in ((found[1], found[2], ""), ("fb", found[3], found[4]), ("my", found[5], found[6])) if i is not None
+        )
+        if int(id_text) > MAX_ID:  # a 64-bit database id; a larger number would overflow the driver
+            return None
+        return cls(action, int(id_text), label)
+
+
 async def button(update: Update, context: BotContext) -> None:
-    """Inline buttons: ``ok:<id>``, ``fb:<id>:<digit>``, ``wr:<id>``, ``saw:<id>``."""
+    """Inline buttons: ``ok``, ``fb`` (a digit), ``wr`` (type it), ``saw``, ``my`` / ``no`` (remember?), ``nt`` (not this time)."""
     query = update.callback_query
     if query is None or query.data is None:
         return
     svc, tr = context.services, tr_of(update)
-    parsed = BUTTON.fullmatch(query.data)
-    prediction = None
-    if parsed is not None:
-        action, id_text = (parsed[1], parsed[2]) if parsed[1] else ("fb", parsed[3])
-        if int(id_text) <= MAX_ID:  # a 64-bit database id; a larger number would overflow the driver
-            prediction = await svc.storage.prediction(int(id_text))
-    if parsed is None or prediction is None:
+    press = Press.parse(query.data)
+    prediction = await svc.storage.prediction(press.prediction_id) if press is not None else None
+    if press is None or prediction is None:
         await query.answer(tr.gettext(replies.GONE))
         return
-    if action == "saw":
+    if press.action == "saw":
         if not _may_see(query.from_user.id, query.message, prediction):
             await query.answer(tr.gettext(replies.NOT_YOURS_TO_SEE), show_alert=True)
             return
@@ -55,16 +80,24 @@ async def button(update: Update, context: BotContext) -> None:
     if query.from_user.id != prediction.user_id:
         await query.answer(tr.gettext(replies.NOT_YOURS), show_alert=True)
         return
-    if action == "ok" and not is_label(prediction.digits):
+    if press.action == "ok" and not is_label(prediction.digits):
         await query.answer(tr.gettext(replies.GONE))
         return
-    if action == "wr":
-        await query.answer()
-        if isinstance(query.message, Message):
-            prompt = await query.message.reply_text(replies.ask_for_number(prediction.id, tr), reply_markup=ForceReply(selective=True))
-            await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
-        return
-    await _save_correction(update, svc, prediction, prediction.digits if action == "ok" else parsed[4], query.from_user.id)
+    await OWNER_ACTIONS[press.action](update, svc, prediction, press)
+
+
+async def _ask_for_number(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
+    query = _query(update)
+    await query.answer()
+    if isinstance(query.message, Message):
+        prompt = await query.message.reply_text(
+            replies.ask_for_number(prediction.id, tr_of(update)), reply_markup=ForceReply(selective=True)
+        )
+        await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
+
+
+async def _press_label(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
+    await _save_correction(update, svc, prediction, press.label or prediction.digits)
 
 
 async def typed_correction(update: Update, context: BotContext) -> None:
@@ -86,7 +119,7 @@ async def typed_correction(update: Update, context: BotContext) -> None:
     if not is_label(label):
         await say(update, replies.DIGITS_ONLY)
         return
-    await _save_correction(update, svc, prediction, label, user.id)
+    await _save_correction(update, svc, prediction, label)
 
 
 async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -> StoredPrediction | None:
@@ -95,42 +128,141 @@ async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -
     return await svc.storage.prediction_for_reply(replied.chat_id, replied.message_id)
 
 
-async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str, user_id: int) -> None:
-    """Commit the correction, then tell the user; the answer is redrawn with the outcome."""
-    remembered = await svc.memories.from_correction(prediction, label) if svc.settings.memory else []
+def _asks_first(svc: Services, prediction: StoredPrediction, label: str) -> bool:
+    """A correction of a sure answer, that would be remembered: ask before the memory learns it."""
+    remembers = svc.settings.memory and label != prediction.digits and len(label) == prediction.input_count > 0
+    return remembers and prediction.confidence >= svc.settings.low_confidence
+
+
+async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str) -> None:
+    """Commit the correction (remembered at once unless it must be asked), then tell the user; the answer is redrawn."""
+    ask = _asks_first(svc, prediction, label)
+    remembered = [] if ask or not svc.settings.memory else await svc.memories.from_correction(prediction, label)
     try:
-        changed = await svc.storage.record_correction(prediction.id, user_id, label, remembered)
+        changed = await svc.storage.record_correction(prediction.id, prediction.user_id, label, remembered)
     except KeyError:  # deleted (``/forget``) after the press was read: nothing is stored, nothing is left behind
-        if update.callback_query is not None:
-            await update.callback_query.answer(tr_of(update).gettext(replies.GONE))
-        else:
-            await say(update, replies.GONE)
+        await _tell(update, replies.GONE)
         return
     if changed:
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
     tr = tr_of(update)
     note = replies.outcome(label, prediction.digits, tr)
+    question = "\n\n" + replies.remember_question(prediction.confidence, prediction.digits, label, tr) if ask and changed else ""
+    asking = replies.remember_keyboard(prediction.id, label, tr) if question else None
     query = update.callback_query
     if query is not None:
         await query.answer(tr.gettext(replies.SAVED if changed else replies.ALREADY_SAVED))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(note, parse_mode=ParseMode.HTML)
-    if changed and prediction.reply_message_id is not None:
-        text = replies.answer(prediction.details, svc.settings.low_confidence, tr) + "\n\n" + note
-        where: dict[str, Any] = {
-            "chat_id": prediction.chat_id,
-            "message_id": prediction.reply_message_id,
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": replies.keyboard(prediction.id, prediction.input_count, tr),
-        }
-        bot = update.get_bot()
+    elif update.effective_message is not None:  # a typed correction: the question goes under its answer
+        await update.effective_message.reply_text(note + question, parse_mode=ParseMode.HTML, reply_markup=asking)
+        question, asking = "", None
+    if changed:
+        await _redraw(update, svc, prediction, prediction.details, note + question, asking)
+
+
+async def _remember(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
+    """Yes: the shapes of this correction join the person's memory (once, and only while it is still their correction)."""
+    query, tr = _query(update), tr_of(update)
+    if prediction.label != press.label:
+        await query.answer(tr.gettext(replies.OUT_OF_DATE))
+        return
+    memories = await svc.memories.from_correction(prediction, press.label)
+    try:
+        outcome = await svc.storage.remember(prediction.id, press.label, memories)
+    except KeyError:
+        await query.answer(tr.gettext(replies.GONE))
+        return
+    if outcome is Remembered.CHANGED:
+        await query.answer(tr.gettext(replies.OUT_OF_DATE))
+        return
+    await query.answer(tr.gettext(replies.SAVED if outcome is Remembered.NOW else replies.ALREADY_SAVED))
+    if outcome is Remembered.NOW:
+        metrics.MEMORY.labels("remembered").inc()
+        note = replies.outcome(press.label, prediction.digits, tr) + "\n" + tr.gettext(replies.REMEMBERED).format(label=press.label)
+        await _close_question(update, svc, prediction, note)
+
+
+async def _decline(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
+    """No: the correction stays for retraining; the memory does not learn it."""
+    query, tr = _query(update), tr_of(update)
+    await query.answer(tr.gettext(replies.NOT_REMEMBERED))
+    metrics.MEMORY.labels("declined").inc()
+    note = replies.outcome(prediction.label, prediction.digits, tr) if prediction.label is not None else ""
+    await _close_question(update, svc, prediction, note)
+
+
+async def _not_this_time(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
+    """The remembered shapes behind this answer are forgotten, and the network's own reading becomes the answer."""
+    query, tr = _query(update), tr_of(update)
+    ids = replies.recalled_ids(prediction.details)
+    plain = replies.without_memory(prediction.details)
+    digits = "".join(str(d["digit"]) for d in plain["digits"])
+    try:
+        dropped = bool(ids) and await svc.storage.drop_recalled(prediction.id, ids, digits, plain)
+    except KeyError:
+        await query.answer(tr.gettext(replies.GONE))
+        return
+    await query.answer(tr.gettext(replies.SAVED if dropped else replies.ALREADY_SAVED))
+    if dropped:
+        metrics.MEMORY.labels("dropped").inc()
+        await _redraw(update, svc, prediction, plain, tr.gettext(replies.DROPPED))
+
+
+OWNER_ACTIONS: dict[str, Callable[[Update, Services, StoredPrediction, Press], Awaitable[None]]] = {
+    "ok": _press_label,
+    "fb": _press_label,
+    "wr": _ask_for_number,
+    "my": _remember,
+    "no": _decline,
+    "nt": _not_this_time,
+}
+
+
+async def _close_question(update: Update, svc: Services, prediction: StoredPrediction, note: str) -> None:
+    """The question's message without its buttons: the answer itself redrawn, or the reply to a typed correction."""
+    message = _query(update).message
+    if isinstance(message, Message) and message.message_id != prediction.reply_message_id:
         try:
-            if prediction.input_count > 1:  # answered with the boxed photo: the text is its caption
-                await bot.edit_message_caption(caption=text, **where)
-            else:
-                await bot.edit_message_text(text, **where)
+            await message.edit_text(note, parse_mode=ParseMode.HTML)
         except BadRequest as err:
-            log.info("answer not edited: %s", err.message)
+            log.info("question not edited: %s", err.message)
+        return
+    await _redraw(update, svc, prediction, prediction.details, note)
+
+
+async def _redraw(
+    update: Update,
+    svc: Services,
+    prediction: StoredPrediction,
+    details: dict[str, Any],
+    note: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The answer message again, from ``details``, with ``note`` under it (and ``markup``, else its own buttons)."""
+    if prediction.reply_message_id is None:
+        return
+    tr = tr_of(update)
+    text = replies.answer(details, svc.settings.low_confidence, tr) + ("\n\n" + note if note else "")
+    markup = markup or replies.keyboard(details, prediction.id, tr)
+    bot, chat_id, message_id = update.get_bot(), prediction.chat_id, prediction.reply_message_id
+    try:
+        if prediction.input_count > 1:  # answered with the boxed photo: the text is its caption
+            await bot.edit_message_caption(chat_id, message_id, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            await bot.edit_message_text(text, chat_id, message_id, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as err:
+        log.info("answer not edited: %s", err.message)
+
+
+async def _tell(update: Update, message: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(tr_of(update).gettext(message))
+    else:
+        await say(update, message)
+
+
+def _query(update: Update) -> CallbackQuery:
+    assert update.callback_query is not None, "only buttons call this"
+    return update.callback_query
 
 
 def _may_see(user_id: int, message: object, prediction: StoredPrediction) -> bool:

@@ -206,7 +206,7 @@ async def _send_answer(
 ) -> None:
     """A number of two or more digits is answered with the photo, each digit boxed: it shows at
     once which shape became which digit. Drawn before the answering lock, off the event loop."""
-    text, markup = replies.answer(details, svc.settings.low_confidence, tr), replies.keyboard(prediction_id, count, tr)
+    text, markup = replies.answer(details, svc.settings.low_confidence, tr), replies.keyboard(details, prediction_id, tr)
     boxes = None
     if count > 1 and photo is not None:
         boxes = await asyncio.to_thread(picture.boxed, photo, details, low_confidence=svc.settings.low_confidence)

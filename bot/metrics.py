@@ -12,3 +12,8 @@ PREDICTIONS = Counter("digitbot_predictions_total", "Digits read, by digit ('non
 LOW_CONFIDENCE = Counter("digitbot_low_confidence_answers_total", "Answers given below the confidence threshold")
 CORRECTIONS = Counter("digitbot_corrections_total", "Feedback stored, by kind", ["kind"])
 ERRORS = Counter("digitbot_errors_total", "Errors caught by the global error handler")
+MEMORY = Counter(
+    "digitbot_memory_events_total",
+    "The per-person memory: corrections remembered after Yes, declined, and dropped ('not this time')",
+    ["event"],
+)

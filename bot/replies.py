@@ -77,6 +77,10 @@ UNREADABLE_BECAUSE = {
 }
 SAVED = N_("Saved")
 ALREADY_SAVED = N_("Already saved")
+REMEMBERED = N_("🧠 Remembered: shapes like this in your photos are read as <b>{label}</b>. Only your answers change.")
+NOT_REMEMBERED = N_("Not remembered. Your correction is still saved.")
+OUT_OF_DATE = N_("That question is out of date: the correction changed since.")
+DROPPED = N_("🧠 I won't use that correction for shapes like this again. Without it I read this.")
 
 
 def reloaded(old: str, new: str | None) -> str:
@@ -161,20 +165,62 @@ def _answer(details: dict[str, Any], low_confidence: float, tr: Translations) ->
     return guess + "\n" + tr.gettext("For digit {position} I also considered {others}.").format(position=least + 1, others=others)
 
 
+def without_memory(details: dict[str, Any]) -> dict[str, Any]:
+    """The answer as the network alone gave it: each recalled digit back to its own top reading
+    (kept beside the memory's, in ``top``), the confidence their product again."""
+    digits = [
+        {k: v for k, v in d.items() if k != "recalled"} | ({"digit": d["top"][0][0], "p": d["top"][0][1]} if "recalled" in d else {})
+        for d in details["digits"]
+    ]
+    confidence = 1.0
+    for d in digits:
+        confidence *= float(d["p"])
+    return details | {"digits": digits, "confidence": confidence}
+
+
+def recalled_ids(details: dict[str, Any]) -> list[int]:
+    """The remembered shapes (their database ids) that decided digits of this answer."""
+    return [int(d["recalled"]) for d in details["digits"] if "recalled" in d]
+
+
+def remember_question(confidence: float, predicted: str, label: str, tr: Translations = ENGLISH) -> str:
+    """Asked before a correction of a sure answer is remembered: a slip of the finger should not
+    teach the person's memory, and asking is cheaper than ignoring them."""
+    return "🧠 " + tr.gettext("I was {percent} sure this is <b>{predicted}</b>. Remember it as <b>{label}</b> for your photos?").format(
+        percent=f"{confidence:.0%}", predicted=html.escape(predicted), label=html.escape(label)
+    )
+
+
+def remember_keyboard(prediction_id: int, label: str, tr: Translations = ENGLISH) -> InlineKeyboardMarkup:
+    """``my:<id>:<label>`` (at most 3 + 19 + 1 + 32 = 55 bytes) and ``no:<id>``: the label asked about travels with Yes."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ " + tr.gettext("Yes, remember"), callback_data=f"my:{prediction_id}:{label}"),
+                InlineKeyboardButton("✖️ " + tr.gettext("No"), callback_data=f"no:{prediction_id}"),
+            ]
+        ]
+    )
+
+
 def outcome(label: str, predicted: str, tr: Translations = ENGLISH) -> str:
     if label == predicted:
         return "✅ " + tr.gettext("Thanks for confirming!")
     return "✏️ " + tr.gettext("Thanks! Saved the right answer: <b>{label}</b>. You can still change it.").format(label=label)
 
 
-def keyboard(prediction_id: int, digit_count: int, tr: Translations = ENGLISH) -> InlineKeyboardMarkup:
-    """Buttons carry only database ids and digits (``fb:<id>:<digit>``), well under 64 bytes."""
+def keyboard(details: dict[str, Any], prediction_id: int, tr: Translations = ENGLISH) -> InlineKeyboardMarkup:
+    """Buttons carry only database ids and digits (``fb:<id>:<digit>``), well under 64 bytes. An
+    answer from the person's memory offers "not this time" (``nt:<id>``)."""
+    digit_count = len(details["digits"])
     if digit_count == 0:
         return InlineKeyboardMarkup([[InlineKeyboardButton("✏️ " + tr.gettext("There is a number"), callback_data=f"wr:{prediction_id}")]])
     first = [InlineKeyboardButton("✅ " + tr.gettext("Right"), callback_data=f"ok:{prediction_id}")]
     if digit_count > 1:
         first.append(InlineKeyboardButton("✏️ " + tr.gettext("Wrong"), callback_data=f"wr:{prediction_id}"))
     first.append(InlineKeyboardButton("👁 " + tr.gettext("What I saw"), callback_data=f"saw:{prediction_id}"))
+    if recalled_ids(details):
+        first.append(InlineKeyboardButton("🧠 " + tr.gettext("Not this time"), callback_data=f"nt:{prediction_id}"))
     if digit_count > 1:
         return InlineKeyboardMarkup([first])
     keypad = [[InlineKeyboardButton(str(d), callback_data=f"fb:{prediction_id}:{d}") for d in row] for row in (range(5), range(5, 10))]

@@ -7,9 +7,10 @@ Corrections come from the bot's database (DATABASE_URL, SQLite or PostgreSQL), t
 original photos go through the *current* shared transform, the current model is
 fine-tuned on them mixed with MNIST, photo-like and non-digit replay, and the candidate is
 compared with the current model on MNIST test, the photo-like set, photos of non-digits
-and held-out corrections. It
-is promoted (a new registry version, ``current`` moved atomically; the bot hot-reloads)
-only when no fixed set drops by more than ``--tolerance`` and held-out corrections improve.
+held-out corrections and, with ``--real DIR``, real photos. It is promoted (a new registry
+version with its own memory threshold, ``current`` moved atomically; the bot hot-reloads)
+only when no fixed set drops by more than ``--tolerance``, no real photo is lost, and
+held-out corrections improve.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.config import DatabaseSettings, database_url
 from bot.storage import Storage
 from model.judging.gate import Verdict
 from model.learning.corrections import LabelledPhoto
+from model.learning.memory_calibration import ORDINARY
 from model.learning.retrain import RetrainConfig, run
 from model.reading import registry
 from model.reading.labels import is_label
@@ -70,6 +72,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
     parser.add_argument("--test-photos", type=int, default=2000, help="photo-like test digits in the gate (0.1 point = 2 photos)")
     parser.add_argument("--validation", type=int, default=2000, help="MNIST digits the temperature is fitted on (at most 5000)")
+    parser.add_argument("--real", type=Path, help="a folder of real photos (labels.csv) the gate reads too: fewer read right refuses")
+    parser.add_argument("--memory-ordinary", type=int, default=ORDINARY, help="ordinary digits of the new version's memory calibration")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         test=args.test,
         test_photos=args.test_photos,
         validation=args.validation,
+        real=args.real,
+        memory_ordinary=args.memory_ordinary,
         workers=args.workers,
         report=args.report,
         seed=args.seed,

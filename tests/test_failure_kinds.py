@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devkit.styles import draw
 from model.data import sets
 from model.data.render import Look, on_canvas, photo_of
+from model.data.styles import draw
 
 SEED = 31337
 KINDS = {

@@ -19,7 +19,7 @@ from devkit.fake_telegram import FakeTelegram
 from devkit.harness import buttons, storage_at
 from devkit.offline import handle, offline_bot
 from devkit.photos import png_header_only
-from devkit.styles import draw
+from model.data.styles import draw
 
 USER, STRANGER, ADMIN, GROUP = 7001, 7002, 1, -100500
 STICKER = {"file_id": "s", "file_unique_id": "s", "width": 512, "height": 512, "is_animated": False, "is_video": False, "type": "regular"}
@@ -140,6 +140,10 @@ async def correct_misreads(bot, fake: FakeTelegram, rng: np.random.Generator) ->
         if "<b>9</b>" not in answer.params["text"]:
             fake.press(USER, answer.params["_result"], f"fb:{buttons(answer)[0].split(':')[1]}:9")
             await handle(bot, fake)
+            asked = [b for b in buttons(fake.of("editMessageText", USER)[-1]) if b.startswith("my:")]
+            if asked:  # it was sure: "remember it as 9?" Yes
+                fake.press(USER, answer.params["_result"], asked[0])
+                await handle(bot, fake)
 
 
 async def memory_rows(storage) -> list[tuple[int, str]]:
@@ -168,7 +172,7 @@ async def test_corrections_act_at_once_for_that_person_only(offline, tmp_path):
         offline.send_message(ADMIN, text="/stats")
         await handle(bot, offline)
         from_memory = sum("like the one you corrected" in c.params["text"] for c in offline.of("sendMessage", USER))
-        assert f"From memory: {from_memory} answers (1 confirmed, 0 corrected again)" in sent(offline)[-1]
+        assert f"From memory: {from_memory} answers (1 confirmed, 0 corrected again, 0 'not this time')" in sent(offline)[-1]
 
         offline.send_message(USER, text="/forget")
         await handle(bot, offline)
@@ -279,3 +283,114 @@ async def test_a_group_has_its_own_rate_limit(offline, tmp_path, photo_of):
             await handle(bot, offline)
     assert ["<b>1</b>" in t for t in sent(offline)] == [True, True, False]
     assert "faster than I can look" in sent(offline)[-1]
+
+
+def last_edit(fake: FakeTelegram) -> tuple[str, list[str]]:
+    edit = fake.of("editMessageText", USER)[-1]
+    return edit.params["text"], buttons(edit)
+
+
+async def test_a_correction_of_a_sure_answer_is_remembered_only_after_yes(offline, tmp_path, photo_of):
+    """A sure 3 "corrected" to 8: stored for retraining at once, asked about in place, remembered on Yes
+    (once), and from then on that photo reads 8 for this person only, until "not this time"."""
+    photo = photo_of(3)
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        answer = await send_and_answer(bot, offline, USER, photo)
+        assert "I read: <b>3</b>" in answer.params["text"]
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:8")
+        await handle(bot, offline)
+        text, keys = last_edit(offline)
+        assert "sure this is <b>3</b>. Remember it as <b>8</b> for your photos?" in text
+        assert keys == [f"my:{prediction_id}:8", f"no:{prediction_id}"]
+        assert await memory_rows(storage) == [] and (await storage.stats()).feedback == 1, "stored, not yet remembered"
+
+        offline.press(STRANGER, answer.params["_result"], f"my:{prediction_id}:8")
+        await handle(bot, offline)
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.NOT_YOURS and await memory_rows(storage) == []
+        for _ in range(2):
+            offline.press(USER, answer.params["_result"], f"my:{prediction_id}:8")
+            await handle(bot, offline)
+        acks = [a.params.get("text") for a in offline.of("answerCallbackQuery")[-2:]]
+        assert acks == [replies.SAVED, replies.ALREADY_SAVED]
+        assert await memory_rows(storage) == [(USER, bot.bot_data.services.reader.version)]
+        text, keys = last_edit(offline)
+        assert "Remembered" in text and keys[:2] == [f"ok:{prediction_id}", f"saw:{prediction_id}"]
+
+        again = await send_and_answer(bot, offline, USER, photo)
+        theirs = await send_and_answer(bot, offline, STRANGER, photo)
+        assert "<b>8</b>" in again.params["text"] and "like the one you corrected" in again.params["text"]
+        assert "I read: <b>3</b>" in theirs.params["text"], "another person's answer is the network's"
+        second = int(buttons(again)[0].split(":")[1])
+        assert f"nt:{second}" in buttons(again)
+        for _ in range(2):
+            offline.press(USER, again.params["_result"], f"nt:{second}")
+            await handle(bot, offline)
+        assert [a.params.get("text") for a in offline.of("answerCallbackQuery")[-2:]] == [replies.SAVED, replies.ALREADY_SAVED]
+        text, keys = last_edit(offline)
+        assert replies.DROPPED in text and "<b>3</b>" in text and f"nt:{second}" not in keys
+        assert await memory_rows(storage) == []
+        assert "I read: <b>3</b>" in (await send_and_answer(bot, offline, USER, photo)).params["text"]
+        offline.send_message(ADMIN, text="/stats")
+        await handle(bot, offline)
+        assert "From memory: 1 answers (0 confirmed, 0 corrected again, 1 'not this time')" in sent(offline)[-1]
+
+
+async def test_no_a_typed_correction_and_a_stale_question(offline, tmp_path, photo_of):
+    """A typed correction of a sure answer asks under the reply; No keeps it unremembered. A question
+    whose correction changed since is out of date; after /forget it is gone."""
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        answer = await send_and_answer(bot, offline, USER, photo_of(3))
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        offline.send_message(USER, text="8", reply_to_message=answer.params["_result"])
+        await handle(bot, offline)
+        question = offline.of("sendMessage", USER)[-1]
+        assert "Remember it as <b>8</b>" in question.params["text"] and buttons(question) == [f"my:{prediction_id}:8", f"no:{prediction_id}"]
+        offline.press(USER, question.params["_result"], f"no:{prediction_id}")
+        await handle(bot, offline)
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.NOT_REMEMBERED
+        text, keys = last_edit(offline)
+        assert "Remember" not in text and keys == [] and await memory_rows(storage) == []
+
+        offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:5")  # changed their mind: a new question
+        await handle(bot, offline)
+        offline.press(USER, question.params["_result"], f"my:{prediction_id}:8")
+        await handle(bot, offline)
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.OUT_OF_DATE and await memory_rows(storage) == []
+        offline.send_message(USER, text="/forget")
+        await handle(bot, offline)
+        offline.press(USER, answer.params["_result"], f"my:{prediction_id}:5")
+        await handle(bot, offline)
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.GONE and await memory_rows(storage) == []
+
+
+async def test_yes_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, monkeypatch, photo_of):
+    async with offline_bot(offline, tmp_path) as bot:
+        storage = bot.bot_data.services.storage
+        answer = await send_and_answer(bot, offline, USER, photo_of(3))
+        prediction_id = int(buttons(answer)[0].split(":")[1])
+        offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:8")
+        await handle(bot, offline)
+        read_before_forget = await storage.prediction(prediction_id)
+        await storage.forget_user(USER, dt.datetime.now(dt.UTC))
+
+        async def stale(_: int) -> StoredPrediction | None:
+            return read_before_forget
+
+        monkeypatch.setattr(storage, "prediction", stale)
+        offline.press(USER, answer.params["_result"], f"my:{prediction_id}:8")
+        await handle(bot, offline)
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.GONE
+        assert await memory_rows(storage) == [] and (await storage.stats()).feedback == 0
+
+
+async def test_a_correction_of_an_unsure_answer_is_remembered_at_once(offline, tmp_path, photo_of):
+    async with offline_bot(offline, tmp_path, low_confidence=1.0) as bot:  # every answer is "not sure"
+        answer = await send_and_answer(bot, offline, USER, photo_of(3))
+        offline.press(USER, answer.params["_result"], f"fb:{buttons(answer)[0].split(':')[1]}:8")
+        await handle(bot, offline)
+        text, keys = last_edit(offline)
+        assert "Remember it as" not in text and not any(k.startswith("my:") for k in keys)
+        assert await memory_rows(bot.bot_data.services.storage) == [(USER, bot.bot_data.services.reader.version)]

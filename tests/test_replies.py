@@ -50,16 +50,41 @@ def test_every_reason_is_said_in_the_readers_language():
     ("count", "expected"), [(0, ["wr:"]), (1, ["ok:", "saw:"] + [f"fb:{d}" for d in range(10)]), (3, ["ok:", "wr:", "saw:"])]
 )
 def test_keyboards_carry_only_ids_and_digits_that_the_handler_accepts(count, expected):
-    data = [str(b.callback_data) for row in replies.keyboard(2**62, count).inline_keyboard for b in row]
+    answer = details(*[(d, 0.9, [(7, 0.05)]) for d in range(count)])
+    data = [str(b.callback_data) for row in replies.keyboard(answer, 2**62).inline_keyboard for b in row]
     assert [d.split(":")[0] + ":" if not d.startswith("fb:") else f"fb:{d.rsplit(':', 1)[1]}" for d in data] == expected
     for item in data:
         assert isinstance(item, str) and len(item.encode()) <= 64 and BUTTON.fullmatch(item), item
-    largest = replies.keyboard(2**63 - 1, 1).inline_keyboard[2][4].callback_data
+    largest = replies.keyboard(details((3, 0.9, [])), 2**63 - 1).inline_keyboard[2][4].callback_data
     assert isinstance(largest, str) and BUTTON.fullmatch(largest) and len(largest.encode()) <= 64
 
 
+def test_the_remember_question_and_not_this_time_carry_what_the_handler_accepts():
+    longest = "9" * 32
+    data = [str(b.callback_data) for row in replies.remember_keyboard(2**63 - 1, longest).inline_keyboard for b in row]
+    assert data == [f"my:{2**63 - 1}:{longest}", f"no:{2**63 - 1}"]
+    assert all(BUTTON.fullmatch(d) and len(d.encode()) <= 64 for d in data)
+    recalled = from_memory(details((9, 0.91, [(4, 0.3)])), 0)
+    first_row = [str(b.callback_data) for b in replies.keyboard(recalled, 5).inline_keyboard[0]]
+    assert first_row == ["ok:5", "saw:5", "nt:5"] and BUTTON.fullmatch("nt:5")
+    assert "nt:5" not in [str(b.callback_data) for row in replies.keyboard(details((9, 0.91, [])), 5).inline_keyboard for b in row]
+    question = replies.remember_question(0.94, "5", "8")
+    assert question == "🧠 I was 94% sure this is <b>5</b>. Remember it as <b>8</b> for your photos?"
+
+
+def test_without_memory_the_networks_own_reading_comes_back():
+    """A recalled digit keeps the network's top readings beside it: "not this time" answers with them."""
+    answer = details((1, 0.99, [(7, 0.01)]), (9, 0.909, [(4, 0.3)]))
+    answer["digits"][1]["top"] = [[5, 0.94], [9, 0.03]]  # type: ignore[index]
+    plain = replies.without_memory(from_memory(answer, 1))
+    assert [(d["digit"], d["p"]) for d in plain["digits"]] == [(1, 0.99), (5, 0.94)]
+    assert "recalled" not in plain["digits"][1] and plain["confidence"] == pytest.approx(0.99 * 0.94)
+    assert replies.recalled_ids(plain) == [] and replies.recalled_ids(from_memory(answer, 1)) == [12]
+
+
 def test_forged_button_data_is_not_accepted():
-    for forged in ("fb:1:²", "fb:1:10", "fb:²:3", f"fb:{'9' * 20}:3", "ok:1:x", "saw:", "drop table"):
+    forged_memory = ("my:1", "my:1:", f"my:1:{'1' * 33}", "nt:1:2", "no:x")
+    for forged in ("fb:1:²", "fb:1:10", "fb:²:3", f"fb:{'9' * 20}:3", "ok:1:x", "saw:", "drop table", *forged_memory):
         assert BUTTON.fullmatch(forged) is None, forged
 
 

@@ -16,10 +16,10 @@ from devkit.harness import running, settings_for
 from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
 from devkit.seeding import seed_corrections
-from devkit.styles import STYLES, draw
 from model.data import sets
 from model.data.sets import Sample
-from model.judging.gate import Comparison, decide, gate
+from model.data.styles import STYLES, draw
+from model.judging.gate import REAL, Comparison, decide, gate
 from model.learning.corrections import Guards, LabelledPhoto, curate
 from model.reading import registry
 from model.reading.predictor import Predictor
@@ -52,7 +52,7 @@ def run_retrain(models, url, *extra: str):
         [
             "--models", str(models), "--database-url", url, "--data-root", str(DATA_ROOT), "--no-download",
             "--replay", "800", "--photos", "600", "--test", "500", "--test-photos", "300", "--epochs", "3", "--validation", "800",
-            "--non-digits", "200", "--test-non-digits", "200",
+            "--non-digits", "200", "--test-non-digits", "200", "--memory-ordinary", "150",
             "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
         ]
     )  # fmt: skip
@@ -75,6 +75,9 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     assert registry.current_version(models) == "v2"
     candidate = Predictor.load(models)
     assert candidate.version == "v2"
+    _, card = registry.load(models)
+    assert card["memory"]["calibrated_on"].startswith("150 MNIST-train photos"), "the new version's memory is calibrated for it"
+    assert candidate.memory.threshold > 0
     fresh = photos_of(FAILURE, 40, seed=1234)
     assert accuracy(candidate, fresh, label) >= 0.9
     ordinary = [(jpeg(on_paper([digit(mnist_test, d, 3)])), str(d)) for d in range(10)]
@@ -190,6 +193,23 @@ def test_the_gate_promotes_a_fix_that_costs_at_most_the_tolerance():
 def test_the_gate_refuses_a_regression_beyond_the_tolerance():
     verdict = decide([Comparison("MNIST test", 0.995, 0.990, 10000), Comparison("photos", 0.96, 0.96, 2000), held(0.2, 0.9)], 0.001)
     assert not verdict.promote and verdict.reasons == ["MNIST test: 0.9900 is worse than 0.9950 by more than 0.0010"]
+
+
+def test_the_gate_refuses_a_candidate_that_reads_one_real_photo_fewer():
+    """Real photos allow no drop at all, whatever the tolerance: 1 of 200 lost is refused."""
+    real = Comparison(REAL, 0.990, 0.985, 200, strict=True)
+    verdict = decide([Comparison("MNIST test", 0.995, 0.995, 10000), real, held(0.2, 0.9)], tolerance=0.01)
+    assert not verdict.promote and verdict.reasons == ["real photos: 0.9850 is worse than 0.9900 by more than 0.0000"]
+    assert decide([Comparison(REAL, 0.985, 0.990, 200, strict=True), held(0.2, 0.9)], tolerance=0.01).promote
+
+
+def test_the_gate_reads_a_real_photo_folder_as_a_strict_set(predictor, mnist_test):
+    images, labels = mnist_test
+    real = [Sample(jpeg(on_paper([digit(mnist_test, d)])), str(d)) for d in (3, 4)]
+    fixed = {"mnist": sets.named("mnist", images, labels, 20)}
+    verdict, _ = gate(predictor, predictor, fixed, real, tolerance=0.01, real=real)
+    assert [(c.name, c.strict) for c in verdict.comparisons] == [("mnist", False), (REAL, True), ("held-out corrections", False)]
+    assert verdict.comparisons[1].count == 2
 
 
 def test_the_gate_refuses_without_a_held_out_gain():

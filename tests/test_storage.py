@@ -11,7 +11,7 @@ import pytest_asyncio
 from sqlalchemy import event, text
 
 from bot.config import Settings
-from bot.storage import NewMemory, NewPrediction, Storage
+from bot.storage import NewMemory, NewPrediction, Remembered, Storage
 from devkit.local import PG_ADMIN, postgres_missing
 
 NOW = dt.datetime.now(dt.UTC)
@@ -270,3 +270,48 @@ async def test_memories_follow_their_correction_and_their_person(storage):
     with pytest.raises(KeyError):
         await storage.record_correction(mine, 10, "9", [remembered(9)])
     assert (await storage.memory_mark(10, "v1")).count == 0, "a correction of a deleted answer leaves no row"
+
+
+async def test_remember_once_only_while_it_is_the_correction_and_never_after_forget(storage):
+    mine = await storage.save_prediction(new(user_id=10), NOW)
+    await storage.record_correction(mine, 10, "9")  # a sure 7 corrected to 9: stored, not yet remembered
+    assert (await storage.memory_mark(10, "v1")).count == 0
+    assert await storage.remember(mine, "4", [remembered(4)]) is Remembered.CHANGED, "Yes to a question about another label"
+    assert await storage.remember(mine, "9", [remembered(9)]) is Remembered.NOW
+    assert await storage.remember(mine, "9", [remembered(9)]) is Remembered.BEFORE, "Yes pressed twice"
+    assert [label for _, label, _ in await storage.memories(10, "v1")] == [9]
+    await storage.forget_user(10, NOW + dt.timedelta(seconds=1))
+    with pytest.raises(KeyError):
+        await storage.remember(mine, "9", [remembered(9)])
+    assert (await storage.memory_mark(10, "v1")).count == 0
+
+
+async def test_yes_and_forget_at_once_leave_nothing_half_written(storage):
+    for round_ in range(5):
+        mine = await storage.save_prediction(new(user_id=20 + round_), NOW)
+        await storage.record_correction(mine, 20 + round_, "9")
+        outcomes = await asyncio.gather(
+            storage.remember(mine, "9", [remembered(9)]),
+            storage.forget_user(20 + round_, NOW + dt.timedelta(seconds=1)),
+            return_exceptions=True,
+        )
+        assert outcomes[0] is Remembered.NOW or isinstance(outcomes[0], KeyError), outcomes
+        assert (await storage.memory_mark(20 + round_, "v1")).count == 0, "forget came last either way: no shape left"
+
+
+async def test_not_this_time_drops_only_the_owners_shapes_and_only_once(storage):
+    first = await storage.save_prediction(new(user_id=10), NOW)
+    theirs = await storage.save_prediction(new(user_id=11), NOW)
+    await storage.record_correction(first, 10, "9", [remembered(9)])
+    await storage.record_correction(theirs, 11, "9", [remembered(9)])
+    ((mine_id, _, _),), ((their_id, _, _),) = await storage.memories(10, "v1"), await storage.memories(11, "v1")
+    answer = await storage.save_prediction(new(user_id=10, digits="9"), NOW)
+    plain = {"digits": [{"digit": 7, "p": 0.9, "top": [[7, 0.9]], "box": [0, 0, 1, 1]}], "reason": None, "confidence": 0.9}
+    assert await storage.drop_recalled(answer, [mine_id, their_id], "7", plain)
+    assert (await storage.memory_mark(10, "v1")).count == 0 and (await storage.memory_mark(11, "v1")).count == 1
+    assert not await storage.drop_recalled(answer, [mine_id], "7", plain), "pressed twice"
+    stored = await storage.prediction(answer)
+    assert stored is not None and stored.digits == "7" and stored.details == plain
+    assert (await storage.stats()).recalled_dropped == 1
+    with pytest.raises(KeyError):
+        await storage.drop_recalled(10**9, [], "7", plain)

@@ -21,6 +21,8 @@ class Comparison:
     current: float
     candidate: float
     count: int
+    strict: bool = False
+    """No drop at all is allowed (real photos: every one a person took counts)."""
 
 
 @dataclass(frozen=True)
@@ -31,30 +33,40 @@ class Verdict:
 
 
 HELD_OUT = "held-out corrections"
+REAL = "real photos"
 
 Benchmark = tuple[Iterable[Sample], int]
 """A named set's samples (drawn once) and how many there are."""
 
 
 def gate(
-    current: Predictor, candidate: Predictor, fixed_sets: Mapping[str, Benchmark], held_out: list[Sample], tolerance: float
+    current: Predictor,
+    candidate: Predictor,
+    fixed_sets: Mapping[str, Benchmark],
+    held_out: list[Sample],
+    tolerance: float,
+    real: list[Sample] | None = None,
 ) -> tuple[Verdict, dict[str, list[Report]]]:
-    """Read every fixed set and the held-out corrections (last) with both models, the whole way a user's
-    photo goes (``Predictor.predict``: segmentation, temperature, the rejection floor and "not a
-    digit" all count), then decide. Returns the reports too, for the picture."""
+    """Read every fixed set, the real photos (when given) and the held-out corrections (last) with
+    both models, the whole way a user's photo goes (``Predictor.predict``: segmentation,
+    temperature, the rejection floor and "not a digit" all count), then decide. Returns the
+    reports too, for the picture."""
     reports = {name: compare([current, candidate], samples, name, total) for name, (samples, total) in fixed_sets.items()}
+    if real:
+        reports[REAL] = compare([current, candidate], real, REAL, len(real))
     reports[HELD_OUT] = compare([current, candidate], held_out, HELD_OUT, len(held_out))
-    comparisons = [Comparison(name, now.accuracy, then.accuracy, len(now.outcomes)) for name, (now, then) in reports.items()]
+    comparisons = [Comparison(name, now.accuracy, then.accuracy, len(now.outcomes), name == REAL) for name, (now, then) in reports.items()]
     return decide(comparisons, tolerance), reports
 
 
 def decide(comparisons: list[Comparison], tolerance: float) -> Verdict:
-    """Promote only if no fixed set drops by more than ``tolerance`` and the held-out corrections
-    (the last comparison) improve: a fix that costs what already worked is not a fix."""
+    """Promote only if no fixed set drops by more than ``tolerance`` (a strict one not at all) and the
+    held-out corrections (the last comparison) improve: a fix that costs what already worked is not a fix."""
     reasons: list[str] = []
     for c in comparisons[:-1]:
-        if c.current - c.candidate > tolerance + 1e-9:  # exactly the tolerance is allowed
-            reasons.append(f"{c.name}: {c.candidate:.4f} is worse than {c.current:.4f} by more than {tolerance:.4f}")
+        allowed = 0.0 if c.strict else tolerance
+        if c.current - c.candidate > allowed + 1e-9:  # exactly the tolerance is allowed
+            reasons.append(f"{c.name}: {c.candidate:.4f} is worse than {c.current:.4f} by more than {allowed:.4f}")
     held = comparisons[-1]
     if held.count == 0:
         reasons.append("no held-out corrections to show an improvement on")

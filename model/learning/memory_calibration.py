@@ -2,7 +2,12 @@
 
 A trial remembers one person's ordinary digits and a few corrections of each drawn style,
 and counts what that does to the digits after them; the calibration keeps the largest
-threshold that breaks almost no ordinary digit.
+threshold that breaks almost no ordinary digit. ``calibrate_model`` runs it for a model on
+its own data (what ``scripts.calibrate_memory`` and every promotion run), ``calibrate`` is
+the choice itself.
+
+Ordinary digits: photo-like renders of MNIST *training* digits (never a test set). Styles:
+the drawn handwriting styles of ``model.data.styles``, from a calibration seed no benchmark uses.
 """
 
 from __future__ import annotations
@@ -10,8 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
+from model.data import sets
+from model.data.digits import load_mnist
+from model.data.styles import STYLES, draw
 from model.reading.memory import Memory, MemoryParams, Shape, recall
+from model.reading.predictor import Predictor
+
+SEED = 31337
+"""Calibration's own seed: no benchmark or test draws from it."""
+ORDINARY = 3100
+"""Ordinary digits per calibration: the first 100 are remembered, the other 3,000 are what a
+threshold may break (at most 0.1% of them, 3)."""
+PER_STYLE = 40
+"""Drawings per style: the first 3 are corrected, the rest read after them."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,29 @@ def calibrate(
     return replace(base, threshold=float(chosen.threshold), precision=round(chosen.precision, 4)), trials
 
 
+def shapes(predictor: Predictor, photos: list[tuple[bytes | Image.Image, int]], desc: str) -> list[Shape]:
+    """The one digit each photo shows, as the memory sees it; photos not read as one digit are left out."""
+    out = []
+    for photo, label in tqdm(photos, desc=desc, unit="img"):
+        reading = predictor.predict(photo)
+        if len(reading.items) == 1:
+            item = reading.items[0]
+            out.append(Shape(item.vector, item.probabilities, label))
+    return out
+
+
+def calibrate_model(
+    predictor: Predictor, data_root: str, download: bool = True, ordinary: int = ORDINARY, per_style: int = PER_STYLE
+) -> tuple[MemoryParams, list[Trial], str]:
+    """The memory's parameters for ``predictor`` (its ratio and seed kept), the trials, and what they were calibrated on."""
+    images, labels = load_mnist(data_root, train=True, download=download)
+    plain = shapes(predictor, [(s.photo, int(s.label)) for s in sets.photos(images, labels, ordinary, seed=SEED)], "ordinary")
+    rng = np.random.default_rng(SEED)
+    styles = [shapes(predictor, [(draw(name, rng), int(label)) for _ in range(per_style)], name) for name, (label, _) in STYLES.items()]
+    chosen, trials = calibrate(plain, styles, replace(predictor.memory, threshold=0.0))
+    return chosen, trials, f"{len(plain)} MNIST-train photos, {len(STYLES)} styles x {per_style}, seed {SEED}"
+
+
 def _answer(shape: Shape, memory: Memory, params: MemoryParams) -> int:
-    found = recall(shape.vector, shape.probabilities, memory, params)
+    found = recall(shape.vector, memory, params)
     return found.label if found is not None else shape.read

@@ -2,9 +2,10 @@
 
 Curate the corrections (poisoning guards), rebuild their model inputs through the current
 transform, fine-tune the current model on them with MNIST, photo and non-digit replay,
-read the named benchmark sets and held-out correction photos with both models through
-``Predictor.predict`` (``gate``, then ``decide``), and promote only
-what the gate allows: a new registry version, ``current`` moved atomically.
+read the named benchmark sets, held-out correction photos and (when a folder is given) real
+photos with both models through ``Predictor.predict`` (``gate``, then ``decide``), and promote
+only what the gate allows: a new registry version whose memory threshold is calibrated for it,
+then ``current`` moved atomically.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from model.judging.gate import Verdict, gate
 from model.judging.plots import pyplot
 from model.learning.corrections import CorrectionDigits, Curation, Guards, LabelledPhoto, curate, fine_tune, is_held_out, rebuild
 from model.learning.fit import FitConfig, Stopwatch, temperature_for
+from model.learning.memory_calibration import ORDINARY, PER_STYLE, calibrate_model
 from model.reading import registry
 from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
@@ -55,6 +57,11 @@ class RetrainConfig:
     validation: int = 2000
     """An eighth of this many of the last MNIST training digits (never replayed), as photos, with held-out drawings:
     what the candidate's temperature is fitted on, as training fits it."""
+    real: Path | None = None
+    """A folder of real photos (``labels.csv``), read by the gate only: a candidate that reads fewer is refused."""
+    memory_ordinary: int = ORDINARY
+    memory_per_style: int = PER_STYLE
+    """The memory's calibration run for the candidate (``model.learning.memory_calibration``)."""
     workers: int = 2
     report: Path = Path("runs/retrain")
     seed: int = 0
@@ -96,7 +103,8 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     then = Predictor(candidate, transform, temperature, "candidate")
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
     fixed = {name: sets.named(name, test_x, test_y, count) for name, count in replay.gate_sets.items()}
-    verdict, reports = gate(now, then, fixed, held_out, config.tolerance)
+    real = sets.real_photos(config.real) if config.real is not None else []
+    verdict, reports = gate(now, then, fixed, held_out, config.tolerance, real)
     report(verdict, reports, config.report)
     if not verdict.promote:
         print("NOT promoted, keeping " + str(card.get("version")) + ":\n  " + "\n  ".join(verdict.reasons))
@@ -180,9 +188,24 @@ def _promote(
         | {"torch": torch.__version__},
         git_revision=registry.git_revision(),
     )
-    registry.save(config.models, version, candidate.state_dict(), new_card)
+    weights = registry.save(config.models, version, candidate.state_dict(), new_card)
+    _calibrate_memory(config, weights)
     registry.set_current(config.models, version)
     print(f"promoted {version} (was {card.get('version')}) in {clock.seconds()} s")
+
+
+def _calibrate_memory(config: RetrainConfig, weights: Path) -> None:
+    """The parent's threshold means nothing for new features: the new version's card gets its own
+    before ``current`` points at it, so no bot ever reads the candidate with the parent's memory."""
+    chosen, _, basis = calibrate_model(
+        Predictor.load(weights), config.data_root, config.download, config.memory_ordinary, config.memory_per_style
+    )
+
+    def put(card: dict[str, Any]) -> None:
+        card["memory"] = chosen.to_dict() | {"calibrated_on": basis}
+
+    registry.update_card(weights, put)
+    print(f"memory calibrated for the new version: threshold {chosen.threshold}, precision {chosen.precision}")
 
 
 def report(verdict: Verdict, reports: dict[str, list[Report]], out: Path) -> None:

@@ -3,14 +3,16 @@
 Retraining helps everyone, days later; this helps the one person at once. Each corrected
 digit is kept as a short vector (the network's features before its classifier, projected
 to :data:`DIMS` numbers and scaled to length 1), with the right label. A later digit by the
-same person takes a remembered label only when all of these hold:
+same person takes a remembered label when both of these hold:
 
 - its nearest remembered shape is within ``threshold`` (cosine distance), a value chosen
-  on a calibration run (``scripts.calibrate_memory``) and stored on the model's card;
+  on a calibration run (``model.learning.memory_calibration``) and stored on the model's card;
 - no remembered shape with another label is nearly as close (``ratio``): when the memory
-  itself is torn, the network decides;
-- the network gives that label at least ``floor`` probability: the memory tips between
-  readings the network finds possible, it never invents one.
+  itself is torn, the network decides.
+
+The network's own probability for the remembered label does not count: the misreads a
+person most needs fixed are the ones the network is sure of, and their memory changes no
+one else's answers. The bot asks before it remembers a correction of a sure answer.
 
 Vectors depend on the network, so they are only compared within one model version.
 """
@@ -37,7 +39,6 @@ class MemoryParams:
     threshold: float = 0.0
     """0 turns the memory off: a model without a calibration run has no threshold to trust."""
     ratio: float = 0.8
-    floor: float = 0.05
     precision: float = 0.0
     """Share of memory answers that were right on the calibration run: the confidence shown for one."""
     seed: int = 0
@@ -106,14 +107,14 @@ class Recalled:
     distance: float
 
 
-def recall(vector: Vectors, digit_probabilities: NDArray[np.float32], memory: Memory, params: MemoryParams) -> Recalled | None:
+def recall(vector: Vectors, memory: Memory, params: MemoryParams) -> Recalled | None:
     """The remembered label for one digit, or None where the network's reading stands (see the module's rules)."""
     if params.threshold <= 0 or len(memory) == 0:
         return None
     distances = 1.0 - memory.vectors @ vector
     nearest = int(distances.argmin())
     label, distance = int(memory.labels[nearest]), float(distances[nearest])
-    if distance > params.threshold or digit_probabilities[label] < params.floor:
+    if distance > params.threshold:
         return None
     others = distances[memory.labels != label]
     if len(others) and distance >= params.ratio * float(others.min()):

@@ -192,7 +192,7 @@ class Predictor:
         return DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels, vector, probabilities=row[:NOT_A_DIGIT].numpy())
 
     def _recall(self, item: DigitReading, memory: Memory) -> DigitReading:
-        recalled = recall(item.vector, item.probabilities, memory, self.memory)
+        recalled = recall(item.vector, memory, self.memory)
         if recalled is None or recalled.label == item.digit:
             return item
         return replace(item, digit=recalled.label, confidence=self.memory.precision, recalled=recalled)

@@ -1,4 +1,4 @@
-"""Handwriting styles MNIST barely has, drawn as pen strokes on paper: the raw material of retraining tests."""
+"""Handwriting styles MNIST barely has, drawn as pen strokes on paper: what the memory is calibrated on, and retraining's tests."""
 
 from __future__ import annotations
 
