@@ -17,13 +17,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
 from bot import metrics, picture, replies
+from bot.answer import Answer
 from bot.context import BotContext, Services
 from bot.i18n import Translations
 from bot.storage import Remembered, StoredPrediction
@@ -156,7 +156,7 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         await update.effective_message.reply_text(note + question, parse_mode=ParseMode.HTML, reply_markup=asking)
         question, asking = "", None
     if changed:
-        await _redraw(update, svc, prediction, prediction.details, note + question, asking)
+        await _redraw(update, svc, prediction, Answer.from_json(prediction.details), note + question, asking)
 
 
 async def _remember(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
@@ -193,11 +193,12 @@ async def _decline(update: Update, svc: Services, prediction: StoredPrediction, 
 async def _not_this_time(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
     """The remembered shapes behind this answer are forgotten, and the network's own reading becomes the answer."""
     query, tr = _query(update), tr_of(update)
-    ids = replies.recalled_ids(prediction.details)
-    plain = replies.without_memory(prediction.details)
-    digits = "".join(str(d["digit"]) for d in plain["digits"])
+    given = Answer.from_json(prediction.details)
+    plain = given.without_memory()
     try:
-        dropped = bool(ids) and await svc.storage.drop_recalled(prediction.id, ids, digits, plain)
+        dropped = bool(given.recalled_ids) and await svc.storage.drop_recalled(
+            prediction.id, given.recalled_ids, plain.number, plain.to_json()
+        )
     except KeyError:
         await query.answer(tr.gettext(replies.GONE))
         return
@@ -226,26 +227,26 @@ async def _close_question(update: Update, svc: Services, prediction: StoredPredi
         except BadRequest as err:
             log.info("question not edited: %s", err.message)
         return
-    await _redraw(update, svc, prediction, prediction.details, note)
+    await _redraw(update, svc, prediction, Answer.from_json(prediction.details), note)
 
 
 async def _redraw(
     update: Update,
     svc: Services,
     prediction: StoredPrediction,
-    details: dict[str, Any],
+    answer: Answer,
     note: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """The answer message again, from ``details``, with ``note`` under it (and ``markup``, else its own buttons)."""
+    """The answer message again, with ``note`` under it (and ``markup``, else its own buttons)."""
     if prediction.reply_message_id is None:
         return
     tr = tr_of(update)
-    text = replies.answer(details, svc.settings.low_confidence, tr) + ("\n\n" + note if note else "")
-    markup = markup or replies.keyboard(details, prediction.id, tr)
+    text = replies.answer(answer, svc.settings.low_confidence, tr) + ("\n\n" + note if note else "")
+    markup = markup or replies.keyboard(answer, prediction.id, tr)
     bot, chat_id, message_id = update.get_bot(), prediction.chat_id, prediction.reply_message_id
     try:
-        if prediction.input_count > 1:  # answered with the boxed photo: the text is its caption
+        if answer.boxed:  # answered with the boxed photo: the text is its caption
             await bot.edit_message_caption(chat_id, message_id, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
             await bot.edit_message_text(text, chat_id, message_id, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -282,7 +283,8 @@ async def _send_inputs(context: BotContext, prediction: StoredPrediction, tr: Tr
     if photo is None:
         drawn = picture.inputs_picture(prediction.model_inputs, prediction.input_count)
     else:
-        drawn = await asyncio.to_thread(picture.boxed, photo, prediction.details, prediction.model_inputs, prediction.input_count, low)
+        answer = Answer.from_json(prediction.details)
+        drawn = await asyncio.to_thread(picture.boxed, photo, answer, prediction.model_inputs, prediction.input_count, low)
     await context.bot.send_photo(
         prediction.chat_id,
         drawn,

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from typing import Any
 
 import numpy as np
 from telegram import Message, MessageEntity, Update, User
@@ -22,6 +21,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot import metrics, picture, replies
+from bot.answer import Answer
 from bot.context import BotContext, Services
 from bot.i18n import Translations
 from bot.storage import NewPrediction
@@ -115,12 +115,12 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         typing.cancel()
     if data is None or reading is None:
         return
-    details = replies.summarize(reading)
-    prediction_id = await _store(svc, user, asking, reading, details, data)
+    answer = Answer.of(reading)
+    prediction_id = await _store(svc, user, asking, reading, answer, data)
     if prediction_id is None:
-        await reply(update, replies.answer(details, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
+        await reply(update, replies.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
-        await _send_answer(message, svc, prediction_id, details, len(reading.items), data, tr)
+        await _send_answer(message, svc, prediction_id, answer, data, tr)
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
 
 
@@ -130,8 +130,9 @@ async def _answered_before(svc: Services, asking: Message, message: Message, tr:
     if done is None:
         return False
     if done.reply_message_id is None:
-        photo = await svc.storage.photo(done.photo_sha256) if done.input_count > 1 else None
-        await _send_answer(message, svc, done.id, done.details, done.input_count, photo, tr)
+        answer = Answer.from_json(done.details)
+        photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
+        await _send_answer(message, svc, done.id, answer, photo, tr)
     return True
 
 
@@ -170,7 +171,7 @@ async def _read_photo(update: Update, svc: Services, user: User, data: bytes, tr
         return None
 
 
-async def _store(svc: Services, user: User, asking: Message, reading: Reading, details: dict[str, Any], data: bytes) -> int | None:
+async def _store(svc: Services, user: User, asking: Message, reading: Reading, answer: Answer, data: bytes) -> int | None:
     """The prediction committed before anything is answered; None when ``/forget`` came after the photo."""
     return await svc.storage.save_prediction(
         NewPrediction(
@@ -180,7 +181,7 @@ async def _store(svc: Services, user: User, asking: Message, reading: Reading, d
             model_version=reading.model_version,
             digits=reading.digits,
             confidence=reading.confidence,
-            details=details,
+            details=answer.to_json(),
             photo=data,
             photo_sha256=hashlib.sha256(data).hexdigest(),
             model_inputs=_inputs(reading),
@@ -201,15 +202,13 @@ def _count(reading: Reading, seconds: float, low_confidence: float) -> None:
         metrics.LOW_CONFIDENCE.inc()
 
 
-async def _send_answer(
-    message: Message, svc: Services, prediction_id: int, details: dict[str, Any], count: int, photo: bytes | None, tr: Translations
-) -> None:
-    """A number of two or more digits is answered with the photo, each digit boxed: it shows at
-    once which shape became which digit. Drawn before the answering lock, off the event loop."""
-    text, markup = replies.answer(details, svc.settings.low_confidence, tr), replies.keyboard(details, prediction_id, tr)
+async def _send_answer(message: Message, svc: Services, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations) -> None:
+    """Text, or the boxed photo with the text as its caption (``Answer.boxed``); the picture is drawn
+    before the answering lock, off the event loop."""
+    text, markup = replies.answer(answer, svc.settings.low_confidence, tr), replies.keyboard(answer, prediction_id, tr)
     boxes = None
-    if count > 1 and photo is not None:
-        boxes = await asyncio.to_thread(picture.boxed, photo, details, low_confidence=svc.settings.low_confidence)
+    if answer.boxed and photo is not None:
+        boxes = await asyncio.to_thread(picture.boxed, photo, answer, low_confidence=svc.settings.low_confidence)
     async with svc.answering:
         if boxes is not None:
             sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)

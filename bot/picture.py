@@ -9,10 +9,11 @@ it again later. Shapes the network set aside as "not a digit" get a dashed grey 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from bot.answer import Answer, Box
 
 LONGEST_SIDE = 1280
 DRAFT = 960
@@ -35,7 +36,7 @@ def inputs_picture(model_inputs: bytes, count: int) -> bytes:
     return buffer.getvalue()
 
 
-def boxed(photo: bytes, details: dict[str, Any], model_inputs: bytes = b"", count: int = 0, low_confidence: float = 0.8) -> bytes:
+def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 0, low_confidence: float = 0.8) -> bytes:
     """The photo (upright, at most :data:`LONGEST_SIDE` px) with every digit read boxed and labelled
     with its digit and confidence, set-aside shapes dashed, and the model inputs below: a JPEG."""
     opened = Image.open(io.BytesIO(photo))
@@ -51,13 +52,13 @@ def boxed(photo: bytes, details: dict[str, Any], model_inputs: bytes = b"", coun
     draw = ImageDraw.Draw(image)
     line = max(2, round(image.width / 320))
     font = ImageFont.load_default(size=max(14, image.width // 40))
-    for box in details.get("set_aside", []):
+    for box in answer.set_aside:
         _dashed(draw, _scaled(box, scale), SET_ASIDE, line)
-    for item in details["digits"]:
-        x0, y0, x1, y1 = _scaled(item["box"], scale)
-        colour = DIGIT if item["p"] >= low_confidence else UNSURE
+    for item in answer.digits:
+        x0, y0, x1, y1 = _scaled(item.box, scale)
+        colour = DIGIT if item.p >= low_confidence else UNSURE
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=line)
-        label = f"{item['digit']} {item['p']:.0%}"
+        label = f"{item.digit} {item.p:.0%}"
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         above = max(0, y0 - (bottom - top) - 2 * line)
         draw.rectangle((x0, above, x0 + right - left + 2 * line, above + bottom - top + 2 * line), fill=colour)
@@ -81,7 +82,7 @@ def _upright_width(image: Image.Image) -> int:
     return int(height if rotated else width)
 
 
-def _scaled(box: list[int], scale: float) -> tuple[int, int, int, int]:
+def _scaled(box: Box, scale: float) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = (round(v * scale) for v in box)
     return x0, y0, x1, y1
 

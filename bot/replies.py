@@ -7,12 +7,12 @@ are sent; functions take the reader's ``Translations``. Admin texts stay English
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.answer import Answer
 from bot.i18n import ENGLISH, N_, Translations
-from model.reading.predictor import NoDigit, Reading, Unreadable
+from model.reading.predictor import NoDigit, Unreadable
 
 START = N_(
     "Hi! Send me a <b>photo of a handwritten number</b> and I'll tell you what it says and how sure I am.\n\n"
@@ -115,72 +115,37 @@ def forgotten(count: int, tr: Translations = ENGLISH) -> str:
     ).format(count=count)
 
 
-def summarize(reading: Reading) -> dict[str, Any]:
-    """What an answer shows, as JSON stored with the prediction, so it can be redrawn later."""
-    return {
-        "model": reading.model_version,
-        "reason": reading.reason,
-        "confidence": reading.confidence,
-        "set_aside": [list(box) for box in reading.set_aside],
-        "digits": [
-            {"digit": item.digit, "p": item.confidence, "top": [[c.digit, c.p] for c in item.top], "box": list(item.box)}
-            | ({"recalled": item.recalled.memory_id} if item.recalled is not None else {})
-            for item in reading.items
-        ],
-    }
+def answer(given: Answer, low_confidence: float, tr: Translations = ENGLISH) -> str:
+    model = tr.gettext("model {version}").format(version=html.escape(given.model))
+    return _answer(given, low_confidence, tr) + _recalled(given, tr) + f"\n<i>{model}</i>"
 
 
-def answer(details: dict[str, Any], low_confidence: float, tr: Translations = ENGLISH) -> str:
-    model = tr.gettext("model {version}").format(version=html.escape(str(details.get("model", "?"))))
-    return _answer(details, low_confidence, tr) + _recalled(details, tr) + f"\n<i>{model}</i>"
-
-
-def _recalled(details: dict[str, Any], tr: Translations) -> str:
+def _recalled(given: Answer, tr: Translations) -> str:
     """Say plainly which digits came from the person's own corrections, not from the network."""
-    digits = details["digits"]
-    which = [i for i, d in enumerate(digits) if "recalled" in d]
+    which = [i for i, d in enumerate(given.digits) if d.recalled is not None]
     if not which:
         return ""
-    if len(digits) == 1:
-        return "\n🧠 " + tr.gettext("Read as <b>{digit}</b>, like the one you corrected.").format(digit=digits[0]["digit"])
+    if len(given.digits) == 1:
+        return "\n🧠 " + tr.gettext("Read as <b>{digit}</b>, like the one you corrected.").format(digit=given.digits[0].digit)
     positions = ", ".join(str(i + 1) for i in which)
     return "\n🧠 " + tr.gettext("Digit {positions} read as in your corrections.").format(positions=positions)
 
 
-def _answer(details: dict[str, Any], low_confidence: float, tr: Translations) -> str:
-    digits = details["digits"]
+def _answer(given: Answer, low_confidence: float, tr: Translations) -> str:
+    digits = given.digits
     if not digits:
-        because = NO_DIGIT_BECAUSE.get(str(details.get("reason")), NO_DIGIT)  # codes are strings: a stored one finds its words
+        because = NO_DIGIT_BECAUSE.get(str(given.reason), NO_DIGIT)  # codes are strings: a stored one finds its words
         found = tr.gettext("I can't find a digit in this photo ({reason}).").format(reason=html.escape(tr.gettext(because)))
         return f"🤔 {found}\n{tr.gettext(NO_DIGIT_TIPS)}"
-    number = "".join(str(d["digit"]) for d in digits)
-    percent = f"{float(details['confidence']):.0%}"
-    if float(details["confidence"]) >= low_confidence:
-        return tr.gettext("I read: <b>{number}</b> ({percent} sure)").format(number=number, percent=percent)
-    least = min(range(len(digits)), key=lambda i: digits[i]["p"])
-    others = ", ".join(f"{d} ({p:.0%})" for d, p in digits[least]["top"][1:])
-    guess = tr.gettext("I'm not sure: my best guess is <b>{number}</b> ({percent}).").format(number=number, percent=percent)
+    percent = f"{given.confidence:.0%}"
+    if given.confidence >= low_confidence:
+        return tr.gettext("I read: <b>{number}</b> ({percent} sure)").format(number=given.number, percent=percent)
+    least = min(range(len(digits)), key=lambda i: digits[i].p)
+    others = ", ".join(f"{d} ({p:.0%})" for d, p in digits[least].top[1:])
+    guess = tr.gettext("I'm not sure: my best guess is <b>{number}</b> ({percent}).").format(number=given.number, percent=percent)
     if len(digits) == 1:
         return guess + "\n" + tr.gettext("I also considered {others}.").format(others=others)
     return guess + "\n" + tr.gettext("For digit {position} I also considered {others}.").format(position=least + 1, others=others)
-
-
-def without_memory(details: dict[str, Any]) -> dict[str, Any]:
-    """The answer as the network alone gave it: each recalled digit back to its own top reading
-    (kept beside the memory's, in ``top``), the confidence their product again."""
-    digits = [
-        {k: v for k, v in d.items() if k != "recalled"} | ({"digit": d["top"][0][0], "p": d["top"][0][1]} if "recalled" in d else {})
-        for d in details["digits"]
-    ]
-    confidence = 1.0
-    for d in digits:
-        confidence *= float(d["p"])
-    return details | {"digits": digits, "confidence": confidence}
-
-
-def recalled_ids(details: dict[str, Any]) -> list[int]:
-    """The remembered shapes (their database ids) that decided digits of this answer."""
-    return [int(d["recalled"]) for d in details["digits"] if "recalled" in d]
 
 
 def remember_question(confidence: float, predicted: str, label: str, tr: Translations = ENGLISH) -> str:
@@ -209,17 +174,17 @@ def outcome(label: str, predicted: str, tr: Translations = ENGLISH) -> str:
     return "✏️ " + tr.gettext("Thanks! Saved the right answer: <b>{label}</b>. You can still change it.").format(label=label)
 
 
-def keyboard(details: dict[str, Any], prediction_id: int, tr: Translations = ENGLISH) -> InlineKeyboardMarkup:
+def keyboard(given: Answer, prediction_id: int, tr: Translations = ENGLISH) -> InlineKeyboardMarkup:
     """Buttons carry only database ids and digits (``fb:<id>:<digit>``), well under 64 bytes. An
     answer from the person's memory offers "not this time" (``nt:<id>``)."""
-    digit_count = len(details["digits"])
+    digit_count = len(given.digits)
     if digit_count == 0:
         return InlineKeyboardMarkup([[InlineKeyboardButton("✏️ " + tr.gettext("There is a number"), callback_data=f"wr:{prediction_id}")]])
     first = [InlineKeyboardButton("✅ " + tr.gettext("Right"), callback_data=f"ok:{prediction_id}")]
     if digit_count > 1:
         first.append(InlineKeyboardButton("✏️ " + tr.gettext("Wrong"), callback_data=f"wr:{prediction_id}"))
     first.append(InlineKeyboardButton("👁 " + tr.gettext("What I saw"), callback_data=f"saw:{prediction_id}"))
-    if recalled_ids(details):
+    if given.recalled_ids:
         first.append(InlineKeyboardButton("🧠 " + tr.gettext("Not this time"), callback_data=f"nt:{prediction_id}"))
     if digit_count > 1:
         return InlineKeyboardMarkup([first])

@@ -71,17 +71,20 @@ async def test_keypad_correction_is_stored_once_and_can_change(fake, tmp_path, p
         prediction_id = int(buttons(answer)[0].split(":")[1])
         storage = storage_at(tmp_path)
         try:
-            for label, expected in (("9", "Saved"), ("9", "Already saved"), ("4", "Saved")):
+            for label, expected, redrawn in (("9", "Saved", True), ("9", "Already saved", False), ("4", "Saved", True)):
                 mark = len(fake.calls)
                 query_id = fake.press(USER, bot_message, f"fb:{prediction_id}:{label}")
                 ack = await fake.wait_for(
                     lambda c, q=query_id: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == q, after=mark
                 )
                 assert ack.params.get("text") == expected
+                if redrawn:  # the answer is edited after the press is answered: wait for it, not for time
+                    await fake.wait_for(lambda c: c.method == "editMessageText", after=mark)
                 saved = await storage.prediction(prediction_id)
                 assert saved is not None and saved.label == label
             edits = fake.of("editMessageText")
             assert len(edits) == 2 and "Saved the right answer: <b>9</b>" in edits[0].params["text"]
+            assert "Remember it as <b>9</b>" in edits[0].params["text"], "a sure 4 corrected to 9 is asked about"
             assert "Thanks for confirming" in edits[1].params["text"] and buttons(edits[1]) == buttons(answer)
             assert len(await storage.export_corrections()) == 1
         finally:

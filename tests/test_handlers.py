@@ -347,7 +347,10 @@ async def test_no_a_typed_correction_and_a_stale_question(offline, tmp_path, pho
         offline.send_message(USER, text="8", reply_to_message=answer.params["_result"])
         await handle(bot, offline)
         question = offline.of("sendMessage", USER)[-1]
-        assert "Remember it as <b>8</b>" in question.params["text"] and buttons(question) == [f"my:{prediction_id}:8", f"no:{prediction_id}"]
+        assert "Remember it as <b>8</b>" in question.params["text"] and buttons(question) == [
+            f"my:{prediction_id}:8",
+            f"no:{prediction_id}",
+        ]
         offline.press(USER, question.params["_result"], f"no:{prediction_id}")
         await handle(bot, offline)
         assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.NOT_REMEMBERED

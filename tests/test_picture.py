@@ -7,7 +7,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from bot import picture, replies
+from bot import picture
+from bot.answer import Answer
 from devkit.photos import digit, jpeg, on_paper, smiley
 
 
@@ -18,7 +19,7 @@ def colour_along(image: Image.Image, box: tuple[int, int, int, int], colour: tup
     return float((np.abs(row - np.array(colour)).max(axis=1) < 60).mean())
 
 
-def scaled(box: list[int], scale: float) -> tuple[int, int, int, int]:
+def scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = (round(v * scale) for v in box)
     return x0, y0, x1, y1
 
@@ -34,14 +35,14 @@ def test_each_digit_is_boxed_where_the_reading_found_it_and_set_aside_shapes_are
     photo = jpeg(on_paper([digit(mnist_test, 4), smiley(), digit(mnist_test, 1)], height=100, size=(520, 300)))
     reading = predictor.predict(photo)
     assert reading.digits == "41" and len(reading.set_aside) == 1
-    details = replies.summarize(reading)
+    details = Answer.of(reading)
     drawn = Image.open(io.BytesIO(picture.boxed(photo, details)))
     assert drawn.size == (520, 300), "a small photo keeps its size"
-    for item in details["digits"]:
-        colour = picture.DIGIT if item["p"] >= 0.8 else picture.UNSURE
-        x0, _, x1, y1 = scaled(item["box"], 1.0)
+    for item in details.digits:
+        colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
+        x0, _, x1, y1 = scaled(item.box, 1.0)
         assert colour_along(drawn, (x0, y1, x1, y1), colour) > 0.8, item  # the bottom edge (the label sits on the top)
-    x0, _, x1, y1 = scaled(details["set_aside"][0], 1.0)
+    x0, _, x1, y1 = scaled(details.set_aside[0], 1.0)
     dashes = colour_along(drawn, (x0, y1, x1, y1), picture.SET_ASIDE)
     assert 0.3 < dashes < 0.8, "grey dashes, not a solid line"
 
@@ -55,9 +56,9 @@ def test_a_big_rotated_photo_is_drawn_upright_small_with_the_boxes_on_the_digits
     photo = buffer.getvalue()
     reading = predictor.predict(photo)
     assert reading.digits == "25"
-    details = replies.summarize(reading)
+    details = Answer.of(reading)
     drawn = Image.open(io.BytesIO(picture.boxed(photo, details, b"", 0)))
     assert max(drawn.size) <= 1280 and drawn.width / drawn.height == 4 / 3, "upright, small"
-    for item in details["digits"]:
-        x0, _, x1, y1 = scaled(item["box"], drawn.width / 4000)
+    for item in details.digits:
+        x0, _, x1, y1 = scaled(item.box, drawn.width / 4000)
         assert colour_along(drawn, (x0, y1, x1, y1), picture.DIGIT) > 0.8, item

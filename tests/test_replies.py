@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from bot import replies
+from bot.answer import Answer
 from bot.feedback import BUTTON
 from bot.i18n import translations
 from model.reading.predictor import NoDigit, Unreadable
 
 
-def details(*digits: tuple[int, float, list[tuple[int, float]]], reason: str | None = None) -> dict[str, object]:
+def details(*digits: tuple[int, float, list[tuple[int, float]]], reason: str | None = None) -> Answer:
+    """An answer as it is stored: JSON, read back."""
     items = [{"digit": d, "p": p, "top": [[d, p], *[[o, q] for o, q in others]], "box": [0, 0, 1, 1]} for d, p, others in digits]
     confidence = float(np.prod([p for _, p, _ in digits])) if digits else 0.0
-    return {"model": "v2", "reason": reason, "confidence": confidence, "digits": items}
+    return Answer.from_json({"model": "v2", "reason": reason, "confidence": confidence, "digits": items})
 
 
 def test_a_sure_answer_names_the_number_and_the_model():
@@ -75,11 +79,19 @@ def test_the_remember_question_and_not_this_time_carry_what_the_handler_accepts(
 def test_without_memory_the_networks_own_reading_comes_back():
     """A recalled digit keeps the network's top readings beside it: "not this time" answers with them."""
     answer = details((1, 0.99, [(7, 0.01)]), (9, 0.909, [(4, 0.3)]))
-    answer["digits"][1]["top"] = [[5, 0.94], [9, 0.03]]  # type: ignore[index]
-    plain = replies.without_memory(from_memory(answer, 1))
-    assert [(d["digit"], d["p"]) for d in plain["digits"]] == [(1, 0.99), (5, 0.94)]
-    assert "recalled" not in plain["digits"][1] and plain["confidence"] == pytest.approx(0.99 * 0.94)
-    assert replies.recalled_ids(plain) == [] and replies.recalled_ids(from_memory(answer, 1)) == [12]
+    nine = dataclasses.replace(answer.digits[1], top=((5, 0.94), (9, 0.03)))
+    recalled = from_memory(dataclasses.replace(answer, digits=(answer.digits[0], nine)), 1)
+    plain = recalled.without_memory()
+    assert [(d.digit, d.p) for d in plain.digits] == [(1, 0.99), (5, 0.94)] and plain.number == "15"
+    assert plain.digits[1].recalled is None and plain.confidence == pytest.approx(0.99 * 0.94)
+    assert plain.recalled_ids == [] and recalled.recalled_ids == [12]
+    assert Answer.from_json(recalled.to_json()) == recalled, "stored and read back, the same answer"
+    assert (
+        Answer.from_json(
+            {"model": "v1", "confidence": 0.9, "digits": [{"digit": 4, "p": 0.9, "top": [[4, 0.9]], "box": [0, 0, 1, 1]}]}
+        ).number
+        == "4"
+    )
 
 
 def test_forged_button_data_is_not_accepted():
@@ -98,11 +110,10 @@ def test_outcomes_and_counts_read_naturally():
     )
 
 
-def from_memory(answer: dict[str, object], index: int) -> dict[str, object]:
-    digits = answer["digits"]
-    assert isinstance(digits, list)
-    digits[index]["recalled"] = 12
-    return answer
+def from_memory(answer: Answer, index: int) -> Answer:
+    digits = list(answer.digits)
+    digits[index] = dataclasses.replace(digits[index], recalled=12)
+    return dataclasses.replace(answer, digits=tuple(digits))
 
 
 def test_digits_from_memory_are_named_in_the_answer():

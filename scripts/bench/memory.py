@@ -8,6 +8,7 @@ import argparse
 import io
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -29,34 +30,39 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
-def rephotographed(photo: bytes | Image.Image, rng: np.random.Generator) -> bytes:
-    """The same digit photographed again: scale 0.85-1.15 and a turn of up to 8 degrees about the
-    middle (the paper's colour filling in), JPEG quality 70-90."""
-    image = (Image.open(io.BytesIO(photo)) if isinstance(photo, bytes) else photo).convert("RGB")
-    paper = tuple(int(v) for v in np.median(np.asarray(image).reshape(-1, 3), axis=0))
-    scale, angle = rng.uniform(0.85, 1.15), rng.uniform(-8, 8)
-    w, h = image.size
-    grown = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BICUBIC).rotate(
-        angle, Image.Resampling.BICUBIC, expand=False, fillcolor=paper
-    )
-    canvas = Image.new("RGB", (w, h), paper)
-    canvas.paste(grown, ((w - grown.width) // 2, (h - grown.height) // 2))
+ZOOM = 1.2
+"""The first photo is of the page's middle (the camera 1.2x nearer than the page's own render), so that a
+photo 0.85x as near still shows page, not a border the first photo did not have."""
+
+
+def shot(page: bytes | Image.Image, zoom: float, angle: float, quality: int) -> bytes:
+    """A photo of ``page``: the camera ``zoom`` times nearer, turned by ``angle`` degrees about the middle."""
+    image = np.asarray((Image.open(io.BytesIO(page)) if isinstance(page, bytes) else page).convert("RGB"))
+    h, w = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, zoom)
+    moved = cv2.warpAffine(image, turn, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
     buffer = io.BytesIO()
-    canvas.save(buffer, format="JPEG", quality=int(rng.integers(70, 91)))
+    Image.fromarray(moved).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 
+def again(page: bytes | Image.Image, rng: np.random.Generator) -> bytes:
+    """The same page photographed again: scale 0.85-1.15 of the first photo, up to 8 degrees, JPEG 70-90."""
+    return shot(page, ZOOM * rng.uniform(0.85, 1.15), rng.uniform(-8, 8), int(rng.integers(70, 91)))
+
+
 def sure_misreads(predictor: Predictor, images: np.ndarray, labels: np.ndarray, wanted: int) -> list[tuple[bytes | Image.Image, Shape]]:
-    """Photos read as one digit, wrongly and surely (>= 80%): photo-like MNIST test digits and drawn styles."""
+    """Pages whose first photo is read as one digit, wrongly and surely (>= 80%): photo-like MNIST test
+    digits and drawn styles, with the shape as the person's correction leaves it."""
     found: list[tuple[bytes | Image.Image, Shape]] = []
     rng = np.random.default_rng(4040)
-    candidates = [(s.photo, int(s.label)) for s in sets.photos(images, labels, 3000, seed=sets.SEED + 3)]
-    candidates += [(draw(name, rng), int(label)) for name, (label, _) in STYLES.items() for _ in range(60)]
-    for photo, label in candidates:
-        reading = predictor.predict(photo)
+    pages = [(s.photo, int(s.label)) for s in sets.photos(images, labels, 3000, seed=sets.SEED + 3)]
+    pages += [(draw(name, rng), int(label)) for name, (label, _) in STYLES.items() for _ in range(60)]
+    for page, label in pages:
+        reading = predictor.predict(shot(page, ZOOM, 0.0, 90))
         if len(reading.items) == 1 and reading.items[0].digit != label and reading.confidence >= SURE:
             item = reading.items[0]
-            found.append((photo, Shape(item.vector, item.probabilities, label)))
+            found.append((page, Shape(item.vector, item.probabilities, label)))
             if len(found) == wanted:
                 break
     return found
@@ -66,12 +72,12 @@ def one_correction(args: argparse.Namespace, predictor: Predictor, images: np.nd
     misreads = sure_misreads(predictor, images, labels, args.misreads)
     rng = np.random.default_rng(5)
     mine = others = total = 0
-    for photo, corrected in misreads:
+    for page, corrected in misreads:
         memory = Memory.of([corrected])
         for _ in range(args.again):
-            again = rephotographed(photo, rng)
-            mine += predictor.predict(again, memory).digits == str(corrected.label)
-            others += predictor.predict(again).digits == predictor.predict(again, Memory.empty()).digits
+            photo = again(page, rng)
+            mine += predictor.predict(photo, memory).digits == str(corrected.label)
+            others += predictor.predict(photo).digits == predictor.predict(photo, Memory.empty()).digits
             total += 1
     print(
         f"one correction of a sure misread ({len(misreads)} digits read wrong at >= {SURE:.0%}, each photographed again "

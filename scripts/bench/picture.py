@@ -9,7 +9,8 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-from bot import picture, replies
+from bot import picture
+from bot.answer import Answer
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, phone_jpeg, timed, with_model
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> None:
         Image.open(io.BytesIO(data)).resize((4000, 3000), Image.Resampling.BICUBIC).save(buffer, format="JPEG", quality=90)
         big.append(buffer.getvalue())
     for name, group in (("1280x960", photos), ("4000x3000", big)):
-        readings = [(p, replies.summarize(r), r) for p in group for r in [predictor.predict(p)]]
+        readings = [(p, Answer.of(r), r) for p in group for r in [predictor.predict(p)]]
         answer = np.mean([timed(partial(picture.boxed, p, d), 20) for p, d, _ in readings])
         inputs = [np.stack([(i.pixels * 255).round().astype(np.uint8) for i in r.items]).tobytes() for _, _, r in readings]
         saw = np.mean([timed(partial(picture.boxed, p, d, x, len(r.items)), 20) for (p, d, r), x in zip(readings, inputs, strict=True)])
