@@ -197,18 +197,23 @@ async def test_a_new_model_recomputes_the_memory_instead_of_comparing_across_ver
         assert sum("like the one you corrected" in a.params["text"] for a in mine) >= 2
 
 
+async def forget_after_the_press_was_read(storage, prediction_id: int, monkeypatch) -> None:
+    """``/forget`` lands between a press reading its prediction and writing what it decided."""
+    read_before_forget = await storage.prediction(prediction_id)
+    await storage.forget_user(USER, dt.datetime.now(dt.UTC))
+
+    async def stale(_: int) -> StoredPrediction | None:
+        return read_before_forget
+
+    monkeypatch.setattr(storage, "prediction", stale)
+
+
 async def test_a_correction_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, monkeypatch):
     async with offline_bot(offline, tmp_path) as bot:
         storage = bot.bot_data.services.storage
         answer = await send_and_answer(bot, offline, USER, draw("square-9", np.random.default_rng(1)))
         prediction_id = int(buttons(answer)[0].split(":")[1])
-        read_before_forget = await storage.prediction(prediction_id)
-        await storage.forget_user(USER, dt.datetime.now(dt.UTC))
-
-        async def stale(_: int) -> StoredPrediction | None:
-            return read_before_forget
-
-        monkeypatch.setattr(storage, "prediction", stale)
+        await forget_after_the_press_was_read(storage, prediction_id, monkeypatch)
         offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:9")
         await handle(bot, offline)
         (ack,) = offline.of("answerCallbackQuery")
@@ -376,13 +381,7 @@ async def test_yes_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, m
         prediction_id = int(buttons(answer)[0].split(":")[1])
         offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:8")
         await handle(bot, offline)
-        read_before_forget = await storage.prediction(prediction_id)
-        await storage.forget_user(USER, dt.datetime.now(dt.UTC))
-
-        async def stale(_: int) -> StoredPrediction | None:
-            return read_before_forget
-
-        monkeypatch.setattr(storage, "prediction", stale)
+        await forget_after_the_press_was_read(storage, prediction_id, monkeypatch)
         offline.press(USER, answer.params["_result"], f"my:{prediction_id}:8")
         await handle(bot, offline)
         assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.GONE
