@@ -104,19 +104,24 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     if found is None:
         await reply(update, tr.gettext(replies.NOT_AN_IMAGE))
         return
-    if await _answered_before(svc, asking, message, tr) or not await _guard(update, svc, asking, user, found[1], tr):
-        return
+    with metrics.stage("seen"):
+        seen = await _answered_before(svc, asking, message, tr)
+    with metrics.stage("slot"):
+        if seen or not await _guard(update, svc, asking, user, found[1], tr):
+            return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))  # shown only when fetching and reading take long
     try:
-        data = await _fetch(update, context, found[0], tr)
+        with metrics.stage("download"):
+            data = await _fetch(update, context, found[0], tr)
         reading = await _read_photo(update, svc, user, data, tr) if data is not None else None
     finally:
         typing.cancel()
     if data is None or reading is None:
         return
     answer = Answer.of(reading)
-    prediction_id = await _store(svc, user, asking, reading, answer, data)
+    with metrics.stage("store"):
+        prediction_id = await _store(svc, user, asking, reading, answer, data)
     if prediction_id is None:
         await reply(update, replies.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
@@ -163,7 +168,8 @@ async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translat
 
 async def _read_photo(update: Update, svc: Services, user: User, data: bytes, tr: Translations) -> Reading | None:
     """The model's reading, checked against the person's memory; None (the person told why) for an unreadable file."""
-    memory = await svc.memories.of(user.id) if svc.settings.memory else None
+    with metrics.stage("memory"):
+        memory = await svc.memories.of(user.id) if svc.settings.memory else None
     try:
         return await svc.reader.read(data, memory)
     except ImageError as err:
@@ -208,13 +214,20 @@ async def _send_answer(message: Message, svc: Services, prediction_id: int, answ
     text, markup = replies.answer(answer, svc.settings.low_confidence, tr), replies.keyboard(answer, prediction_id, tr)
     boxes = None
     if answer.boxed and photo is not None:
-        boxes = await asyncio.to_thread(picture.boxed, photo, answer, low_confidence=svc.settings.low_confidence)
-    async with svc.answering:
-        if boxes is not None:
-            sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        else:
-            sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        await svc.storage.set_reply_message(prediction_id, sent.message_id)
+        with metrics.stage("draw"):
+            boxes = await asyncio.to_thread(picture.boxed, photo, answer, low_confidence=svc.settings.low_confidence)
+    with metrics.stage("lane"):
+        await svc.answering.acquire()
+    try:
+        with metrics.stage("send"):
+            if boxes is not None:
+                sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            else:
+                sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        with metrics.stage("commit"):
+            await svc.storage.set_reply_message(prediction_id, sent.message_id)
+    finally:
+        svc.answering.release()
 
 
 TYPING_AFTER = 1.0

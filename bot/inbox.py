@@ -21,6 +21,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import SimpleUpdateProcessor
 
+from bot import metrics
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ class Inbox(asyncio.Queue[object]):
         handled anyway (and its handler will tell the user to try again if it needs the database)."""
         if isinstance(item, Update):
             try:
-                if not await self.storage.keep_update(item.update_id, item.to_json()):
+                with metrics.stage("inbox"):
+                    kept = await self.storage.keep_update(item.update_id, item.to_json())
+                if not kept:
                     log.info("update %d is already kept: handled from there", item.update_id)
                     return
             except Exception:
@@ -67,7 +70,8 @@ class Finisher(SimpleUpdateProcessor):
         await coroutine
         if isinstance(update, Update):
             try:
-                await self.storage.drop_update(update.update_id)
+                with metrics.stage("done"):
+                    await self.storage.drop_update(update.update_id)
             except Exception:
                 log.warning("update %d handled but still kept: a restart will repeat it", update.update_id, exc_info=True)
 

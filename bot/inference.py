@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from bot import metrics
 from model.reading import registry
 from model.reading.memory import Memory, Vectors
 from model.reading.predictor import Predictor, Reading
@@ -56,8 +58,16 @@ class Reader:
         self._loaded = version
 
     async def read(self, data: bytes, memory: Memory | None = None) -> Reading:
-        """Read a photo, checked against a person's memory (the predictor uses it only when its own model made it)."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.predictor.predict, data, memory)
+        """Read a photo, checked against a person's memory (the predictor uses it only when its own model made it).
+        The time it waits for a worker and the time it is read are counted apart (``read_wait``, ``read``)."""
+        predictor, queued = self.predictor, time.perf_counter()
+
+        def work() -> Reading:
+            metrics.STAGE.labels("read_wait").observe(time.perf_counter() - queued)
+            with metrics.stage("read"):
+                return predictor.predict(data, memory)
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
 
     async def embed(self, inputs: NDArray[np.uint8]) -> tuple[str, Vectors]:
         """Memory vectors of stored 28x28 inputs, and the model version that made them."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import Counter, Histogram
 
 UPDATES = Counter("digitbot_updates_total", "Updates received", ["kind"])
@@ -17,3 +21,19 @@ MEMORY = Counter(
     "The per-person memory: corrections remembered after Yes, declined, and dropped ('not this time')",
     ["event"],
 )
+STAGE = Histogram(
+    "digitbot_photo_stage_seconds",
+    "Where a photo's time goes: waiting (inbox, lane, read_wait) and working (slot, download, read, draw, store, send, commit)",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Time one stage of a photo's path into :data:`STAGE`."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        STAGE.labels(name).observe(time.perf_counter() - started)

@@ -41,6 +41,7 @@ async def run(args: argparse.Namespace) -> None:
     photos = [phone_jpeg(images, seed) for seed in range(8)]
     fake = FakeTelegram()
     await fake.start()
+    port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             "BOT_TOKEN": TOKEN,
@@ -50,6 +51,7 @@ async def run(args: argparse.Namespace) -> None:
             "RATE_LIMIT_PER_MINUTE": "100000",
             "LOG_LEVEL": "WARNING",
             "MEMORY": "true" if args.memory == "on" else "false",
+            "HEALTH_PORT": str(port),
             **({"DATABASE_URL": args.database_url} if args.database_url else {}),
         }
         bot = start_bot(args.bot_python, env, tmp)
@@ -69,16 +71,17 @@ async def run(args: argparse.Namespace) -> None:
                         await asyncio.sleep(args.think)
 
             await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
-            rss_before = status_mb(bot.pid, "VmRSS")
+            rss_before, stages_before = status_mb(bot.pid, "VmRSS"), await _stages(port)
             started = time.monotonic()
             await asyncio.gather(*(user(9100 + u, args.rounds, True) for u in range(args.users)))
             elapsed = time.monotonic() - started
-            rss_after = status_mb(bot.pid, "VmRSS")
+            rss_after, stages_after = status_mb(bot.pid, "VmRSS"), await _stages(port)
         finally:
             bot.terminate()
             await asyncio.to_thread(bot.wait, 60)  # the fake must keep answering while the bot stops
             await fake.stop()
     _print(args, np.array(latencies) * 1000, elapsed, rss_before, rss_after)
+    _print_stages(stages_before, stages_after, len(latencies))
 
 
 def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss_before: float, rss_after: float) -> None:
@@ -88,6 +91,48 @@ def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss_before:
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
     print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+
+
+WAITING = ("lane", "read_wait")
+"""Stages where a photo waits for its turn (the answer lane, an inference worker); in the others it is worked on."""
+
+
+async def _stages(port: int) -> dict[str, tuple[float, float]]:
+    """(total seconds, count) per stage of the photo path, from the bot's own ``/metrics``."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    found: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        for field, slot in (("_sum", 0), ("_count", 1)):
+            prefix = f'digitbot_photo_stage_seconds{field}{{stage="'
+            if line.startswith(prefix):
+                name, value = line[len(prefix) :].split('"}', 1)
+                found.setdefault(name, [0.0, 0.0])[slot] = float(value)
+    return {name: (total, count) for name, (total, count) in found.items()}
+
+
+def _print_stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], photos: int) -> None:
+    """Per photo of the measured run: mean ms in each stage, waiting and working, in the order a photo meets them."""
+    order = ("inbox", "seen", "slot", "download", "memory", "read_wait", "read", "store", "draw", "lane", "send", "commit", "done")
+    print("  per stage (mean ms per photo; * = waiting):")
+    row = []
+    for name in order:
+        total, count = after.get(name, (0.0, 0.0))
+        total -= before.get(name, (0.0, 0.0))[0]
+        count -= before.get(name, (0.0, 0.0))[1]
+        if count:
+            row.append(f"{name}{'*' if name in WAITING else ''} {1000 * total / max(photos, 1):.1f}")
+    print("    " + ", ".join(row))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:
