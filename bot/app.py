@@ -36,7 +36,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     """The Application as ``python -m bot`` runs it; ``request`` replaces its HTTP client (tests
     pass one that answers in-process, the way python-telegram-bot's own suite runs offline)."""
     storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
-    inbox = Inbox(storage)
+    inbox, finished = Inbox(storage), set[int]()
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -45,7 +45,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
         .base_file_url(settings.telegram_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
         .update_queue(inbox)
-        .concurrent_updates(Finisher(storage, 64))
+        .concurrent_updates(Finisher(storage, 64, finished))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -53,7 +53,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader))
+    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), finished)
     application.bot_data.inbox = inbox
     if settings.health_port:
         application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)

@@ -7,7 +7,6 @@ instead of looking a key up in a dict and casting.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from bot.config import Settings
 from bot.health import HealthServer
 from bot.inbox import Inbox
 from bot.inference import Reader
+from bot.lanes import Lanes
 from bot.memory import Memories
 from bot.storage import Storage
 
@@ -27,11 +27,10 @@ class Services:
     storage: Storage
     reader: Reader
     memories: Memories
-    answering: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held from sending an answer until its message id is committed. A crash in between repeats
-    that answer after a restart (nobody can tell whether Telegram got it): one at a time keeps
-    that to at most one answer per process. Answers are a few milliseconds each, well within
-    Telegram's 30 messages a second."""
+    finished: set[int]
+    """Updates whose inbox row left with their answer's commit: ``bot.inbox.Finisher`` has nothing more to drop."""
+    lanes: Lanes = field(default_factory=Lanes)
+    """Answers go out one at a time per chat, each held until its message id is committed (``bot.lanes``)."""
 
 
 class BotData:

@@ -1,6 +1,6 @@
 """Update handlers: plain async functions, with no state outside the database.
 
-A photo's path is five steps: guard (the rate limits, the announced size), fetch (the file),
+A photo's path is five steps: admit (a crash's replay, the rate limits, the announced size), fetch (the file),
 read (the predictor in the thread pool, with the person's memory), store (the prediction
 committed), answer (with buttons that carry the prediction's id, which ``bot.feedback``
 handles after a restart and on any replica as well). ``bot.admin`` holds the admins' commands.
@@ -94,7 +94,7 @@ def _mentions(message: Message, username: str) -> bool:
 
 
 async def _read(update: Update, context: BotContext, message: Message, user: User) -> None:
-    """Read the image of ``message``, store it, answer it with buttons: guard, fetch, read, store,
+    """Read the image of ``message``, store it, answer it with buttons: admit, fetch, read, store,
     answer. The asking update's own message (the photo itself, or a ``/read`` reply to it) keys
     the prediction, so an update handled again after a crash finds it."""
     svc, tr = context.services, tr_of(update)
@@ -104,11 +104,10 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     if found is None:
         await reply(update, tr.gettext(replies.NOT_AN_IMAGE))
         return
-    with metrics.stage("seen"):
-        seen = await _answered_before(svc, asking, message, tr)
-    with metrics.stage("slot"):
-        if seen or not await _guard(update, svc, asking, user, found[1], tr):
-            return
+    with metrics.stage("admit"):
+        admitted = await _admit(update, svc, asking, message, user, found[1], tr)
+    if not admitted:
+        return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))  # shown only when fetching and reading take long
     try:
@@ -125,30 +124,26 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     if prediction_id is None:
         await reply(update, replies.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
-        await _send_answer(message, svc, prediction_id, answer, data, tr)
+        await _send_answer(update, message, svc, prediction_id, answer, data, tr)
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
 
 
-async def _answered_before(svc: Services, asking: Message, message: Message, tr: Translations) -> bool:
-    """Handled before a crash: answer once (if the answer was not sent yet), never read or store twice."""
-    done = await svc.storage.prediction_for_message(asking.chat_id, asking.message_id)
-    if done is None:
+async def _admit(update: Update, svc: Services, asking: Message, message: Message, user: User, size: int | None, tr: Translations) -> bool:
+    """Whether to read this photo: not if a run before a crash read it (then it is answered once, if the
+    answer was not sent yet: never read or stored twice), not over the rate limits (the person's, and a
+    group's own budget, its id < 0), not when announced larger than allowed. One database round trip."""
+    limit = svc.settings.rate_limit_per_minute
+    budgets = [user.id] + ([asking.chat_id] if asking.chat.type != ChatType.PRIVATE else [])
+    admission = await svc.storage.admit(asking.chat_id, asking.message_id, budgets, limit, 60)
+    done = admission.done
+    if done is not None:
+        if done.reply_message_id is None:
+            answer = Answer.from_json(done.details)
+            photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
+            await _send_answer(update, message, svc, done.id, answer, photo, tr)
         return False
-    if done.reply_message_id is None:
-        answer = Answer.from_json(done.details)
-        photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
-        await _send_answer(message, svc, done.id, answer, photo, tr)
-    return True
-
-
-async def _guard(update: Update, svc: Services, asking: Message, user: User, size: int | None, tr: Translations) -> bool:
-    """The rate limits (the person's, and a group's own budget, its id < 0) and the announced size."""
-    limit_per_minute = svc.settings.rate_limit_per_minute
-    in_group = asking.chat.type != ChatType.PRIVATE
-    if not await svc.storage.take_slot(user.id, limit_per_minute, 60) or (
-        in_group and not await svc.storage.take_slot(asking.chat_id, limit_per_minute, 60)
-    ):
-        await reply(update, replies.slow_down(limit_per_minute, tr))
+    if not admission.allowed:
+        await reply(update, replies.slow_down(limit, tr))
         return False
     if size is not None and size > svc.settings.max_image_bytes:
         await reply(update, replies.too_big(svc.settings.max_image_bytes, tr))
@@ -208,26 +203,27 @@ def _count(reading: Reading, seconds: float, low_confidence: float) -> None:
         metrics.LOW_CONFIDENCE.inc()
 
 
-async def _send_answer(message: Message, svc: Services, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations) -> None:
+async def _send_answer(
+    update: Update, message: Message, svc: Services, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations
+) -> None:
     """Text, or the boxed photo with the text as its caption (``Answer.boxed``); the picture is drawn
-    before the answering lock, off the event loop."""
+    before the chat's lane (``bot.lanes``), off the event loop."""
     text, markup = replies.answer(answer, svc.settings.low_confidence, tr), replies.keyboard(answer, prediction_id, tr)
     boxes = None
     if answer.boxed and photo is not None:
         with metrics.stage("draw"):
             boxes = await asyncio.to_thread(picture.boxed, photo, answer, low_confidence=svc.settings.low_confidence)
-    with metrics.stage("lane"):
-        await svc.answering.acquire()
-    try:
+    queued = time.perf_counter()
+    async with svc.lanes.of(message.chat_id):
+        metrics.STAGE.labels("lane").observe(time.perf_counter() - queued)
         with metrics.stage("send"):
             if boxes is not None:
                 sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
             else:
                 sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        with metrics.stage("commit"):
-            await svc.storage.set_reply_message(prediction_id, sent.message_id)
-    finally:
-        svc.answering.release()
+        with metrics.stage("commit"):  # the update leaves the inbox with it: the answer is out
+            await svc.storage.set_reply_message(prediction_id, sent.message_id, update.update_id)
+        svc.finished.add(update.update_id)
 
 
 TYPING_AFTER = 1.0

@@ -7,7 +7,7 @@ enough for both modes. ``Finisher`` drops it once every handler is done, and on 
 whatever a killed process left behind is handled again. A crash can repeat an answer,
 never lose one: the photo handler answers a photo it already read from its stored
 prediction, and skips it once the answer's message id is stored, so only an answer sent
-in the moment before its id was committed can go out twice.
+in the moment before its id was committed can go out twice: at most one per chat (``bot.lanes``).
 """
 
 from __future__ import annotations
@@ -62,13 +62,15 @@ class Finisher(SimpleUpdateProcessor):
     """Runs an update's handlers, then drops it from the inbox (also when a handler failed: the
     error handler has answered by then, and a poison update must not come back at every start)."""
 
-    def __init__(self, storage: Storage, max_concurrent_updates: int) -> None:
+    def __init__(self, storage: Storage, max_concurrent_updates: int, finished: set[int]) -> None:
         super().__init__(max_concurrent_updates)
-        self.storage = storage
+        self.storage, self.finished = storage, finished
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
-        if isinstance(update, Update):
+        if isinstance(update, Update) and update.update_id in self.finished:  # dropped with its answer's commit
+            self.finished.discard(update.update_id)
+        elif isinstance(update, Update):
             try:
                 with metrics.stage("done"):
                     await self.storage.drop_update(update.update_id)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import replies
-from bot.storage import MemoryRow, StoredPrediction
+from bot.storage import MemoryRow, Storage, StoredPrediction
 from devkit.fake_telegram import FakeTelegram
 from devkit.harness import buttons, storage_at
 from devkit.offline import handle, offline_bot
@@ -197,7 +197,7 @@ async def test_a_new_model_recomputes_the_memory_instead_of_comparing_across_ver
         assert sum("like the one you corrected" in a.params["text"] for a in mine) >= 2
 
 
-async def forget_after_the_press_was_read(storage, prediction_id: int, monkeypatch) -> None:
+async def forget_after_the_press_was_read(storage: Storage, prediction_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """``/forget`` lands between a press reading its prediction and writing what it decided."""
     read_before_forget = await storage.prediction(prediction_id)
     await storage.forget_user(USER, dt.datetime.now(dt.UTC))
@@ -241,7 +241,7 @@ async def test_in_a_group_only_what_is_asked_is_read(offline, tmp_path, photo_of
         (answer,) = offline.of("sendMessage", GROUP)
         assert "<b>4</b>" in answer.params["text"]
         assert answer.params["reply_parameters"]["message_id"] == holiday["message_id"], "answered in the photo's thread"
-        prediction = await bot.bot_data.services.storage.prediction_for_message(GROUP, asked["message_id"])
+        prediction = (await bot.bot_data.services.storage.admit(GROUP, asked["message_id"], [], 0, 60)).done
         assert prediction is not None and prediction.user_id == STRANGER, "the one who asked owns the answer"
 
         offline.press(USER, answer.params["_result"], f"fb:{prediction.id}:9")  # the photo's sender did not ask

@@ -120,10 +120,18 @@ async def test_forget_user_and_stats(storage):
 
 async def test_rate_limit_holds_under_a_burst(storage):
     """50 attempts at once (the bot runs updates 64 at a time): exactly the limit gets through."""
-    allowed = await asyncio.gather(*(storage.take_slot(10, 20, 60) for _ in range(50)))
-    assert sum(allowed) == 20
-    assert await storage.take_slot(11, 20, 60), "another user has their own limit"
-    assert await storage.take_slot(10, 20, 0), "a new window starts once the old one is over"
+    allowed = await asyncio.gather(*(storage.admit(10, 100 + i, [10], 20, 60) for i in range(50)))
+    assert sum(a.allowed for a in allowed) == 20 and not any(a.done for a in allowed)
+    assert (await storage.admit(11, 1, [11], 20, 60)).allowed, "another user has their own limit"
+    assert (await storage.admit(10, 1, [10], 20, 0)).allowed, "a new window starts once the old one is over"
+
+
+async def test_admission_finds_what_a_crash_left_and_stops_at_the_first_spent_budget(storage):
+    prediction_id = await storage.save_prediction(new(user_id=10), NOW)
+    found = await storage.admit(10, 5, [10], 0, 60)  # the message that made it (chat 10, message 5)
+    assert found.done is not None and found.done.id == prediction_id and found.allowed, "a replay spends no budget"
+    assert not (await storage.admit(-500, 6, [10, -500], 0, 60)).allowed
+    assert (await storage.admit(-500, 7, [-500], 1, 60)).allowed, "a spent person's budget took nothing from the group's"
 
 
 async def test_labels_are_ascii_digits(storage):

@@ -22,7 +22,7 @@ from bot.storage.privacy import PrivacyQueries
 from bot.storage.records import ExportedCorrection, MemoryMark, NewMemory, NewPrediction, Remembered, Stats, StoredPrediction
 from bot.storage.reports import ReportQueries
 from bot.storage.schema import Base, MemoryRow, utcnow
-from bot.storage.traffic import TrafficQueries
+from bot.storage.traffic import Admission, TrafficQueries
 
 
 class Storage(PredictionQueries, CorrectionQueries, MemoryQueries, TrafficQueries, PrivacyQueries, ReportQueries):
@@ -31,6 +31,7 @@ class Storage(PredictionQueries, CorrectionQueries, MemoryQueries, TrafficQuerie
 
 __all__ = [
     "MIGRATIONS",
+    "Admission",
     "Base",
     "DatabaseTimeout",
     "ExportedCorrection",

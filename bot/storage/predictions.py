@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.engine import Database, aware, bounded
 from bot.storage.records import NewPrediction, StoredPrediction
-from bot.storage.schema import CorrectionRow, ForgetRow, MemoryRow, PhotoRow, PredictionRow
+from bot.storage.schema import CorrectionRow, ForgetRow, InboxRow, MemoryRow, PhotoRow, PredictionRow
 
 
 class _Forgotten(Exception):
@@ -39,16 +40,6 @@ class PredictionQueries(Database):
                 return row.id
         except _Forgotten:
             return None
-
-    @bounded
-    async def prediction_for_message(self, chat_id: int, message_id: int) -> StoredPrediction | None:
-        """The prediction made from a user's message: an update handled again after a crash finds it."""
-        return await self._one((PredictionRow.chat_id == chat_id) & (PredictionRow.message_id == message_id))
-
-    @bounded
-    async def set_reply_message(self, prediction_id: int, message_id: int) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(reply_message_id=message_id))
 
     @bounded
     async def prediction(self, prediction_id: int) -> StoredPrediction | None:
@@ -89,31 +80,16 @@ class PredictionQueries(Database):
             return True
 
     async def _one(self, condition: Any) -> StoredPrediction | None:
-        query = (
-            select(PredictionRow, CorrectionRow.label)
-            .outerjoin(CorrectionRow, CorrectionRow.prediction_id == PredictionRow.id)
-            .where(condition)
-            .limit(1)
-        )
         async with self.sessions() as session:
-            found = (await session.execute(query)).first()
-        if found is None:
-            return None
-        row, label = found
-        return StoredPrediction(
-            id=row.id,
-            user_id=row.user_id,
-            chat_id=row.chat_id,
-            reply_message_id=row.reply_message_id,
-            model_version=row.model_version,
-            digits=row.digits,
-            confidence=row.confidence,
-            details=row.details,
-            model_inputs=row.model_inputs,
-            input_count=row.input_count,
-            label=label,
-            photo_sha256=row.photo_sha256,
-        )
+            return await one(session, condition)
+
+    @bounded
+    async def set_reply_message(self, prediction_id: int, message_id: int, handled_update: int | None = None) -> None:
+        """The answer's message id, committed; with ``handled_update``, that update leaves the inbox in the same transaction."""
+        async with self.sessions.begin() as session:
+            await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(reply_message_id=message_id))
+            if handled_update is not None:
+                await session.execute(delete(InboxRow).where(InboxRow.update_id == handled_update))
 
     @bounded
     async def photo(self, sha256: str) -> bytes | None:
@@ -121,3 +97,31 @@ class PredictionQueries(Database):
         async with self.sessions() as session:
             data = await session.scalar(select(PhotoRow.data).where(PhotoRow.sha256 == sha256))
         return bytes(data) if data is not None else None
+
+
+async def one(session: AsyncSession, condition: Any) -> StoredPrediction | None:
+    """The first prediction matching ``condition``, with its correction's label."""
+    query = (
+        select(PredictionRow, CorrectionRow.label)
+        .outerjoin(CorrectionRow, CorrectionRow.prediction_id == PredictionRow.id)
+        .where(condition)
+        .limit(1)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    row, label = found
+    return StoredPrediction(
+        id=row.id,
+        user_id=row.user_id,
+        chat_id=row.chat_id,
+        reply_message_id=row.reply_message_id,
+        model_version=row.model_version,
+        digits=row.digits,
+        confidence=row.confidence,
+        details=row.details,
+        model_inputs=row.model_inputs,
+        input_count=row.input_count,
+        label=label,
+        photo_sha256=row.photo_sha256,
+    )

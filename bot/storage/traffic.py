@@ -1,33 +1,54 @@
-"""What keeps the bot standing under load and crashes: the rate limit per person, and the inbox of updates not yet handled."""
+"""What keeps the bot standing under load and crashes: a photo's admission (the crash replay check and the rate limits),
+and the inbox of updates not yet handled."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, delete, select
 
 from bot.storage.engine import Database, bounded
-from bot.storage.schema import InboxRow, RateRow, utcnow
+from bot.storage.predictions import one
+from bot.storage.records import StoredPrediction
+from bot.storage.schema import InboxRow, PredictionRow, RateRow, utcnow
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What a photo finds on arrival: its prediction, when a run before a crash made it, or whether it is within the limits."""
+
+    done: StoredPrediction | None
+    allowed: bool
 
 
 class TrafficQueries(Database):
     @bounded
-    async def take_slot(self, user_id: int, limit: int, seconds: float) -> bool:
-        """Count one attempt and say whether it is within the limit, in one statement.
+    async def admit(self, chat_id: int, message_id: int, budgets: Sequence[int], limit: int, seconds: float) -> Admission:
+        """In one transaction: the prediction this message made before a crash, else one slot from each
+        budget in turn (the person's, then a group's), stopping at the first that is spent."""
+        async with self.sessions.begin() as session:
+            done = await one(session, (PredictionRow.chat_id == chat_id) & (PredictionRow.message_id == message_id))
+            if done is not None:
+                return Admission(done, True)
+            for budget in budgets:
+                if int((await session.execute(self._slot(budget, seconds))).scalar_one()) > limit:
+                    return Admission(None, False)
+        return Admission(None, True)
 
-        The row lock of the upsert serialises concurrent attempts, on one replica or many;
-        every attempt counts, readable or not, so a flood of junk files is limited too.
-        """
+    def _slot(self, user_id: int, seconds: float) -> Any:
+        """Count one attempt in one statement, returning the count: the row lock of the upsert serialises
+        concurrent attempts, on one replica or many. Every attempt counts, readable or not, so a flood of
+        junk files is limited too."""
         now = utcnow()
         fresh = RateRow.window_start <= now - dt.timedelta(seconds=seconds)
         insert = self._insert(RateRow).values(user_id=user_id, window_start=now, used=1)
-        upsert = insert.on_conflict_do_update(
+        return insert.on_conflict_do_update(
             index_elements=[RateRow.user_id],
             set_={"used": case((fresh, 1), else_=RateRow.used + 1), "window_start": case((fresh, now), else_=RateRow.window_start)},
         ).returning(RateRow.used)
-        async with self.sessions.begin() as session:
-            used = (await session.execute(upsert)).scalar_one()
-        return int(used) <= limit
 
     @bounded
     async def keep_update(self, update_id: int, body: str) -> bool:

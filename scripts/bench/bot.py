@@ -115,7 +115,7 @@ async def _stages(port: int) -> dict[str, tuple[float, float]]:
 
 def _print_stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], photos: int) -> None:
     """Per photo of the measured run: mean ms in each stage, waiting and working, in the order a photo meets them."""
-    order = ("inbox", "seen", "slot", "download", "memory", "read_wait", "read", "store", "draw", "lane", "send", "commit", "done")
+    order = ("inbox", "admit", "download", "memory", "read_wait", "read", "store", "draw", "lane", "send", "commit", "done")
     print("  per stage (mean ms per photo; * = waiting):")
     row = []
     for name in order:
