@@ -24,7 +24,7 @@ from bot import metrics, picture, replies
 from bot.answer import Answer
 from bot.context import BotContext, Services
 from bot.i18n import Translations
-from bot.storage import NewPrediction
+from bot.storage import Admission, NewPrediction
 from bot.talk import reply, say, tr_of
 from model.reading.predictor import ImageError, Reading
 
@@ -106,14 +106,14 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         return
     with metrics.stage("admit"):
         admitted = await _admit(update, svc, asking, message, user, found[1], tr)
-    if not admitted:
+    if admitted is None:
         return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))  # shown only when fetching and reading take long
     try:
         with metrics.stage("download"):
             data = await _fetch(update, context, found[0], tr)
-        reading = await _read_photo(update, svc, user, data, tr) if data is not None else None
+        reading = await _read_photo(update, svc, user, admitted, data, tr) if data is not None else None
     finally:
         typing.cancel()
     if data is None or reading is None:
@@ -128,27 +128,31 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
 
 
-async def _admit(update: Update, svc: Services, asking: Message, message: Message, user: User, size: int | None, tr: Translations) -> bool:
-    """Whether to read this photo: not if a run before a crash read it (then it is answered once, if the
-    answer was not sent yet: never read or stored twice), not over the rate limits (the person's, and a
-    group's own budget, its id < 0), not when announced larger than allowed. One database round trip."""
+async def _admit(
+    update: Update, svc: Services, asking: Message, message: Message, user: User, size: int | None, tr: Translations
+) -> Admission | None:
+    """The admission to read this photo, or None: not if a run before a crash read it (then it is
+    answered once, if the answer was not sent yet: never read or stored twice), not over the rate
+    limits (the person's, and a group's own budget, its id < 0), not when announced larger than
+    allowed. One transaction, which reads the person's memory mark too."""
     limit = svc.settings.rate_limit_per_minute
     budgets = [user.id] + ([asking.chat_id] if asking.chat.type != ChatType.PRIVATE else [])
-    admission = await svc.storage.admit(asking.chat_id, asking.message_id, budgets, limit, 60)
+    key = svc.memories.key(user.id) if svc.settings.memory else None
+    admission = await svc.storage.admit(asking.chat_id, asking.message_id, budgets, limit, 60, key)
     done = admission.done
     if done is not None:
         if done.reply_message_id is None:
             answer = Answer.from_json(done.details)
             photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
             await _send_answer(update, message, svc, done.id, answer, photo, tr)
-        return False
+        return None
     if not admission.allowed:
         await reply(update, replies.slow_down(limit, tr))
-        return False
+        return None
     if size is not None and size > svc.settings.max_image_bytes:
         await reply(update, replies.too_big(svc.settings.max_image_bytes, tr))
-        return False
-    return True
+        return None
+    return admission
 
 
 async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translations) -> bytes | None:
@@ -161,10 +165,10 @@ async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translat
     return data
 
 
-async def _read_photo(update: Update, svc: Services, user: User, data: bytes, tr: Translations) -> Reading | None:
+async def _read_photo(update: Update, svc: Services, user: User, admitted: Admission, data: bytes, tr: Translations) -> Reading | None:
     """The model's reading, checked against the person's memory; None (the person told why) for an unreadable file."""
     with metrics.stage("memory"):
-        memory = await svc.memories.of(user.id) if svc.settings.memory else None
+        memory = await svc.memories.of(user.id, admitted.memory) if svc.settings.memory else None
     try:
         return await svc.reader.read(data, memory)
     except ImageError as err:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.inference import Reader
-from bot.storage import NewMemory, Storage, StoredPrediction
+from bot.storage import MemoryMark, NewMemory, Storage, StoredPrediction
 from model.reading.memory import Memory
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,19 @@ class Memories:
         self.storage, self.reader, self.people = storage, reader, people
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
 
-    async def of(self, user_id: int) -> Memory | None:
-        """The person's memory for the model loaded now, or None (nothing remembered, or a model without a threshold)."""
+    def key(self, user_id: int) -> tuple[int, str] | None:
+        """What to read the person's memory mark for (with the photo's admission), or None where the memory is off."""
+        predictor = self.reader.predictor
+        return (user_id, predictor.version) if predictor.memory.threshold > 0 else None
+
+    async def of(self, user_id: int, known: tuple[str, MemoryMark] | None = None) -> Memory | None:
+        """The person's memory for the model loaded now, or None (nothing remembered, or a model without a
+        threshold). ``known``: a mark already read (with the photo's admission) and the version it was read for."""
         predictor = self.reader.predictor
         if predictor.memory.threshold <= 0:
             return None
         version = predictor.version
-        mark = await self.storage.memory_mark(user_id, version)
+        mark = known[1] if known is not None and known[0] == version else await self.storage.memory_mark(user_id, version)
         if mark.stale:
             await self._recompute(user_id, version)
             mark = await self.storage.memory_mark(user_id, version)

@@ -26,7 +26,7 @@ class CorrectionQueries(Database):
         """
         if not is_label(label):
             raise ValueError(f"not a label: {label!r}")
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             owner = (
                 await session.execute(
                     select(PredictionRow.digits, PredictionRow.user_id).where(PredictionRow.id == prediction_id).with_for_update()
@@ -67,7 +67,7 @@ class CorrectionQueries(Database):
         refuses shapes of a prediction deleted meanwhile. Nothing is left half-written.
         """
         try:
-            async with self.sessions.begin() as session:
+            async with self.transaction() as session:
                 owner = await session.scalar(select(PredictionRow.user_id).where(PredictionRow.id == prediction_id).with_for_update())
                 if owner is None:
                     raise KeyError(prediction_id)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.storage.schema import Base
 
@@ -45,6 +46,15 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writers: AbstractAsyncContextManager[Any] = asyncio.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction, committed at the end. SQLite takes one writer at a time and makes the
+        others sleep and retry (its busy handler waits up to 100 ms a try); this process's writers
+        queue here instead, in order, and each finds the database free. PostgreSQL locks rows itself."""
+        async with self._writers, self.sessions.begin() as session:
+            yield session
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision; safe to run from several replicas at once."""

@@ -28,7 +28,7 @@ class PredictionQueries(Database):
         first: on SQLite the write lock orders the two, on PostgreSQL a lock per user does.
         """
         try:
-            async with self.sessions.begin() as session:
+            async with self.transaction() as session:
                 await self._lock_user(session, new.user_id)
                 await session.execute(self._insert(PhotoRow).values(sha256=new.photo_sha256, data=new.photo).on_conflict_do_nothing())
                 row = PredictionRow(**{k: v for k, v in new.__dict__.items() if k != "photo"})
@@ -56,7 +56,7 @@ class PredictionQueries(Database):
 
     @bounded
     async def set_prompt_message(self, prediction_id: int, message_id: int) -> None:
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(prompt_message_id=message_id))
 
     @bounded
@@ -64,7 +64,7 @@ class PredictionQueries(Database):
         """ "Not this time": the remembered shapes that decided this answer are forgotten and the
         network's reading (``digits``, ``details``) becomes the answer. False when it was done before;
         ``KeyError`` when the prediction is gone. Only the prediction's owner's shapes can go."""
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             changed = await session.execute(
                 update(PredictionRow)
                 .where(PredictionRow.id == prediction_id, PredictionRow.recall_dropped.is_(False))
@@ -86,7 +86,7 @@ class PredictionQueries(Database):
     @bounded
     async def set_reply_message(self, prediction_id: int, message_id: int, handled_update: int | None = None) -> None:
         """The answer's message id, committed; with ``handled_update``, that update leaves the inbox in the same transaction."""
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             await session.execute(update(PredictionRow).where(PredictionRow.id == prediction_id).values(reply_message_id=message_id))
             if handled_update is not None:
                 await session.execute(delete(InboxRow).where(InboxRow.update_id == handled_update))

@@ -19,7 +19,7 @@ class PrivacyQueries(Database):
         read is not stored afterwards. On SQLite the freed pages are zeroed
         (``secure_delete``) and the write-ahead log is truncated, so the photos leave the file.
         """
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             await self._lock_user(session, user_id)
             mark = self._insert(ForgetRow).values(user_id=user_id, before=before)
             await session.execute(mark.on_conflict_do_update(index_elements=[ForgetRow.user_id], set_={"before": before}))

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import case, delete, select
 
 from bot.storage.engine import Database, bounded
+from bot.storage.memories import memory_mark
 from bot.storage.predictions import one
-from bot.storage.records import StoredPrediction
+from bot.storage.records import MemoryMark, StoredPrediction
 from bot.storage.schema import InboxRow, PredictionRow, RateRow, utcnow
 
 
@@ -22,21 +23,27 @@ class Admission:
 
     done: StoredPrediction | None
     allowed: bool
+    memory: tuple[str, MemoryMark] | None = None
+    """The model version asked for and the person's memory mark under it, read in the same transaction."""
 
 
 class TrafficQueries(Database):
     @bounded
-    async def admit(self, chat_id: int, message_id: int, budgets: Sequence[int], limit: int, seconds: float) -> Admission:
+    async def admit(
+        self, chat_id: int, message_id: int, budgets: Sequence[int], limit: int, seconds: float, memory_of: tuple[int, str] | None = None
+    ) -> Admission:
         """In one transaction: the prediction this message made before a crash, else one slot from each
-        budget in turn (the person's, then a group's), stopping at the first that is spent."""
-        async with self.sessions.begin() as session:
+        budget in turn (the person's, then a group's), stopping at the first that is spent, and the
+        memory mark of ``memory_of`` (a person, a model version) for the photo's reading."""
+        async with self.transaction() as session:
             done = await one(session, (PredictionRow.chat_id == chat_id) & (PredictionRow.message_id == message_id))
             if done is not None:
                 return Admission(done, True)
             for budget in budgets:
                 if int((await session.execute(self._slot(budget, seconds))).scalar_one()) > limit:
                     return Admission(None, False)
-        return Admission(None, True)
+            mark = (memory_of[1], await memory_mark(session, *memory_of)) if memory_of is not None else None
+        return Admission(None, True, mark)
 
     def _slot(self, user_id: int, seconds: float) -> Any:
         """Count one attempt in one statement, returning the count: the row lock of the upsert serialises
@@ -54,7 +61,7 @@ class TrafficQueries(Database):
     async def keep_update(self, update_id: int, body: str) -> bool:
         """Keep an update before Telegram is told it arrived; False if it was already kept."""
         insert = self._insert(InboxRow).values(update_id=update_id, body=body, received_at=utcnow())
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             return (await session.execute(insert.on_conflict_do_nothing().returning(InboxRow.update_id))).first() is not None
 
     @bounded
@@ -64,5 +71,5 @@ class TrafficQueries(Database):
 
     @bounded
     async def drop_update(self, update_id: int) -> None:
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             await session.execute(delete(InboxRow).where(InboxRow.update_id == update_id))
