@@ -66,7 +66,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tolerance", type=float, default=0.001, help="largest allowed drop on a fixed set (0.001 = 0.1 point)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
-    parser.add_argument("--photos", type=int, default=4000, help="photo-like renders replayed")
+    parser.add_argument("--photos", type=int, default=6000, help="photo-like renders replayed (at most --replay)")
     parser.add_argument("--non-digits", type=int, default=600, help="non-digit drawings replayed (models with that class)")
     parser.add_argument("--test-non-digits", type=int, default=1000, help="non-digit photos in the gate (0.1 point = 1 photo)")
     parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
