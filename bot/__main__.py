@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot import logs
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
+from bot.context import BotApplication
 
 log = logging.getLogger("bot")
 
@@ -67,22 +68,42 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, on_interrupt)
     with contextlib.suppress(KeyboardInterrupt):
-        run()
+        run(interrupted)
     if interrupted:
         print("digitbot: stopped (Ctrl-C)", file=sys.stderr)
         sys.exit(INTERRUPTED)
 
 
-def run() -> None:
+def run(interrupted: list[int]) -> None:
     settings = load_settings()
     logs.setup(settings.bot_token.get_secret_value(), settings.log_format, settings.log_level)
     if not asyncio.run(reach_telegram(settings)):
         sys.exit(2)
     application = build(settings)
+    _stop_gracefully_on_ctrl_c(application, interrupted)
     if settings.mode == "webhook":
         application.run_webhook(**webhook_options(settings), bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
+
+
+def _stop_gracefully_on_ctrl_c(application: BotApplication, interrupted: list[int]) -> None:
+    """Once the bot is up, Ctrl-C stops it as SIGTERM does, through PTB's graceful shutdown (updates in
+    hand finish, the database closes), instead of an exception thrown into whatever ran then: thrown
+    into a database call, it left aiosqlite's thread answering a closed event loop, with a traceback."""
+    started = application.post_init
+
+    async def post_init(app: BotApplication) -> None:
+        if started is not None:
+            await started(app)
+
+        def on_interrupt() -> None:
+            interrupted.append(signal.SIGINT)
+            app.stop_running()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_interrupt)
+
+    application.post_init = post_init
 
 
 if __name__ == "__main__":
