@@ -6,6 +6,7 @@ replica can redraw it later; an answer stored by an older bot (without a field) 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -87,10 +88,7 @@ class Answer:
     def without_memory(self) -> Answer:
         """The answer as the network alone gave it: each recalled digit back to its own top reading, the confidence their product."""
         digits = tuple(replace(d, digit=d.top[0][0], p=d.top[0][1], recalled=None) if d.recalled is not None else d for d in self.digits)
-        confidence = 1.0
-        for d in digits:
-            confidence *= d.p
-        return replace(self, digits=digits, confidence=confidence)
+        return replace(self, digits=digits, confidence=math.prod(d.p for d in digits))
 
 
 def _box(values: Any) -> Box:

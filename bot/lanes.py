@@ -31,7 +31,3 @@ class Lanes:
             self._holders[chat_id] -= 1
             if not self._holders[chat_id]:
                 del self._holders[chat_id], self._locks[chat_id]
-
-    def __len__(self) -> int:
-        """Chats with an answer in their lane or waiting for it."""
-        return len(self._locks)
