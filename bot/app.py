@@ -8,7 +8,6 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -27,6 +26,7 @@ from bot.i18n import LANGUAGES, translations
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
 from bot.memory import Memories
+from bot.ratelimit import FairRateLimiter
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
         .update_queue(inbox)
         .concurrent_updates(Finisher(storage, 64, finished))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(FairRateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

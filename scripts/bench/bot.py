@@ -27,11 +27,20 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--remembered", type=int, default=0, help="corrected digits each measured user has in memory")
     parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv with CPU-only torch)")
     parser.add_argument("--database-url", default="", help="the database the bot uses (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--bot", choices=["digitbot", "fixed"], default="digitbot", help="fixed: devkit.fixed_reply_bot, the harness's ceiling (no model)"
+    )
     parser.set_defaults(run=lambda args: asyncio.run(run(args)))
 
 
-def start_bot(python: str, env: dict[str, str], cwd: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([python, "-m", "bot"], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+def start_bot(python: str, env: dict[str, str], cwd: str, module: str = "bot") -> subprocess.Popen[bytes]:
+    return subprocess.Popen([python, "-m", module], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -54,7 +63,7 @@ async def run(args: argparse.Namespace) -> None:
             "HEALTH_PORT": str(port),
             **({"DATABASE_URL": args.database_url} if args.database_url else {}),
         }
-        bot = start_bot(args.bot_python, env, tmp)
+        bot = start_bot(args.bot_python, env, tmp, "bot" if args.bot == "digitbot" else "devkit.fixed_reply_bot")
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
             if args.remembered:
@@ -71,16 +80,19 @@ async def run(args: argparse.Namespace) -> None:
                         await asyncio.sleep(args.think)
 
             await asyncio.gather(*(user(9000 + u, 3, False) for u in range(args.users)))
-            rss_before, stages_before = status_mb(bot.pid, "VmRSS"), await _stages(port)
-            started = time.monotonic()
+            rss_before, stages_before = status_mb(bot.pid, "VmRSS"), await _stages(port, args.bot)
+            started, cpu_before = time.monotonic(), (cpu_seconds(bot.pid), time.process_time())
             await asyncio.gather(*(user(9100 + u, args.rounds, True) for u in range(args.users)))
-            elapsed = time.monotonic() - started
-            rss_after, stages_after = status_mb(bot.pid, "VmRSS"), await _stages(port)
+            elapsed, cpu_after = time.monotonic() - started, (cpu_seconds(bot.pid), time.process_time())
+            rss_after, stages_after = status_mb(bot.pid, "VmRSS"), await _stages(port, args.bot)
         finally:
             bot.terminate()
             await asyncio.to_thread(bot.wait, 60)  # the fake must keep answering while the bot stops
             await fake.stop()
     _print(args, np.array(latencies) * 1000, elapsed, rss_before, rss_after)
+    bot_cpu, harness_cpu = (1000 * (a - b) / len(latencies) for a, b in zip(cpu_after, cpu_before, strict=True))
+    cores = 1000 * (os.cpu_count() or 1) * elapsed / len(latencies)
+    print(f"  CPU ms per photo: bot {bot_cpu:.1f}, harness (fake Bot API, users) {harness_cpu:.1f}, of {cores:.1f} the cores had")
     _print_stages(stages_before, stages_after, len(latencies))
 
 
@@ -97,33 +109,42 @@ WAITING = ("lane", "read_wait")
 """Stages where a photo waits for its turn (the answer lane, an inference worker); in the others it is worked on."""
 
 
-async def _stages(port: int) -> dict[str, tuple[float, float]]:
-    """(total seconds, count) per stage of the photo path, from the bot's own ``/metrics``."""
+Stages = dict[str, dict[str, float]]
+"""Per stage: ``sum``, ``count`` and each bucket's cumulative count (keyed by its bound, as /metrics writes it)."""
+
+
+async def _stages(port: int, bot: str) -> Stages:
+    """The photo path's stage histograms, from the bot's own ``/metrics``."""
     import aiohttp
 
+    if bot != "digitbot":
+        return {}
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
         text = await response.text()
-    found: dict[str, list[float]] = {}
+    found: Stages = {}
     for line in text.splitlines():
-        for field, slot in (("_sum", 0), ("_count", 1)):
-            prefix = f'digitbot_photo_stage_seconds{field}{{stage="'
-            if line.startswith(prefix):
-                name, value = line[len(prefix) :].split('"}', 1)
-                found.setdefault(name, [0.0, 0.0])[slot] = float(value)
-    return {name: (total, count) for name, (total, count) in found.items()}
+        if not line.startswith("digitbot_photo_stage_seconds_"):
+            continue
+        head, value = line.rsplit(" ", 1)
+        kind, labels = head[len("digitbot_photo_stage_seconds_") :].rstrip("}").split("{", 1)
+        tags = dict(part.split("=", 1) for part in labels.split(","))
+        key = kind if kind != "bucket" else tags["le"].strip('"')
+        found.setdefault(tags["stage"].strip('"'), {})[key] = float(value)
+    return found
 
 
-def _print_stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], photos: int) -> None:
-    """Per photo of the measured run: mean ms in each stage, waiting and working, in the order a photo meets them."""
+def _print_stages(before: Stages, after: Stages, photos: int) -> None:
+    """Per photo of the measured run, in the order a photo meets the stages: the mean ms in each,
+    waiting or working, and the bucket bound under which 99% of its times fell (where tails form)."""
     order = ("inbox", "admit", "download", "memory", "read_wait", "read", "store", "draw", "lane", "send", "commit", "done")
-    print("  per stage (mean ms per photo; * = waiting):")
+    print("  per stage (mean ms per photo, p99 <= bucket bound; * = waiting):")
     row = []
     for name in order:
-        total, count = after.get(name, (0.0, 0.0))
-        total -= before.get(name, (0.0, 0.0))[0]
-        count -= before.get(name, (0.0, 0.0))[1]
-        if count:
-            row.append(f"{name}{'*' if name in WAITING else ''} {1000 * total / max(photos, 1):.1f}")
+        ran = {key: value - before.get(name, {}).get(key, 0.0) for key, value in after.get(name, {}).items()}
+        if ran.get("count"):
+            bounds = sorted((key for key in ran if key not in ("sum", "count", "created")), key=float)
+            bound = next(key for key in bounds if ran[key] >= 0.99 * ran["count"])
+            row.append(f"{name}{'*' if name in WAITING else ''} {1000 * ran['sum'] / max(photos, 1):.1f} (p99 <= {float(bound) * 1000:g})")
     print("    " + ", ".join(row))
 
 
