@@ -138,6 +138,34 @@ def test_params_are_validated_and_printable():
     assert len(lines) == 1 + sum(len(dataclasses.fields(stage)) for stage in stages)
 
 
+STAGES = (DecodeParams, PaperParams, LineParams, SegmentParams, CropParams)
+STAGE_FIELDS = [(stage, f) for stage in STAGES for f in dataclasses.fields(stage)]
+
+
+@pytest.mark.parametrize(("stage", "field"), STAGE_FIELDS, ids=[f"{s.__name__}.{f.name}" for s, f in STAGE_FIELDS])
+def test_every_number_of_every_stage_has_a_range_that_is_enforced(stage, field):
+    low, high = field.metadata["range"]
+    default = field.default
+    too_high = high + 1 if isinstance(default, int) else high * 2 + 1
+    too_low = low - 1 if isinstance(default, int) else low - 1.5
+    for wrong in (too_high, too_low):
+        value = tuple(wrong for _ in default) if isinstance(default, tuple) else wrong
+        with pytest.raises(ValueError, match=field.name):
+            stage(**{field.name: value})
+    assert low <= min(default if isinstance(default, tuple) else (default,))
+
+
+def test_a_field_without_a_range_is_refused():
+    from model.reading.transform.bounds import check_bounds
+
+    @dataclasses.dataclass(frozen=True)
+    class Unchecked:
+        size: int = 3
+
+    with pytest.raises(TypeError, match="size"):
+        check_bounds(Unchecked())
+
+
 def test_a_bluish_hand_shadow_over_a_thin_pen_is_paper(mnist_test):
     """Real-dev's failure kind 4: a sharp-edged, tinted shadow across the page and the digit."""
     three = digit(mnist_test, 3)

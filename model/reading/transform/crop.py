@@ -15,33 +15,37 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, member_mask, quantiles, resize, stroke_width
 
 
 @dataclass(frozen=True)
 class CropParams:
-    canvas: int = 28
-    digit_box: int = 20
-    mean: float = 0.1307
-    std: float = 0.3081
+    canvas: int = bounded(28, 8, 256)
+    digit_box: int = bounded(20, 4, 256)
+    mean: float = bounded(0.1307, 0.0, 1.0)
+    std: float = bounded(0.3081, 0.001, 10.0)
     """MNIST's normalization: the network's input is (ink - mean) / std."""
-    stroke_range: tuple[float, float] = (2.2, 4.6)
+    stroke_range: tuple[float, float] = bounded((2.2, 4.6), 0.1, 20.0)
     """MNIST's 5th-95th percentile stroke width at 20x20, in pixels."""
-    pad: int = 2
+    pad: int = bounded(2, 0, 16)
     """Pixels around the digit's mask that keep its anti-aliased edge."""
-    strength_quantile: float = 0.9
-    """The stroke's ink at this quantile becomes full ink: a pale pen looks like a dark one."""
-    fine: int = 3
+    strength_quantile: float = bounded(0.9, 0.01, 1.0)
+    """The stroke's ink at this quantile becomes full ink: a pale pen looks like a dark one ..."""
+    min_strength: float = bounded(1e-3, 1e-6, 1.0)
+    """... divided by no less than this, so a stroke of no ink stays none."""
+    fine: int = bounded(3, 1, 16)
     """The stroke is measured and thickened or thinned with the digit this many times the 20x20 box."""
-    kept: float = 0.05
+    solid_level: float = bounded(0.5, 0.01, 0.99)
+    """A small digit's own pixels, enlarged, are its pixels where they cover more than this: its stroke is measured there."""
+    kept: float = bounded(0.05, 0.0, 0.99)
     """Ink under this (of full) around the digit is not part of the box it is fitted by."""
 
     def __post_init__(self) -> None:
+        check_bounds(self)
         low, high = self.stroke_range
-        if not 0 < self.digit_box <= self.canvas or not 0 < low < high or self.std <= 0:
-            raise ValueError(f"invalid crop parameters: {self}")
-        if self.pad < 0 or not 0 < self.strength_quantile <= 1 or self.fine < 1 or not 0 <= self.kept < 1:
-            raise ValueError(f"invalid crop parameters: {self}")
+        if not self.digit_box <= self.canvas or not low < high:
+            raise ValueError(f"need digit_box <= canvas and a rising stroke_range: {self}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def crop_digit(ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], b
     region, (xa, ya), own = _digit_ink(ink, labels, members, box, p)
     x0, y0, x1, y1 = box
     zoom = p.fine * p.digit_box / max(y1 - y0, x1 - x0)
-    width = _width_in_box(own[y0 - ya : y1 - ya, x0 - xa : x1 - xa], zoom, p.fine)
+    width = _width_in_box(own[y0 - ya : y1 - ya, x0 - xa : x1 - xa], zoom, p)
     grey, full = (_place(_normalize_stroke(_zoomed(view, zoom), width, p), p) for view in (region, own.astype(np.float32)))
     original = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
     return DigitCrop(pixels=grey, box=original, solid=full)
@@ -89,16 +93,16 @@ def _digit_ink(
     own = member_mask(labels[ya:yb, xa:xb], members)
     region = ink[ya:yb, xa:xb] * cv2.dilate(own.view(np.uint8), CROSS, iterations=p.pad)
     strength = quantiles(region[own], (p.strength_quantile,))[0] if own.any() else 1.0
-    return np.clip(region / max(strength, 1e-3), 0.0, 1.0).astype(np.float32), (xa, ya), own
+    return np.clip(region / max(strength, p.min_strength), 0.0, 1.0).astype(np.float32), (xa, ya), own
 
 
-def _width_in_box(own: Mask, zoom: float, fine: int) -> float:
+def _width_in_box(own: Mask, zoom: float, p: CropParams) -> float:
     """The stroke width the digit will have at 20x20. A small digit's stroke is a pixel or two wide:
     measured on the enlarged copy, where it has width; a large digit's where it is (shrunk, a
     hairline would vanish)."""
     if zoom > 1:
-        return stroke_width(_zoomed(own.astype(np.float32), zoom) >= 0.5) / fine
-    return stroke_width(own) * zoom / fine
+        return stroke_width(_zoomed(own.astype(np.float32), zoom) >= p.solid_level) / p.fine
+    return stroke_width(own) * zoom / p.fine
 
 
 def _zoomed(image: Gray, zoom: float) -> Gray:

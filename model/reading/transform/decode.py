@@ -16,6 +16,7 @@ import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, resize
 from model.reading.transform.reasons import Unreadable
 
@@ -33,17 +34,30 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class DecodeParams:
-    work_size: int = 512
+    work_size: int = bounded(512, 64, 4096)
     """Larger images are reduced to this long side: enough for a small digit in a big photo."""
-    min_size: int = 256
+    min_size: int = bounded(256, 64, 4096)
     """Smaller images are enlarged to this long side, so a 60 px crop's strokes stay whole."""
-    max_pixels: int = 40_000_000
+    max_pixels: int = bounded(40_000_000, 64**2, 10**9)
     """Images other than JPEG with more pixels are refused before decoding: a 100 KB PNG can
     claim 9400x9400 pixels, gigabytes once decoded. JPEGs decode at a reduced scale instead."""
+    min_side: int = bounded(8, 1, 64)
+    """An image thinner than this (in pixels, as decoded) is too small to hold a digit."""
+    reduce_headroom: int = bounded(2, 1, 16)
+    """A large image other than JPEG is first averaged down by a whole factor to no less than this many
+    times ``work_size``; the final resize does the rest."""
+    area_below: float = bounded(0.5, 0.0, 1.0)
+    """The final resize averages (area filter) when it shrinks below this ratio, and interpolates
+    bilinearly above it, where every source pixel still reaches the result."""
+    opaque: float = bounded(0.5, 0.0, 1.0)
+    """Pixels of a transparent image more opaque than this are what was drawn ..."""
+    light_drawing: float = bounded(0.5, 0.0, 1.0)
+    """... and when their mean grey is above this, the drawing is light: it is laid on black, else on white."""
 
     def __post_init__(self) -> None:
-        if not 64 <= self.min_size <= self.work_size <= 4096:
-            raise ValueError(f"need 64 <= min_size <= work_size <= 4096, not {self.min_size}, {self.work_size}")
+        check_bounds(self)
+        if not self.min_size <= self.work_size:
+            raise ValueError(f"need min_size <= work_size, not {self.min_size}, {self.work_size}")
         if self.max_pixels < self.work_size**2:
             raise ValueError(f"max_pixels {self.max_pixels} is below a working image ({self.work_size}^2)")
 
@@ -56,7 +70,7 @@ class WorkImage:
     scale: float
 
 
-def open_image(source: bytes | Image.Image, max_pixels: int = DecodeParams.max_pixels) -> Image.Image:
+def open_image(source: bytes | Image.Image, max_pixels: int) -> Image.Image:
     """Open lazily (the header only) and refuse what would cost too much to decode, in words a person understands."""
     if isinstance(source, Image.Image):
         image = source
@@ -101,10 +115,10 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
             if ratio < 1:
                 image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
         else:
-            image = _reduced(image, max(orig_w, orig_h) // (2 * work_size))
+            image = _reduced(image, max(orig_w, orig_h) // (params.reduce_headroom * work_size))
         image = ImageOps.exif_transpose(image) or image
         upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
-        gray = _to_gray(image)
+        gray = _to_gray(image, params)
     except ImageError:
         raise
     except Image.DecompressionBombError as err:
@@ -116,7 +130,7 @@ def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
     ratio = work_size / long_side if long_side > work_size else max(1.0, params.min_size / long_side)
     if ratio != 1:
         size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-        gray = resize(gray, size, cv2.INTER_AREA if ratio < 0.5 else cv2.INTER_LINEAR)  # bilinear is enough above half
+        gray = resize(gray, size, cv2.INTER_AREA if ratio < params.area_below else cv2.INTER_LINEAR)
     scale = upright[0] / gray.shape[1]
     return WorkImage(gray=gray, scale=scale)
 
@@ -192,7 +206,7 @@ def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
     return (w > h) != (orig_w > orig_h)
 
 
-def _to_gray(image: Image.Image) -> Gray:
+def _to_gray(image: Image.Image, params: DecodeParams) -> Gray:
     """Any Pillow mode to float grey in [0, 1]; transparency is laid on a contrasting ground."""
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -202,8 +216,8 @@ def _to_gray(image: Image.Image) -> Gray:
         lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
         if alpha.min() >= 1.0:
             return lum
-        opaque = alpha > 0.5
-        ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5
+        opaque = alpha > params.opaque
+        ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > params.light_drawing
         ground = 0.0 if ink_is_light else 1.0
         return np.asarray(lum * alpha + ground * (1 - alpha), dtype=np.float32)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):

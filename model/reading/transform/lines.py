@@ -14,48 +14,53 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, Mask, dilate, double, erode, label
 
 
 @dataclass(frozen=True)
 class LineParams:
-    min_span: int = 16
+    min_span: int = bounded(16, 1, 4096)
     """Half-size copies shorter than this across have no room for lines."""
-    across: float = 0.027
+    across: float = bounded(0.027, 0.001, 0.49)
     """Top-hat window across a line, as a fraction of the long side: lines are thinner than this ..."""
-    min_across: int = 5
+    min_across: int = bounded(5, 1, 255)
     """... and at least this many half-size pixels: an enlarged small photo's lines are a few pixels of blur wide."""
-    bridge: float = 0.05
+    band: int = bounded(3, 1, 15)
+    """The top-hat is widened across the line by this many pixels, so a line that wavers stays one band."""
+    bridge: float = bounded(0.05, 0.001, 0.49)
     """Gaps up to this fraction of the long side along a line are closed first: lines cross each other on squared
     paper, and a stroke crossing a line breaks its top-hat."""
-    along_divisor: int = 8
-    """A line candidate survives an opening this many times shorter than the page."""
-    candidate_level: float = 0.06
+    along_divisor: int = bounded(8, 1, 256)
+    """A line candidate survives an opening this many times shorter than the page ..."""
+    min_along: int = bounded(5, 1, 255)
+    """... and at least this many half-size pixels long."""
+    candidate_level: float = bounded(0.06, 0.0, 1.0)
     """Top-hat strength above which a pixel may be on a line."""
-    min_length: float = 0.75
+    min_length: float = bounded(0.75, 0.01, 1.0)
     """A line runs along at least this fraction of the page ..."""
-    alone_length: float = 0.99
+    alone_length: float = bounded(0.99, 0.01, 1.0)
     """... and a line with no other beside it (not a ruling, not a grid) runs the page's whole length,
     like a margin: a lone 1 written down most of a page is a stroke, not a line."""
-    family_contrast: float = 2.0
+    family_contrast: float = bounded(2.0, 1.0, 100.0)
     """Of two or more parallel lines (a ruling, a grid), one more than this many times darker than
     the others' median is a pen stroke drawn along a line, not a line."""
-    max_thickness: float = 0.023
+    max_thickness: float = bounded(0.023, 0.0, 1.0)
     """Area over length of a line, as a fraction of the long side, at least ..."""
-    thickness_fraction: float = 0.03
+    thickness_fraction: float = bounded(0.03, 0.0, 1.0)
     """... or this fraction of the line's own span, whichever is larger."""
-    keep_factor: float = 1.5
+    keep_factor: float = bounded(1.5, 0.0, 100.0)
     """Ink up to this many times the line's own level is the line's and is cleared."""
-    crossing_stroke: float = 0.5
+    crossing_stroke: float = bounded(0.5, 0.0, 1.0)
     """Where the top-hat is the line's but the ink is under this, it is the line's too."""
-    remnant: float = 1.5
+    remnant: float = bounded(1.5, 0.0, 100.0)
     """Ink up to this many times the cleared level is marked as where a line ran (two lines crossing, say);
     a pen stroke crossing the line is darker and stays the pen's."""
 
     def __post_init__(self) -> None:
-        lengths = 0 < self.min_length <= self.alone_length <= 1 and self.family_contrast > 1
-        if not 0 < self.across < 0.5 or not 0 < self.bridge < 0.5 or self.along_divisor < 1 or not lengths:
-            raise ValueError(f"invalid line parameters: {self}")
+        check_bounds(self)
+        if not self.min_length <= self.alone_length or self.family_contrast == 1:
+            raise ValueError(f"need min_length <= alone_length and family_contrast > 1: {self}")
 
 
 def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
@@ -74,10 +79,10 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
             continue
         across = (window, 1) if axis == 0 else (1, window)  # (width, height) of a window across the lines
         thin = half - dilate(erode(half, *across), *across)
-        band = dilate(thin, *(3 if n > 1 else 1 for n in across))
+        band = dilate(thin, *(params.band if n > 1 else 1 for n in across))
         gap = (bridge, 1) if axis == 1 else (1, bridge)
         band = erode(dilate(band, *gap), *gap)
-        length = max(5, span // params.along_divisor)
+        length = max(params.min_along, span // params.along_divisor)
         along = (length, 1) if axis == 1 else (1, length)
         opened = dilate(erode(band, *along), *along)
         count, candidates, stats = label(opened > params.candidate_level)

@@ -12,35 +12,47 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to, stroke_width
 
 
 @dataclass(frozen=True)
 class PaperParams:
-    small_size: int = 48
+    small_size: int = bounded(48, 8, 1024)
     """Long side of the copy on which lighting and polarity are judged."""
-    closing_fraction: float = 0.4
+    closing_fraction: float = bounded(0.4, 0.01, 1.0)
     """The paper closing's window as a fraction of that copy: wider than any stroke, narrower than a shadow."""
-    pen_strength: float = 0.6
-    """Pixels with this fraction of the strongest ink are the pen's, whose stroke width sets ..."""
-    stroke_windows: float = 4.0
+    min_window: int = bounded(3, 3, 31)
+    """No closing or median window is narrower than this many pixels."""
+    level_blur: int = bounded(3, 1, 15)
+    """The paper level is smoothed with a box this many pixels wide, so its steps do not show as ink."""
+    sample_step: int = bounded(4, 1, 16)
+    """Quantiles of the paper level and of the ink are taken on every n-th pixel each way."""
+    brightest_paper: float = bounded(0.95, 0.5, 1.0)
+    """The page's brightest paper is this quantile of its paper level."""
+    pen_peak: float = bounded(0.999, 0.9, 1.0)
+    """The strongest ink is this quantile of the ink map: a few hot pixels do not set it ..."""
+    pen_strength: float = bounded(0.6, 0.05, 1.0)
+    """... and pixels with this fraction of it are the pen's, whose stroke width sets ..."""
+    stroke_windows: float = bounded(4.0, 1.0, 64.0)
     """... the fine paper closing's window, this many stroke widths: a shadow or a table wider than that is paper."""
-    fine_steps: int = 8
+    fine_steps: int = bounded(8, 1, 256)
     """The fine closing runs on a copy where its window is about this many pixels."""
-    level_floor: float = 0.05
+    level_floor: float = bounded(0.05, 0.001, 0.99)
     """The darkest paper level divided by; keeps black corners from blowing up."""
-    polarity_sample: int = 96
+    polarity_sample: int = bounded(96, 8, 4096)
     """The ground's tone is the median of every n-th pixel, n = long side / this."""
-    median_divisor: int = 4
+    light_ground: float = bounded(0.5, 0.0, 1.0)
+    """A ground (the median tone, or the border's) at least this light carries dark ink."""
+    median_divisor: int = bounded(4, 1, 64)
     """On a dark ground, what stands out from a median this many times narrower than the copy is ink."""
-    darkest_shadow: float = 0.35
+    darkest_shadow: float = bounded(0.35, 0.0, 0.99)
     """The paper level never falls below this fraction of the page's brightest paper: light falling off
     and a shadow darken paper by half at most, while a marker's ink is darker than that, so a
     coloured-in shape wider than the closings stays ink instead of becoming its own outline."""
 
     def __post_init__(self) -> None:
-        if self.small_size < 8 or not 0 < self.closing_fraction <= 1 or not 0 < self.level_floor < 1 or not 0 <= self.darkest_shadow < 1:
-            raise ValueError(f"invalid paper parameters: {self}")
+        check_bounds(self)
 
 
 def dark_ink(gray: Gray, params: PaperParams) -> Gray:
@@ -59,25 +71,27 @@ def ink_map(gray: Gray, params: PaperParams) -> Gray:
     fall below ``darkest_shadow`` of the brightest paper: no shadow is as dark as ink.
     """
     small = shrink_to(gray, params.small_size)
-    level = _closed(small, max(3, int(max(small.shape) * params.closing_fraction)), gray.shape)
-    darkest = np.float32(params.darkest_shadow * quantiles(level[::4, ::4].ravel(), (0.95,))[0])
+    step = params.sample_step
+    level = _closed(small, max(params.min_window, int(max(small.shape) * params.closing_fraction)), gray.shape, params)
+    darkest = np.float32(params.darkest_shadow * quantiles(level[::step, ::step].ravel(), (params.brightest_paper,))[0])
     level = np.maximum(level, darkest)
     ink = _against(gray, level, params.level_floor)
-    width = _pen_width(ink, params.pen_strength)
+    width = _pen_width(ink, params)
     if width > 0:
         span = params.stroke_windows * width
         factor = max(1, int(span // params.fine_steps))
         copy = shrink_to(gray, max(gray.shape) // factor)
-        fine = _closed(copy, max(3, round(span * copy.shape[0] / gray.shape[0])), gray.shape)
+        fine = _closed(copy, max(params.min_window, round(span * copy.shape[0] / gray.shape[0])), gray.shape, params)
         ink = _against(gray, np.maximum(np.minimum(level, fine), darkest), params.level_floor)
     return ink
 
 
-def _closed(copy: Gray, window: int, shape: tuple[int, ...]) -> Gray:
+def _closed(copy: Gray, window: int, shape: tuple[int, ...], params: PaperParams) -> Gray:
     """The paper level: a closing of ``copy`` with a square window, smoothed and laid on ``shape``."""
     window |= 1
     closed = erode(dilate(copy, window, window), window, window)
-    return enlarge(np.asarray(cv2.blur(closed, (3, 3), borderType=cv2.BORDER_REPLICATE), dtype=np.float32), shape)
+    blur = (params.level_blur, params.level_blur)
+    return enlarge(np.asarray(cv2.blur(closed, blur, borderType=cv2.BORDER_REPLICATE), dtype=np.float32), shape)
 
 
 def _against(gray: Gray, level: Gray, floor: float) -> Gray:
@@ -89,12 +103,13 @@ def _against(gray: Gray, level: Gray, floor: float) -> Gray:
     return ink
 
 
-def _pen_width(ink: Gray, strength: float) -> float:
+def _pen_width(ink: Gray, params: PaperParams) -> float:
     """The pen's stroke width in pixels, from its strongest pixels (a shadow is fainter); 0 without ink."""
-    peak = quantiles(ink[::4, ::4].ravel(), (0.999,))[0]
+    step = params.sample_step
+    peak = quantiles(ink[::step, ::step].ravel(), (params.pen_peak,))[0]
     if peak <= 0:
         return 0.0
-    return stroke_width(ink >= strength * peak)
+    return stroke_width(ink >= params.pen_strength * peak)
 
 
 def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
@@ -109,8 +124,9 @@ def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
     """
     step = max(1, max(gray.shape) // params.polarity_sample)
     border = np.concatenate([gray[0, ::step], gray[-1, ::step], gray[::step, 0], gray[::step, -1]])
-    if max(quantiles(gray[::step, ::step].ravel(), (0.5,))[0], quantiles(border, (0.5,))[0]) >= 0.5:
+    if max(quantiles(gray[::step, ::step].ravel(), (0.5,))[0], quantiles(border, (0.5,))[0]) >= params.light_ground:
         return False
     coarse = np.round(small * 255).astype(np.uint8)
-    residual = small - cv2.medianBlur(coarse, max(3, max(coarse.shape) // params.median_divisor) | 1).astype(np.float32) / 255
+    window = max(params.min_window, max(coarse.shape) // params.median_divisor) | 1
+    residual = small - cv2.medianBlur(coarse, window).astype(np.float32) / 255
     return float(np.clip(residual, 0, None).sum()) > float(np.clip(-residual, 0, None).sum())

@@ -110,7 +110,7 @@ class DigitTransform:
     def _find(self, source: bytes | Image.Image, single: bool) -> _Found:
         p = self.params
         work = decode(source, p.decode)
-        if min(work.gray.shape) < 8:
+        if min(work.gray.shape) < p.decode.min_side:
             return _Found(None, None, NoDigit.TOO_SMALL, work.gray.shape)
         gray = dark_ink(work.gray, p.paper)
         ink, on_lines = remove_rules(ink_map(gray, p.paper), p.lines)

@@ -13,71 +13,71 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Box, Gray, Mask, height, label, union
 from model.reading.transform.reasons import NoDigit
 
 
 @dataclass(frozen=True)
 class SegmentParams:
-    peak_pixels: int = 30
+    peak_pixels: int = bounded(30, 1, 1000000)
     """The ink's peak is the strength of its this-many-th strongest pixel: a few bright specks don't set it."""
-    min_contrast: float = 0.07
+    min_contrast: float = bounded(0.07, 0.001, 1.0)
     """A peak under this is a blank page: a pen pressed lightly, in a dim small photo, is a few times more."""
-    absolute_threshold: float = 0.05
-    relative_threshold: float = 0.4
+    absolute_threshold: float = bounded(0.05, 0.001, 1.0)
+    relative_threshold: float = bounded(0.4, 0.001, 1.0)
     """A pixel is surely ink above both the absolute level and this fraction of the peak ..."""
-    weak_threshold: float = 0.2
+    weak_threshold: float = bounded(0.2, 0.001, 1.0)
     """... and ink too above this fraction of the peak where it touches sure ink (hysteresis): a stroke
     pressed lightly, or thinned by blur, is still the stroke it continues."""
-    paper_level: float = 0.5
+    paper_level: float = bounded(0.5, 0.0, 1.0)
     """Ink under this fraction of the threshold is paper (textured paper is not pure 0) ..."""
-    min_paper_fraction: float = 0.45
+    min_paper_fraction: float = bounded(0.45, 0.001, 1.0)
     """... and writing on paper leaves at least this fraction of the image as paper ..."""
-    max_ink_fraction: float = 0.4
+    max_ink_fraction: float = bounded(0.4, 0.001, 1.0)
     """... and at most this fraction as ink."""
-    speck_fraction: float = 0.03
+    speck_fraction: float = bounded(0.03, 0.0, 1.0)
     """Blobs smaller than this fraction of the largest are specks."""
-    min_speck: int = 4
-    page_edge: float = 0.85
-    edge_band: float = 0.25
-    edge_share: float = 0.8
-    edge_contact: float = 0.5
+    min_speck: int = bounded(4, 1, 1000000)
+    page_edge: float = bounded(0.85, 0.001, 1.0)
+    edge_band: float = bounded(0.25, 0.0, 1.0)
+    edge_share: float = bounded(0.8, 0.0, 1.0)
+    edge_contact: float = bounded(0.5, 0.0, 1.0)
     """A blob spanning more than ``page_edge`` of a side, with ``edge_share`` of its pixels within
     ``edge_band`` of that side and touching the frame along ``edge_contact`` of it, runs along
     it: a page or table edge, not a digit that fills the frame."""
-    faint: float = 0.6
+    faint: float = bounded(0.6, 0.001, 1.0)
     """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
-    max_on_lines: float = 0.6
+    max_on_lines: float = bounded(0.6, 0.0, 1.0)
     """A blob mostly on where a notebook line ran is what is left of the line."""
-    max_pieces: int = 12
+    max_pieces: int = bounded(12, 1, 1000)
     """A group of more pieces is a texture (grass, cloth), not a few pen strokes."""
-    max_blobs_per_digit: int = 6
-    min_height: float = 0.3
+    max_blobs_per_digit: int = bounded(6, 1, 1000)
+    min_height: float = bounded(0.3, 0.0, 1.0)
     """Groups shorter than this fraction of the tallest are dots and dashes, not digits."""
-    max_digits: int = 12
-    overlap: float = 0.5
+    max_digits: int = bounded(12, 1, 100)
+    overlap: float = bounded(0.5, 0.001, 1.0)
     """Pieces sharing this fraction of the narrower one's width belong to one digit ..."""
-    stacked_overlap: float = 0.2
-    stacked: float = 0.5
+    stacked_overlap: float = bounded(0.2, 0.0, 1.0)
+    stacked: float = bounded(0.5, 0.0, 1.0)
     """... or sharing this much of it while overlapping vertically less than ``stacked`` of the shorter ..."""
-    corner: float = 0.05
+    corner: float = bounded(0.05, 0.0, 1.0)
     """... or pieces one above the other whose boxes meet within this fraction of the taller's height, corner to corner ..."""
-    near: float = 0.3
-    small_piece: float = 0.2
+    near: float = bounded(0.3, 0.0, 10.0)
+    small_piece: float = bounded(0.2, 0.0, 1.0)
     """... or a piece under ``small_piece`` of the other's area within ``near`` of the taller's height."""
-    whole_ink: tuple[float, float] = (0.03, 0.8)
+    whole_ink: tuple[float, float] = bounded((0.03, 0.8), 0.0, 1.0)
     """The whole frame is read as one digit when its ink (Otsu's split) covers a fraction within this range ..."""
-    whole_pieces: int = 6
+    whole_pieces: int = bounded(6, 1, 1000)
     """... in at most this many pieces that are not specks."""
-    join_gap: float = 0.15
+    join_gap: float = bounded(0.15, 0.0, 10.0)
     """Neighbours closer than this fraction of the taller one's height may be one digit in pieces
     (an open 4, a gapped 8): both readings go to the network, which decides."""
 
     def __post_init__(self) -> None:
-        fractions = [self.relative_threshold, self.weak_threshold, self.min_paper_fraction, self.max_ink_fraction, self.page_edge]
-        fractions += [self.faint, self.overlap, self.absolute_threshold, self.min_contrast]
-        if not all(0 < f <= 1 for f in fractions) or self.max_digits < 1 or self.peak_pixels < 1:
-            raise ValueError(f"invalid segmentation parameters: {self}")
+        check_bounds(self)
+        if not self.whole_ink[0] < self.whole_ink[1]:
+            raise ValueError(f"need a rising whole_ink range: {self}")
 
 
 @dataclass(frozen=True)
