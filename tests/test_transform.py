@@ -16,12 +16,14 @@ from model.reading.transform import (
     DecodeParams,
     DigitTransform,
     LineParams,
+    NoDigit,
     PaperParams,
     SegmentParams,
     TransformParams,
 )
-from model.reading.transform.lines import remove_rules
-from model.reading.transform.paper import ink_map
+from model.reading.transform.lines import Lines
+from model.reading.transform.paper import Paper
+from model.reading.transform.segment import Found
 
 TRANSFORM = DigitTransform()
 
@@ -109,7 +111,7 @@ def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
 def test_ink_map_is_zero_on_paper_and_high_on_ink():
     gray = np.full((100, 100), 0.8, dtype=np.float32)
     gray[40:60, 48:52] = 0.1
-    ink, _ = remove_rules(ink_map(gray, PaperParams()), LineParams())
+    ink = Lines(LineParams())(Paper(PaperParams())(gray).ink).ink
     assert ink[:30].max() < 0.05
     assert ink[45:55, 49:51].min() > 0.8
 
@@ -153,6 +155,22 @@ def test_every_number_of_every_stage_has_a_range_that_is_enforced(stage, field):
         with pytest.raises(ValueError, match=field.name):
             stage(**{field.name: value})
     assert low <= min(default if isinstance(default, tuple) else (default,))
+
+
+def test_the_stages_run_alone_in_order_and_print_their_parameters(mnist_test):
+    transform = DigitTransform()
+    photo = on_paper([digit(mnist_test, 3)])
+    decode, paper, lines, segment, crop = transform.stages
+    work = decode(photo)
+    cleared = lines(paper(work.gray).ink)
+    found = segment(cleared)
+    assert isinstance(found, Found) and len(found.groups) == 1
+    group = found.groups[0]
+    alone = crop(cleared.ink, found.labels, group.members, group.box, work.scale)
+    assert np.array_equal(alone.pixels, transform.segment(photo).crops[0].pixels)
+    assert segment(lines(paper(decode(Image.new("L", (300, 200), 235)).gray).ink)) == NoDigit.BLANK
+    text = repr(transform)
+    assert all(f"{f.name}=" in text for stage in STAGES for f in dataclasses.fields(stage))
 
 
 def test_a_field_without_a_range_is_refused():

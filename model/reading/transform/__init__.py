@@ -2,19 +2,22 @@
 
 Training and inference both go through :class:`DigitTransform`, so the network only ever
 sees what this package produces. It runs as declared stages, each a module with a frozen
-parameter class holding every number it uses:
+parameter class holding every number it uses (each with its range, ``bounds``), and a callable
+made from those parameters (``stage.Stage``, as torchvision's ``transforms.v2`` makes them):
 
-1. ``decode``: file to a grey working image of a known size.
-2. ``paper``: ink strength against the local paper level, whatever the polarity.
-3. ``lines``: ruled and squared notebook lines cleared.
-4. ``segment``: threshold, components, what is not a stroke dropped, pieces merged into digits.
-5. ``crop``: MNIST's geometry (stroke width, 20x20 keeping aspect, centre of mass at 28x28's centre).
+1. ``decode`` (``Decode``): file to a grey working image of a known size (``WorkImage``).
+2. ``paper`` (``Paper``): ink strength against the local paper level, whatever the polarity (``Inked``).
+3. ``lines`` (``Lines``): ruled and squared notebook lines cleared (``Cleared``).
+4. ``segment`` (``Segment``): threshold, components, what is not a stroke dropped, pieces merged
+   into digits (``Found``), or the reason there are none (``NoDigit``).
+5. ``crop`` (``Crop``): MNIST's geometry (stroke width, 20x20 keeping aspect, centre of mass at
+   28x28's centre) for each digit (``DigitCrop``).
 
 :class:`TransformParams` holds them all and is stored in the model card.
 """
 
 from model.reading.transform.crop import CropParams, DigitCrop
-from model.reading.transform.decode import DecodeParams, ImageError, decode, open_image
+from model.reading.transform.decode import DecodeParams, ImageError
 from model.reading.transform.lines import LineParams
 from model.reading.transform.ops import Box
 from model.reading.transform.paper import PaperParams
@@ -38,6 +41,4 @@ __all__ = [
     "Segmentation",
     "TransformParams",
     "Unreadable",
-    "decode",
-    "open_image",
 ]

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, resize
 from model.reading.transform.reasons import Unreadable
+from model.reading.transform.stage import Stage
 
 pillow_heif.register_heif_opener()  # iPhones save HEIC; sent as a file, it reaches us as is
 
@@ -99,40 +100,44 @@ def _too_big(limit: float | None = None) -> str:
     return f"the image is too large to read safely (over {limit / 1e6:.0f} megapixels)"
 
 
-def decode(source: bytes | Image.Image, params: DecodeParams) -> WorkImage:
-    """Decode to grey in [0, 1] with the long side between ``min_size`` and ``work_size``.
+class Decode(Stage[DecodeParams]):
+    """Stage 1: an image file (or an opened image) to the grey working image."""
 
-    Later stages measure in fractions of the long side, so a 60 px crop and a phone photo
-    are read alike; a small image is enlarged only so far that its strokes stay whole.
-    """
-    work_size = params.work_size
-    image = open_image(source, params.max_pixels)
-    try:
-        image.seek(0)
-        orig_w, orig_h = image.size
-        if image.format == "JPEG":
-            ratio = work_size / max(orig_w, orig_h)
-            if ratio < 1:
-                image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
-        else:
-            image = _reduced(image, max(orig_w, orig_h) // (params.reduce_headroom * work_size))
-        image = ImageOps.exif_transpose(image) or image
-        upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
-        gray = _to_gray(image, params)
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as err:
-        raise ImageError(Unreadable.TOO_LARGE, _too_big()) from err
-    except (OSError, ValueError, SyntaxError, EOFError) as err:
-        raise ImageError(Unreadable.DAMAGED, "the image file is damaged or truncated") from err
-    height, width = gray.shape
-    long_side = max(height, width)
-    ratio = work_size / long_side if long_side > work_size else max(1.0, params.min_size / long_side)
-    if ratio != 1:
-        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-        gray = resize(gray, size, cv2.INTER_AREA if ratio < params.area_below else cv2.INTER_LINEAR)
-    scale = upright[0] / gray.shape[1]
-    return WorkImage(gray=gray, scale=scale)
+    def __call__(self, source: bytes | Image.Image) -> WorkImage:
+        """Decode to grey in [0, 1] with the long side between ``min_size`` and ``work_size``.
+
+        Later stages measure in fractions of the long side, so a 60 px crop and a phone photo
+        are read alike; a small image is enlarged only so far that its strokes stay whole.
+        """
+        params = self.params
+        work_size = params.work_size
+        image = open_image(source, params.max_pixels)
+        try:
+            image.seek(0)
+            orig_w, orig_h = image.size
+            if image.format == "JPEG":
+                ratio = work_size / max(orig_w, orig_h)
+                if ratio < 1:
+                    image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
+            else:
+                image = _reduced(image, max(orig_w, orig_h) // (params.reduce_headroom * work_size))
+            image = ImageOps.exif_transpose(image) or image
+            upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
+            gray = _to_gray(image, params)
+        except ImageError:
+            raise
+        except Image.DecompressionBombError as err:
+            raise ImageError(Unreadable.TOO_LARGE, _too_big()) from err
+        except (OSError, ValueError, SyntaxError, EOFError) as err:
+            raise ImageError(Unreadable.DAMAGED, "the image file is damaged or truncated") from err
+        height, width = gray.shape
+        long_side = max(height, width)
+        ratio = work_size / long_side if long_side > work_size else max(1.0, params.min_size / long_side)
+        if ratio != 1:
+            size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+            gray = resize(gray, size, cv2.INTER_AREA if ratio < params.area_below else cv2.INTER_LINEAR)
+        scale = upright[0] / gray.shape[1]
+        return WorkImage(gray=gray, scale=scale)
 
 
 def _reduced(image: Image.Image, factor: int) -> Image.Image:

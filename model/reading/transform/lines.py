@@ -10,12 +10,15 @@ stroke is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, Mask, dilate, double, erode, label
+from model.reading.transform.stage import Stage
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,32 @@ class LineParams:
             raise ValueError(f"need min_length <= alone_length and family_contrast > 1: {self}")
 
 
-def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
+@dataclass(frozen=True)
+class Cleared:
     """The ink with notebook lines cleared, and where lines ran (so what is left of them is not read as a 1)."""
-    height, width = ink.shape
-    even = ink[: height - height % 2, : width - width % 2]
-    half = np.maximum(np.maximum(even[0::2, 0::2], even[1::2, 0::2]), np.maximum(even[0::2, 1::2], even[1::2, 1::2]))
-    result = ink.copy()
-    on_lines = np.zeros(ink.shape, dtype=bool)
-    long_side = max(half.shape)
-    window = max(params.min_across, round(params.across * long_side)) | 1
-    bridge = max(1, round(params.bridge * long_side))
-    for axis in (1, 0):
-        span = half.shape[axis]
-        if span < params.min_span:
-            continue
+
+    ink: Gray
+    on_lines: Mask
+
+
+class Lines(Stage[LineParams]):
+    """Stage 3: ruled and squared notebook lines cleared from the ink, first across, then down."""
+
+    def __call__(self, ink: Gray) -> Cleared:
+        height, width = ink.shape
+        even = ink[: height - height % 2, : width - width % 2]
+        half = np.maximum(np.maximum(even[0::2, 0::2], even[1::2, 0::2]), np.maximum(even[0::2, 1::2], even[1::2, 1::2]))
+        cleared = Cleared(ink.copy(), np.zeros(ink.shape, dtype=bool))
+        for axis in (1, 0):
+            if half.shape[axis] >= self.params.min_span:
+                self._clear(half, axis, cleared)
+        return cleared
+
+    def _clear(self, half: Gray, axis: int, cleared: Cleared) -> None:
+        """Clear the lines running along ``axis`` (1: across the page) of the half-size copy, in place."""
+        params, span, long_side = self.params, half.shape[axis], max(half.shape)
+        window = max(params.min_across, round(params.across * long_side)) | 1
+        bridge = max(1, round(params.bridge * long_side))
         across = (window, 1) if axis == 0 else (1, window)  # (width, height) of a window across the lines
         thin = half - dilate(erode(half, *across), *across)
         band = dilate(thin, *(params.band if n > 1 else 1 for n in across))
@@ -87,7 +102,7 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         opened = dilate(erode(band, *along), *along)
         count, candidates, stats = label(opened > params.candidate_level)
         if count <= 1:
-            continue
+            return
         extents = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
         drawn = np.bincount(candidates[thin > params.candidate_level], minlength=count)  # the line's own pixels, not the band around it
         thickness = drawn / np.maximum(extents, 1)
@@ -98,20 +113,21 @@ def remove_rules(ink: Gray, params: LineParams) -> tuple[Gray, Mask]:
         if len(found) == 1 and _drawn_extent(candidates == int(found[0]), thin, params, axis) < params.alone_length * span:
             is_line[found[0]] = False  # a lone line short of the page's length: a stroke
         if not is_line.any():
-            continue
+            return
         levels = np.zeros(count, dtype=np.float32)
         for index in np.flatnonzero(is_line).tolist():
             x, y, w, h = (int(v) for v in stats[index, :4])
             levels[index] = np.median(opened[y : y + h, x : x + w][candidates[y : y + h, x : x + w] == index])
         is_line &= ~_darker_than_its_fellows(levels, is_line, params.family_contrast)
-        lines = double(is_line[candidates])
-        level = params.keep_factor * double(levels[candidates])
-        view = result[: lines.shape[0], : lines.shape[1]]
-        thin_full = double(thin)
-        line_like = lines & (thin_full > params.candidate_level) & (view <= params.remnant * level)
-        view[lines & ((view <= level) | ((thin_full <= level) & (view < params.crossing_stroke)))] = 0.0
-        on_lines[: lines.shape[0], : lines.shape[1]] |= line_like
-    return result, on_lines
+        _erase(cleared, double(is_line[candidates]), double(thin), params.keep_factor * double(levels[candidates]), params)
+
+
+def _erase(cleared: Cleared, lines: Mask, thin: Gray, level: NDArray[np.floating[Any]], params: LineParams) -> None:
+    """Clear the lines' own pixels at full size (a clearly darker stroke crossing them stays) and mark where they ran."""
+    view = cleared.ink[: lines.shape[0], : lines.shape[1]]
+    line_like = lines & (thin > params.candidate_level) & (view <= params.remnant * level)
+    view[lines & ((view <= level) | ((thin <= level) & (view < params.crossing_stroke)))] = 0.0
+    cleared.on_lines[: lines.shape[0], : lines.shape[1]] |= line_like
 
 
 def _drawn_extent(candidate: Mask, thin: Gray, params: LineParams, axis: int) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, dilate, enlarge, erode, quantiles, shrink_to, stroke_width
+from model.reading.transform.stage import Stage
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,31 @@ class PaperParams:
         check_bounds(self)
 
 
-def dark_ink(gray: Gray, params: PaperParams) -> Gray:
+@dataclass(frozen=True)
+class Inked:
+    """The working image with its ink darker than its ground, and how much ink each pixel holds."""
+
+    gray: Gray
+    """Light ink (chalk, MNIST) inverted: what the whole-frame reading splits."""
+    ink: Gray
+    """0 on paper, towards 1 on strokes."""
+
+
+class Paper(Stage[PaperParams]):
+    """Stage 2: the working grey to ink strength against the paper, whatever the polarity."""
+
+    def __call__(self, gray: Gray) -> Inked:
+        dark = _dark_ink(gray, self.params)
+        return Inked(dark, _ink_map(dark, self.params))
+
+
+def _dark_ink(gray: Gray, params: PaperParams) -> Gray:
     """The image with its ink darker than its ground: light ink (chalk, MNIST) is inverted."""
-    return np.subtract(np.float32(1.0), gray) if light_ink(gray, shrink_to(gray, params.small_size), params) else gray
+    return np.subtract(np.float32(1.0), gray) if _light_ink(gray, shrink_to(gray, params.small_size), params) else gray
 
 
-def ink_map(gray: Gray, params: PaperParams) -> Gray:
-    """Ink strength per pixel of a :func:`dark_ink` image: 0 on paper, towards 1 on strokes.
+def _ink_map(gray: Gray, params: PaperParams) -> Gray:
+    """Ink strength per pixel of a :func:`_dark_ink` image: 0 on paper, towards 1 on strokes.
 
     The paper level is a grey closing (max filter, then min filter): it fills every dark
     feature narrower than its window and leaves what is wider. A first closing, 40% of
@@ -112,7 +131,7 @@ def _pen_width(ink: Gray, params: PaperParams) -> float:
     return stroke_width(ink >= params.pen_strength * peak)
 
 
-def light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
+def _light_ink(gray: Gray, small: Gray, params: PaperParams) -> bool:
     """Is the ink lighter than its ground (chalk on a board, MNIST's white on black)?
 
     Ink is the minority, so the ground is the median tone; in a crop cut tight to a fat

@@ -5,20 +5,31 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.reading.transform.crop import CropParams, DigitCrop, crop_digit
-from model.reading.transform.decode import decode
-from model.reading.transform.lines import remove_rules
+from model.reading.transform.crop import Crop, DigitCrop
+from model.reading.transform.decode import Decode
+from model.reading.transform.lines import Lines
 from model.reading.transform.ops import Gray, Mask, member_mask
-from model.reading.transform.paper import dark_ink, ink_map
+from model.reading.transform.paper import Paper
 from model.reading.transform.params import TransformParams
 from model.reading.transform.reasons import NoDigit
-from model.reading.transform.segment import Group, find_digits, joinable, touches_frame, whole_frame
+from model.reading.transform.segment import Group, Segment, joinable, touches_frame
+
+
+class Stages(NamedTuple):
+    """The transform's stages in the order a photo meets them; each takes what the one before made."""
+
+    decode: Decode
+    paper: Paper
+    lines: Lines
+    segment: Segment
+    crop: Crop
 
 
 @dataclass(frozen=True)
@@ -44,10 +55,10 @@ class _Shapes:
     labels: NDArray[np.int32]
     groups: tuple[Group, ...]
     scale: float
-    params: CropParams
+    crop: Crop
 
     def cut(self, group: Group) -> DigitCrop:
-        return crop_digit(self.ink, self.labels, group.members, group.box, self.scale, self.params)
+        return self.crop(self.ink, self.labels, group.members, group.box, self.scale)
 
     def kept(self) -> Mask:
         """The digits' own pixels: what the solid view shows as full ink (the grey view as it is)."""
@@ -69,10 +80,15 @@ class _Found:
 
 
 class DigitTransform:
-    """Image to digit crops, and crops to the network's input tensor."""
+    """Image to digit crops, and crops to the network's input tensor: the five stages in order."""
 
     def __init__(self, params: TransformParams | None = None) -> None:
-        self.params = params or TransformParams()
+        self.params = p = params or TransformParams()
+        self.stages = Stages(Decode(p.decode), Paper(p.paper), Lines(p.lines), Segment(p.segment), Crop(p.crop))
+
+    def __repr__(self) -> str:
+        stages = "".join(f"    {stage!r},\n" for stage in self.stages)
+        return f"DigitTransform(\n{stages}    version={self.params.version},\n)"
 
     def segment(self, source: bytes | Image.Image, single: bool = False) -> Segmentation:
         """Find the digits in an image, left to right.
@@ -108,31 +124,31 @@ class DigitTransform:
         return shapes.kept() if shapes is not None else np.zeros(found.work_shape, dtype=bool)
 
     def _find(self, source: bytes | Image.Image, single: bool) -> _Found:
-        p = self.params
-        work = decode(source, p.decode)
-        if min(work.gray.shape) < p.decode.min_side:
+        stages = self.stages
+        work = stages.decode(source)
+        if min(work.gray.shape) < self.params.decode.min_side:
             return _Found(None, None, NoDigit.TOO_SMALL, work.gray.shape)
-        gray = dark_ink(work.gray, p.paper)
-        ink, on_lines = remove_rules(ink_map(gray, p.paper), p.lines)
-        found = find_digits(ink, on_lines, p.segment)
+        inked = stages.paper(work.gray)
+        cleared = stages.lines(inked.ink)
+        found, shape = stages.segment(cleared), cleared.ink.shape
         whole = None
-        if found != NoDigit.BLANK and (isinstance(found, NoDigit) or any(touches_frame(g, ink.shape) for g in found.groups)):
-            whole = self._whole(gray, work.scale)
+        if found != NoDigit.BLANK and (isinstance(found, NoDigit) or any(touches_frame(g, shape) for g in found.groups)):
+            whole = self._whole(inked.gray, work.scale)
         if isinstance(found, NoDigit):
-            return _Found(None, whole, found, ink.shape)
+            return _Found(None, whole, found, shape)
         groups = found.groups
         if single:
             groups = (functools.reduce(Group.join, groups),)
-        if len(groups) > p.segment.max_digits:
-            return _Found(None, None, NoDigit.TOO_MANY, ink.shape)
-        return _Found(_Shapes(ink, found.labels, groups, work.scale, p.crop), whole, None, ink.shape)
+        if len(groups) > self.params.segment.max_digits:
+            return _Found(None, None, NoDigit.TOO_MANY, shape)
+        return _Found(_Shapes(cleared.ink, found.labels, groups, work.scale, stages.crop), whole, None, shape)
 
     def _whole(self, gray: Gray, scale: float) -> _Shapes | None:
-        split = whole_frame(gray, self.params.segment)
+        split = self.stages.segment.whole(gray)
         if split is None:
             return None
         strength, found = split
-        return _Shapes(strength, found.labels, found.groups, scale, self.params.crop)
+        return _Shapes(strength, found.labels, found.groups, scale, self.stages.crop)
 
     def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
         """Stack crops into the normalized batch the network was trained on: every crop's grey view,

@@ -14,8 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from model.reading.transform.bounds import bounded, check_bounds
+from model.reading.transform.lines import Cleared
 from model.reading.transform.ops import Box, Gray, Mask, height, label, union
 from model.reading.transform.reasons import NoDigit
+from model.reading.transform.stage import Stage
 
 
 @dataclass(frozen=True)
@@ -106,39 +108,47 @@ class _Blobs:
     stats: NDArray[np.int32]
 
 
-def find_digits(ink: Gray, on_lines: Mask, params: SegmentParams) -> Found | NoDigit:
-    """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
-    p = params
-    blobs = _threshold(ink, on_lines, p)
-    edges = [index for index in _large(blobs, p) if _is_page_edge(blobs, index, ink.shape, p)]
-    if edges:  # a table beyond the page sets neither the ink's peak nor its share
-        ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
+class Segment(Stage[SegmentParams]):
+    """Stage 4: the cleared ink to digits as groups of pixels, left to right, or the reason there are none."""
+
+    def __call__(self, cleared: Cleared) -> Found | NoDigit:
+        """Label ink blobs and group them into digits, left to right, or say why there is no digit."""
+        p, ink, on_lines = self.params, cleared.ink, cleared.on_lines
         blobs = _threshold(ink, on_lines, p)
-    if blobs.peak < p.min_contrast:
-        return NoDigit.BLANK
-    if (
-        np.count_nonzero(ink < p.paper_level * blobs.threshold) < p.min_paper_fraction * ink.size
-        or np.count_nonzero(blobs.mask) > p.max_ink_fraction * ink.size
-    ):
-        return NoDigit.NOT_PAPER
-    strokes: list[tuple[int, Box]] = []
-    for index in _large(blobs, p):
-        region = _region(blobs.stats[index])
-        pen = _looks_like_ink(ink[region], blobs.labels[region] == index, on_lines[region], blobs.peak, p)
-        if pen and not _is_page_edge(blobs, index, ink.shape, p):
-            strokes.append((index, _box(blobs.stats[index])))
-    if not strokes:
-        return NoDigit.NO_SHAPES
-    if len(strokes) > p.max_blobs_per_digit * p.max_digits:
-        return NoDigit.TOO_MANY
-    areas = blobs.stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-    groups = [group for group in _merge_strokes(strokes, areas, p) if len(group.members) <= p.max_pieces]
-    if not groups:
-        return NoDigit.NOT_HANDWRITING
-    tallest = max(height(group.box) for group in groups)
-    kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
-    kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
-    return Found(blobs.labels, tuple(kept))
+        edges = [index for index in _large(blobs, p) if _is_page_edge(blobs, index, ink.shape, p)]
+        if edges:  # a table beyond the page sets neither the ink's peak nor its share
+            ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
+            blobs = _threshold(ink, on_lines, p)
+        if blobs.peak < p.min_contrast:
+            return NoDigit.BLANK
+        if (
+            np.count_nonzero(ink < p.paper_level * blobs.threshold) < p.min_paper_fraction * ink.size
+            or np.count_nonzero(blobs.mask) > p.max_ink_fraction * ink.size
+        ):
+            return NoDigit.NOT_PAPER
+        strokes: list[tuple[int, Box]] = []
+        for index in _large(blobs, p):
+            region = _region(blobs.stats[index])
+            pen = _looks_like_ink(ink[region], blobs.labels[region] == index, on_lines[region], blobs.peak, p)
+            if pen and not _is_page_edge(blobs, index, ink.shape, p):
+                strokes.append((index, _box(blobs.stats[index])))
+        if not strokes:
+            return NoDigit.NO_SHAPES
+        if len(strokes) > p.max_blobs_per_digit * p.max_digits:
+            return NoDigit.TOO_MANY
+        areas = blobs.stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+        groups = [group for group in _merge_strokes(strokes, areas, p) if len(group.members) <= p.max_pieces]
+        if not groups:
+            return NoDigit.NOT_HANDWRITING
+        tallest = max(height(group.box) for group in groups)
+        kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
+        kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
+        return Found(blobs.labels, tuple(kept))
+
+    def whole(self, gray: Gray) -> tuple[Gray, Found] | None:
+        """The whole frame of a dark-ink image as one digit, for ink that touches the frame or
+        no paper found (see :func:`_whole_frame`)."""
+        return _whole_frame(gray, self.params)
 
 
 def _threshold(ink: Gray, on_lines: Mask, p: SegmentParams) -> _Blobs:
@@ -269,7 +279,7 @@ def touches_frame(group: Group, shape: tuple[int, ...]) -> bool:
     return x0 == 0 or y0 == 0 or x1 == shape[1] or y1 == shape[0]
 
 
-def whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None:
+def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None:
     """The whole frame as one digit: dark ink split from its ground by Otsu's threshold.
 
     For a digit that fills the frame or is cut by it (a photo cropped to the digit, a
