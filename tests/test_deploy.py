@@ -77,6 +77,24 @@ def test_dockerfile_uses_cpu_wheels_non_root_and_healthcheck():
     assert text.index("COPY pyproject.toml") < text.index("COPY bot ./bot"), "dependencies must be a layer of their own"
 
 
+def _locally(environment: dict[str, str], database: str, port: int) -> dict[str, str]:
+    """Compose's settings for the bot, with this machine's PostgreSQL, addresses and a webhook on ``port``."""
+    env = {k.lower(): v for k, v in environment.items() if k != "BOT_TOKEN"}
+    local_pg = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
+    env["database_url"] = environment["DATABASE_URL"].replace("digitbot:digitbot@postgres:5432/digitbot", f"{local_pg}/{database}")
+    for own in ("data_dir", "telegram_api_url", "telegram_file_url"):  # the test's own, not production's
+        env.pop(own)
+    env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port), webhook_url=f"http://127.0.0.1:{port}")
+    env.update(webhook_secret="s3cret-token", health_host="127.0.0.1", health_port=str(free_port()))
+    return env
+
+
+def _photo_update(file_id: str) -> dict[str, Any]:
+    photo = {"file_id": file_id, "file_unique_id": "x", "width": 640, "height": 480, "file_size": 1000}
+    sender, chat = {"id": 9001, "is_bot": False, "first_name": "u"}, {"id": 9001, "type": "private"}
+    return {"update_id": 1, "message": {"message_id": 77, "date": 0, "chat": chat, "from": sender, "photo": [photo]}}
+
+
 @pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
 async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mnist_test):
     """The settings compose gives the bot (PostgreSQL URL form, webhook), run for real here."""
@@ -91,32 +109,14 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
     fake = FakeTelegram()
     await fake.start()
     try:
-        env = {k.lower(): v for k, v in environment.items() if k != "BOT_TOKEN"}
-        local_pg = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
-        env["database_url"] = environment["DATABASE_URL"].replace("digitbot:digitbot@postgres:5432/digitbot", f"{local_pg}/{name}")
         port = free_port()
-        env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port))
-        for own in ("data_dir", "telegram_api_url", "telegram_file_url"):  # the test's own, not production's
-            env.pop(own)
-        env.update(
-            webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cret-token", health_host="127.0.0.1", health_port=str(free_port())
-        )
+        env = _locally(environment, name, port)
         assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
         settings = settings_for(fake, tmp_path / "data", **env)
         async with running(settings):
             registered = fake.of("setWebhook")[-1].params
             assert registered["url"] == f"http://127.0.0.1:{port}/telegram" and registered["secret_token"] == "s3cret-token"
-            file_id = fake.add_file(jpeg(on_paper([digit(mnist_test, 5)])))
-            update = {
-                "update_id": 1,
-                "message": {
-                    "message_id": 77,
-                    "date": 0,
-                    "chat": {"id": 9001, "type": "private"},
-                    "from": {"id": 9001, "is_bot": False, "first_name": "u"},
-                    "photo": [{"file_id": file_id, "file_unique_id": "x", "width": 640, "height": 480, "file_size": 1000}],
-                },
-            }
+            update = _photo_update(fake.add_file(jpeg(on_paper([digit(mnist_test, 5)]))))
             async with aiohttp.ClientSession() as http:
                 url = f"http://127.0.0.1:{port}/telegram"
                 async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:

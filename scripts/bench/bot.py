@@ -52,17 +52,7 @@ async def run(args: argparse.Namespace) -> None:
     await fake.start()
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": fake.api_url,
-            "TELEGRAM_FILE_URL": fake.file_url,
-            "DATA_DIR": tmp,
-            "RATE_LIMIT_PER_MINUTE": "100000",
-            "LOG_LEVEL": "WARNING",
-            "MEMORY": "true" if args.memory == "on" else "false",
-            "HEALTH_PORT": str(port),
-            **({"DATABASE_URL": args.database_url} if args.database_url else {}),
-        }
+        env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url, "TELEGRAM_FILE_URL": fake.file_url, **_settings(args, tmp, port)}
         bot = start_bot(args.bot_python, env, tmp, "bot" if args.bot == "digitbot" else "devkit.fixed_reply_bot")
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
@@ -89,20 +79,33 @@ async def run(args: argparse.Namespace) -> None:
             bot.terminate()
             await asyncio.to_thread(bot.wait, 60)  # the fake must keep answering while the bot stops
             await fake.stop()
-    _print(args, np.array(latencies) * 1000, elapsed, rss_before, rss_after)
-    bot_cpu, harness_cpu = (1000 * (a - b) / len(latencies) for a, b in zip(cpu_after, cpu_before, strict=True))
-    cores = 1000 * (os.cpu_count() or 1) * elapsed / len(latencies)
-    print(f"  CPU ms per photo: bot {bot_cpu:.1f}, harness (fake Bot API, users) {harness_cpu:.1f}, of {cores:.1f} the cores had")
+    cpu = tuple(a - b for a, b in zip(cpu_after, cpu_before, strict=True))
+    _print(args, np.array(latencies) * 1000, elapsed, (rss_before, rss_after), cpu)
     _print_stages(stages_before, stages_after, len(latencies))
 
 
-def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss_before: float, rss_after: float) -> None:
+def _settings(args: argparse.Namespace, data_dir: str, health_port: int) -> dict[str, str]:
+    """The bot's environment besides Telegram's addresses: no rate limit of the bot's own, metrics on ``health_port``."""
+    return {
+        "DATA_DIR": data_dir,
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "LOG_LEVEL": "WARNING",
+        "MEMORY": "true" if args.memory == "on" else "false",
+        "HEALTH_PORT": str(health_port),
+        **({"DATABASE_URL": args.database_url} if args.database_url else {}),
+    }
+
+
+def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss: tuple[float, float], cpu: tuple[float, ...]) -> None:
     pace = f"{args.think:g} s after each answer" if args.think else "the moment it is answered (saturation)"
-    print(f"bot: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo {pace}")
+    print(f"{args.bot}: {args.users} users x {args.rounds} photos (1280x960 JPEG), each user sending the next photo {pace}")
     print(f"  replies {len(ms)} in {elapsed:.1f} s = {len(ms) / elapsed:.1f} photos/s")
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  latency ms: p50 {p50:.0f}, p90 {p90:.0f}, p99 {p99:.0f}, max {ms.max():.0f}")
-    print(f"  bot RSS: {rss_before:.0f} MB after warm-up, {rss_after:.0f} MB after the run")
+    print(f"  bot RSS: {rss[0]:.0f} MB after warm-up, {rss[1]:.0f} MB after the run")
+    bot_cpu, harness_cpu = (1000 * seconds / len(ms) for seconds in cpu)
+    cores = 1000 * (os.cpu_count() or 1) * elapsed / len(ms)
+    print(f"  CPU ms per photo: bot {bot_cpu:.1f}, harness (fake Bot API, users) {harness_cpu:.1f}, of {cores:.1f} the cores had")
 
 
 WAITING = ("lane", "read_wait")
