@@ -25,6 +25,7 @@ from bot.health import HealthServer
 from bot.i18n import LANGUAGES, translations
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader
+from bot.lanes import Lanes
 from bot.memory import Memories
 from bot.ratelimit import FairRateLimiter
 from bot.storage import Storage
@@ -36,7 +37,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     """The Application as ``python -m bot`` runs it; ``request`` replaces its HTTP client (tests
     pass one that answers in-process, the way python-telegram-bot's own suite runs offline)."""
     storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
-    inbox, finished = Inbox(storage), set[int]()
+    inbox, finished, limiter = Inbox(storage), set[int](), FairRateLimiter(max_retries=3)
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -46,14 +47,15 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
         .update_queue(inbox)
         .concurrent_updates(Finisher(storage, 64, finished))
-        .rate_limiter(FairRateLimiter(max_retries=3))
+        .rate_limiter(limiter)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), finished)
+    lanes = Lanes(settings.answers_in_flight)
+    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), finished, limiter, lanes)
     application.bot_data.inbox = inbox
     if settings.health_port:
         application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)

@@ -49,6 +49,9 @@ class Settings(DatabaseSettings):
     max_image_bytes: int = 20 * 1024 * 1024
     rate_limit_per_minute: int = 20
     inference_workers: int = 2
+    answers_in_flight: int = Field(default=2, ge=1)
+    """Answers between their send and the commit of their message id, at most, in all chats: what a
+    crash can make the bot send twice after its restart (``bot.lanes``)."""
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
     memory: bool = True

@@ -7,7 +7,7 @@ instead of looking a key up in a dict and casting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
@@ -18,6 +18,7 @@ from bot.inbox import Inbox
 from bot.inference import Reader
 from bot.lanes import Lanes
 from bot.memory import Memories
+from bot.ratelimit import FairRateLimiter
 from bot.storage import Storage
 
 
@@ -29,8 +30,10 @@ class Services:
     memories: Memories
     finished: set[int]
     """Updates whose inbox row left with their answer's commit: ``bot.inbox.Finisher`` has nothing more to drop."""
-    lanes: Lanes = field(default_factory=Lanes)
-    """Answers go out one at a time per chat, each held until its message id is committed (``bot.lanes``)."""
+    limiter: FairRateLimiter
+    """Telegram's flood limits; an answer takes its turn before it enters the sending window."""
+    lanes: Lanes
+    """Answers go out one at a time per chat, and few at once until their message ids are committed (``bot.lanes``)."""
 
 
 class BotData:

@@ -16,7 +16,7 @@ import logging
 import time
 
 import numpy as np
-from telegram import Message, MessageEntity, Update, User
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 
@@ -220,14 +220,21 @@ async def _send_answer(
     queued = time.perf_counter()
     async with svc.lanes.of(message.chat_id):
         metrics.STAGE.labels("lane").observe(time.perf_counter() - queued)
-        with metrics.stage("send"):
-            if boxes is not None:
-                sent = await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-            else:
-                sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        with metrics.stage("commit"):  # the update leaves the inbox with it: the answer is out
-            await svc.storage.set_reply_message(prediction_id, sent.message_id, update.update_id)
+        queued = time.perf_counter()
+        # Its slot at Telegram's rate limit, then the window a crash can repeat: the send and the commit.
+        async with svc.limiter.slot(message.chat_id), svc.lanes.sending():
+            metrics.STAGE.labels("turn").observe(time.perf_counter() - queued)
+            with metrics.stage("send"):
+                sent = await _deliver(message, text, markup, boxes)
+            with metrics.stage("commit"):  # the update leaves the inbox with it: the answer is out
+                await svc.storage.set_reply_message(prediction_id, sent.message_id, update.update_id)
         svc.finished.add(update.update_id)
+
+
+async def _deliver(message: Message, text: str, markup: InlineKeyboardMarkup, boxes: bytes | None) -> Message:
+    if boxes is not None:
+        return await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 TYPING_AFTER = 1.0

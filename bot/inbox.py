@@ -7,7 +7,8 @@ enough for both modes. ``Finisher`` drops it once every handler is done, and on 
 whatever a killed process left behind is handled again. A crash can repeat an answer,
 never lose one: the photo handler answers a photo it already read from its stored
 prediction, and skips it once the answer's message id is stored, so only an answer sent
-in the moment before its id was committed can go out twice: at most one per chat (``bot.lanes``).
+in the moment before its id was committed can go out twice: at most ``ANSWERS_IN_FLIGHT`` (2) in
+all (``bot.lanes``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""One lane per chat for answers: from sending an answer until its message id is committed.
+"""Answers in order per chat, and few of them at once between their send and their commit.
 
-A crash in between repeats that answer after a restart (nobody can tell whether Telegram got
-it), so what a crash can repeat is exactly the answers inside a lane at that moment: at most
-one per chat, and never more than the updates handled at once. One lane per chat instead of
-one for all keeps a slow send in one chat from holding up every other chat, and keeps each
-chat's answers in the order they were ready.
+A crash after an answer was sent and before its message id was committed repeats that answer
+after a restart (nobody can tell whether Telegram got it), so what a crash can repeat is
+exactly the answers in that window at that moment: at most ``in_flight`` (2 by default,
+``ANSWERS_IN_FLIGHT``), in all chats. The window holds only the request and the commit: an
+answer waits for its chat's lane and its turn at Telegram's rate limit before it enters.
+One lane per chat instead of one for all keeps a slow send in one chat from holding up every
+other chat, and keeps each chat's answers in the order they were ready.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ from contextlib import asynccontextmanager
 
 
 class Lanes:
-    def __init__(self) -> None:
+    def __init__(self, in_flight: int = 2) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}
+        self._sending = asyncio.Semaphore(in_flight)
+
+    def sending(self) -> asyncio.Semaphore:
+        """Held from an answer's send until its commit: at most ``in_flight`` at once, in all chats."""
+        return self._sending
 
     @asynccontextmanager
     async def of(self, chat_id: int) -> AsyncIterator[None]:

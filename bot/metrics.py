@@ -23,7 +23,7 @@ MEMORY = Counter(
 )
 STAGE = Histogram(
     "digitbot_photo_stage_seconds",
-    "Where a photo's time goes: waiting (inbox, lane, read_wait) and working (slot, download, read, draw, store, send, commit)",
+    "Where a photo's time goes: waiting (inbox, read_wait, lane, turn) and working (the other stages)",
     ["stage"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )

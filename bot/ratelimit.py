@@ -16,7 +16,9 @@ import contextlib
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.constants import FloodLimit
@@ -47,6 +49,10 @@ class Pacer:
     def idle(self, now: float) -> bool:
         """No slot reserved beyond ``now``: forgetting this pacer changes nothing."""
         return self.due <= now
+
+
+_HELD: ContextVar[object] = ContextVar("slot_held", default=None)
+"""The chat whose slot this task took with :meth:`FairRateLimiter.slot` and has not used yet."""
 
 
 class FairRateLimiter(BaseRateLimiter[int]):
@@ -80,9 +86,21 @@ class FairRateLimiter(BaseRateLimiter[int]):
                 del self.groups[key]
         return self.groups.setdefault(chat, Pacer(self.group_per_minute / 60, burst=int(self.group_per_minute)))
 
-    async def _wait_turn(self, chat: object) -> None:
+    @asynccontextmanager
+    async def slot(self, chat: int) -> AsyncIterator[None]:
+        """Wait for and take the next slot for a message to ``chat``; inside, the first request to
+        that chat goes in it, at once. A caller can so wait for its turn before it enters a window
+        it wants short (``bot.lanes``)."""
+        await self._turn(chat)
+        token = _HELD.set(chat)
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+
+    async def _turn(self, chat: object) -> None:
         """A group's own slot first, then the bot's: a group message held for its group's minute
-        does not hold a slot of the bot's meanwhile."""
+        holds no slot of the bot's meanwhile."""
         loop, group = asyncio.get_running_loop(), _group_of(chat)
         if group is not None:
             await _until(self._group(group, loop.time()).reserve(loop.time()), loop)
@@ -100,8 +118,11 @@ class FairRateLimiter(BaseRateLimiter[int]):
         retries, attempt = rate_limit_args or self.max_retries, 0
         while True:
             await self._clear.wait()
-            if data.get("chat_id") is not None:
-                await self._wait_turn(data["chat_id"])
+            chat = data.get("chat_id")
+            if chat is not None and attempt == 0 and chat == _HELD.get():
+                _HELD.set(None)
+            elif chat is not None:
+                await self._turn(chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as err:

@@ -127,8 +127,7 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
                 assert "<b>5</b>" in answer.params["text"]
                 async with http.get(f"http://127.0.0.1:{settings.health_port}/healthz") as health:
                     assert health.status == 200 and (await health.json())["database"] is True
-                async with http.get(f"http://127.0.0.1:{settings.health_port}/metrics") as metrics:
-                    body = await metrics.text()
+                body = await _metrics_once_counted(http, settings.health_port)
                 assert 'digitbot_predictions_total{digit="5"}' in body and "digitbot_reply_latency_seconds_bucket" in body
         storage = Storage(settings.database)
         stats = await storage.stats()
@@ -138,6 +137,18 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
         await fake.stop()
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def _metrics_once_counted(http: aiohttp.ClientSession, port: int) -> str:
+    """/metrics once the photo is counted: that happens after its answer's message id is committed, just after the send."""
+    body = ""
+    for _ in range(600):
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+            body = await metrics.text()
+        if "digitbot_predictions_total{" in body:
+            break
+        await asyncio.sleep(0.05)
+    return body
 
 
 async def test_healthz_is_503_without_database_or_model():

@@ -86,6 +86,18 @@ async def test_a_group_waits_for_its_minute_without_holding_up_private_chats() -
         await second
 
 
+async def test_a_slot_taken_beforehand_is_used_by_the_first_request_only() -> None:
+    limiter, done = FairRateLimiter(overall_rate=1), list[str]()
+    async with limiter.slot(5):  # the burst of 1: the bot's next slot is a second away
+        await _request(limiter, 5, done, "in the slot")
+        second = asyncio.create_task(_request(limiter, 5, done, "needs a slot of its own"))
+        await asyncio.sleep(0.05)
+    assert done == ["in the slot"] and not second.done()
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+
+
 def _flood() -> RetryAfter:
     with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
         warnings.simplefilter("ignore")

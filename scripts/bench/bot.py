@@ -108,8 +108,8 @@ def _print(args: argparse.Namespace, ms: np.ndarray, elapsed: float, rss: tuple[
     print(f"  CPU ms per photo: bot {bot_cpu:.1f}, harness (fake Bot API, users) {harness_cpu:.1f}, of {cores:.1f} the cores had")
 
 
-WAITING = ("lane", "read_wait")
-"""Stages where a photo waits for its turn (the answer lane, an inference worker); in the others it is worked on."""
+WAITING = ("lane", "read_wait", "turn")
+"""Stages where a photo waits: for an inference worker, its chat's lane, its turn (the rate limit's slot, the sending window)."""
 
 
 Stages = dict[str, dict[str, float]]
@@ -139,7 +139,7 @@ async def _stages(port: int, bot: str) -> Stages:
 def _print_stages(before: Stages, after: Stages, photos: int) -> None:
     """Per photo of the measured run, in the order a photo meets the stages: the mean ms in each,
     waiting or working, and the bucket bound under which 99% of its times fell (where tails form)."""
-    order = ("inbox", "admit", "download", "memory", "read_wait", "read", "store", "draw", "lane", "send", "commit", "done")
+    order = ("inbox", "admit", "download", "memory", "read_wait", "read", "store", "draw", "lane", "turn", "send", "commit", "done")
     print("  per stage (mean ms per photo, p99 <= bucket bound; * = waiting):")
     row = []
     for name in order:
