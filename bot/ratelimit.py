@@ -67,7 +67,7 @@ class FairRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 3,
         max_groups: int = 512,
     ) -> None:
-        self.overall = Pacer(overall_rate, burst=int(overall_rate))
+        self.overall = Pacer(overall_rate, burst=max(1, int(overall_rate)))
         self.group_per_minute, self.max_groups = group_per_minute, max_groups
         self.groups: dict[int | str, Pacer] = {}
         self.max_retries = max_retries
@@ -84,7 +84,7 @@ class FairRateLimiter(BaseRateLimiter[int]):
         if chat not in self.groups and len(self.groups) >= self.max_groups:
             for key in [key for key, pacer in self.groups.items() if pacer.idle(now)]:
                 del self.groups[key]
-        return self.groups.setdefault(chat, Pacer(self.group_per_minute / 60, burst=int(self.group_per_minute)))
+        return self.groups.setdefault(chat, Pacer(self.group_per_minute / 60, burst=max(1, int(self.group_per_minute))))
 
     @asynccontextmanager
     async def slot(self, chat: int) -> AsyncIterator[None]:
