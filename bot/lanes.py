@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 
 class Lanes:
-    def __init__(self, in_flight: int = 2) -> None:
+    def __init__(self, in_flight: int) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}
         self._sending = asyncio.Semaphore(in_flight)

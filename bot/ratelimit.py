@@ -81,10 +81,12 @@ class FairRateLimiter(BaseRateLimiter[int]):
         """Nothing to close."""
 
     def _group(self, chat: int | str, now: float) -> Pacer:
-        if chat not in self.groups and len(self.groups) >= self.max_groups:
-            for key in [key for key, pacer in self.groups.items() if pacer.idle(now)]:
-                del self.groups[key]
-        return self.groups.setdefault(chat, Pacer(self.group_per_minute / 60, burst=max(1, int(self.group_per_minute))))
+        if chat not in self.groups:
+            if len(self.groups) >= self.max_groups:
+                for key in [key for key, pacer in self.groups.items() if pacer.idle(now)]:
+                    del self.groups[key]
+            self.groups[chat] = Pacer(self.group_per_minute / 60, burst=max(1, int(self.group_per_minute)))
+        return self.groups[chat]
 
     @asynccontextmanager
     async def slot(self, chat: int) -> AsyncIterator[None]:

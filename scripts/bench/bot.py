@@ -33,7 +33,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=lambda args: asyncio.run(run(args)))
 
 
-def start_bot(python: str, env: dict[str, str], cwd: str, module: str = "bot") -> subprocess.Popen[bytes]:
+def start_bot(python: str, env: dict[str, str], cwd: str, module: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([python, "-m", module], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
 
 
