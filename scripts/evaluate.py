@@ -2,16 +2,21 @@
 
     python -m scripts.evaluate --data-root ../shared/data --out runs/eval [--write-card]
     python -m scripts.evaluate --real ../shared/data/real-dev --only real real_faint_small real_small
+    python -m scripts.evaluate --numbers ../shared/data/numbers-dev --only real_numbers
 
 Sets (``model.data.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
-digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way),
+digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way), ``written``
+(numbers of 2-8 digits as ``model.data.numbers`` writes them: cheques, cells, touching digits),
 ``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
 5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the digit),
 ``screen`` (drawn on a flat canvas, 45-95% of it), ``strokes`` and ``rings`` (every lone stroke
 a 1, every ring a 0), ``blank`` (paper with nothing on it) and, with ``--real DIR``, ``real``
 (real photos, per writer) and the two sets derived from it on the fly, ``real_faint_small`` and
-``real_small``. Every set is read by the reference reader too (``model.judging.reference``),
-printed beside the product; per writer, the writers where the product reads fewer are named.
+``real_small``; with ``--numbers DIR``, ``real_numbers`` (real handwritten numbers, per length:
+string accuracy, digit accuracy as 1 - edit distance / length, the share read with the right
+length). Every set is read by the reference reader too (``model.judging.reference``; for numbers,
+its components left to right), printed beside the product; per writer, the writers where the
+product reads fewer are named.
 Writes confusion matrices, misread grids and a reliability diagram, prints a table, and with
 ``--write-card`` stores the figures in the card.
 """
@@ -35,23 +40,30 @@ from model.reading import registry
 from model.reading.predictor import Predictor
 
 REAL = ("real", *sets.DERIVED)
-SETS = (*sets.NAMES, *REAL)
+NUMBERS = ("numbers", "written", "real_numbers")
+"""The sets of numbers: scored digit by digit and by length too, the reference reading every component."""
+SETS = (*sets.NAMES, *REAL, "real_numbers")
 
 
 def main(argv: list[str] | None = None) -> list[Report]:
     """Returns the product's reports, one per set read."""
     args = _parse(argv)
     product = Predictor.load(args.model)
-    readers: list[Reader] = [product]
     reference = Path(args.reference)
-    if not args.no_reference and reference.exists():
-        readers.append(ReferenceReader.load(reference.parent))
+    with_reference = not args.no_reference and reference.exists()
+
+    def readers(name: str) -> list[Reader]:
+        return [product, ReferenceReader.load(reference.parent, numbers=name in NUMBERS)] if with_reference else [product]
+
     args.out.mkdir(parents=True, exist_ok=True)
-    both = [compare(readers, samples, name, total) for name, samples, total in _chosen(args)]
-    print(f"model {product.version}" + (f", beside the {NAME} reader" if len(readers) > 1 else ""))
+    both = [compare(readers(name), samples, name, total) for name, samples, total in _chosen(args)]
+    print(f"model {product.version}" + (f", beside the {NAME} reader" if with_reference else ""))
     print(f"{'set':<17}{'n':>6}{'accuracy':>10}{NAME:>11}{'no digit':>10}{'ECE':>8}{'sure':>7}{'sure+wrong':>12}")
     for reports in both:
         _line(reports)
+    for reports in both:
+        if reports[0].name in NUMBERS:
+            _numbers(reports)
     for reports in both:
         _details(reports)
     ours = [reports[0] for reports in both]
@@ -76,20 +88,23 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))
     parser.add_argument("--mnist", type=int, default=10000, help="MNIST test images to use")
     parser.add_argument("--photos", type=int, default=2000, help="photo-like single digits")
-    parser.add_argument("--numbers", type=int, default=300, help="photo-like 3-digit numbers")
+    parser.add_argument("--number-renders", type=int, default=300, help="photo-like 3-digit numbers")
+    parser.add_argument("--written", type=int, default=500, help="numbers of 2-8 digits as model.data.numbers writes them")
     parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
     parser.add_argument("--sizes", type=int, default=100, help="digits per size step, on white and on paper each")
     parser.add_argument("--tight", type=int, default=500, help="scans cut tight to the digit")
     parser.add_argument("--screen", type=int, default=1000, help="digits drawn on a flat canvas")
     parser.add_argument("--blank", type=int, default=300, help="photos of blank paper")
     parser.add_argument("--real", type=Path, help="a folder of real photos with labels.csv (file,label[,writer])")
+    parser.add_argument("--numbers", type=Path, help="a folder of real handwritten numbers with labels.csv (file,label[,source])")
     parser.add_argument("--only", nargs="+", choices=SETS, default=list(SETS), help="evaluate only these sets")
     parser.add_argument("--write-card", action="store_true", help="store the test figures in the card")
     return parser.parse_args(argv)
 
 
 def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sample], int]]:
-    sizes = {"mnist": args.mnist, "photo": args.photos, "numbers": args.numbers, "non_digits": args.non_digits}
+    sizes = {"mnist": args.mnist, "photo": args.photos, "numbers": args.number_renders, "non_digits": args.non_digits}
+    sizes["written"] = args.written
     sizes |= {"sizes": args.sizes, "tight": args.tight, "screen": args.screen, "blank": args.blank, "strokes": 0, "rings": 0}
     rendered = [name for name in sets.NAMES if name in args.only]
     if set(rendered) - {"non_digits", "strokes", "rings", "blank"}:
@@ -98,6 +113,9 @@ def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sampl
         images, labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
     for name in rendered:
         yield name, *sets.named(name, images, labels, sizes[name])
+    if args.numbers is not None and "real_numbers" in args.only:
+        numbers = sets.real_numbers(args.numbers)
+        yield "real_numbers", numbers, len(numbers)
     if args.real is None:
         return
     real = sets.real_photos(args.real)
@@ -114,6 +132,16 @@ def _line(reports: list[Report]) -> None:
     ece = f"{ours.calibration()[0]:>8.4f}" if ours.has_digits else f"{'-':>8}"
     line = f"{ours.name:<17}{len(ours.outcomes):>6}{ours.accuracy:>10.4f}{theirs}{ours.no_digit_rate:>10.4f}{ece}"
     print(f"{line}{ours.sure:>7}{ours.confident_misreads:>12}")
+
+
+def _numbers(reports: list[Report]) -> None:
+    """How numbers are measured in the field: digit by digit, and whether the length is right, beside the reference."""
+    for report in reports:
+        who = "product" if report is reports[0] else NAME
+        print(
+            f"{report.name} ({who}): {report.accuracy:.4f} of numbers read exactly, digits {report.digit_accuracy:.4f}, "
+            f"right length {report.right_length:.4f}, {report.confident_misreads} wrong at >= {SURE:.0%}"
+        )
 
 
 def _details(reports: list[Report]) -> None:
@@ -150,6 +178,10 @@ def _write_card(model: Path, reports: list[Report]) -> None:
             if len(report.by_group()) > 1 and report.name in REAL:
                 metrics[f"test_{report.name}_writer_mean"] = round(report.mean_group, 5)
                 metrics[f"test_{report.name}_writer_worst"] = round(report.worst_group[1], 5)
+                metrics[f"test_{report.name}_sure_wrong"] = report.confident_misreads
+            if report.name in NUMBERS:
+                metrics[f"test_{report.name}_digit_accuracy"] = round(report.digit_accuracy, 5)
+                metrics[f"test_{report.name}_right_length"] = round(report.right_length, 5)
                 metrics[f"test_{report.name}_sure_wrong"] = report.confident_misreads
 
     registry.update_card(model, add)

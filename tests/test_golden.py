@@ -1,4 +1,4 @@
-"""Golden outputs: what the network sees from 20 small fixture photos, pinned.
+"""Golden outputs: what the networks see from 22 small fixture photos (crops and strips), pinned.
 
 A change to any stage of the transform that changes the 28x28 inputs fails here, so it
 is a visible, deliberate diff: bump ``model.reading.transform.params.VERSION``, regenerate with
@@ -37,6 +37,7 @@ def _seen(path: Path) -> dict[str, Any]:
         "crops": [np.round(c.pixels * 255).astype(np.uint8).tolist() for c in segmentation.crops],
         "pairs": [c is not None for c in segmentation.pairs],
         "whole": None if whole is None else np.round(whole.pixels * 255).astype(np.uint8).tolist(),
+        "strip": None if segmentation.strip is None else np.round(segmentation.strip.pixels * 255).astype(np.uint8).tolist(),
     }
 
 
@@ -57,6 +58,10 @@ def test_the_network_sees_what_it_saw():
         assert (got["whole"] is None) == (want["whole"] is None), path.name
         if want["whole"] is not None:
             assert np.abs(np.asarray(got["whole"], np.int16) - np.asarray(want["whole"], np.int16)).max() <= 1, path.name
+        assert (got["strip"] is None) == (want["strip"] is None), path.name
+        if want["strip"] is not None:
+            assert np.shape(got["strip"]) == np.shape(want["strip"]), path.name
+            assert np.abs(np.asarray(got["strip"], np.int16) - np.asarray(want["strip"], np.int16)).max() <= 1, path.name
 
 
 def _draw_fixtures() -> None:

@@ -19,6 +19,7 @@ from model.reading.transform import (
     NoDigit,
     PaperParams,
     SegmentParams,
+    StripParams,
     TransformParams,
 )
 from model.reading.transform.lines import Lines
@@ -136,11 +137,10 @@ def test_params_are_validated_and_printable():
         SegmentParams(relative_threshold=1.5)
     lines = TransformParams().describe().splitlines()
     assert "paper.closing_fraction = 0.4" in lines and lines[0] == f"version = {VERSION}"
-    stages = (DecodeParams, PaperParams, LineParams, SegmentParams, CropParams)
-    assert len(lines) == 1 + sum(len(dataclasses.fields(stage)) for stage in stages)
+    assert len(lines) == 1 + sum(len(dataclasses.fields(stage)) for stage in STAGES)
 
 
-STAGES = (DecodeParams, PaperParams, LineParams, SegmentParams, CropParams)
+STAGES = (DecodeParams, PaperParams, LineParams, SegmentParams, CropParams, StripParams)
 STAGE_FIELDS = [(stage, f) for stage in STAGES for f in dataclasses.fields(stage)]
 
 
@@ -160,7 +160,7 @@ def test_every_number_of_every_stage_has_a_range_that_is_enforced(stage, field):
 def test_the_stages_run_alone_in_order_and_print_their_parameters(mnist_test):
     transform = DigitTransform()
     photo = on_paper([digit(mnist_test, 3)])
-    decode, paper, lines, segment, crop = transform.stages
+    decode, paper, lines, segment, crop, _strip = transform.stages
     work = decode(photo)
     cleared = lines(paper(work.gray).ink)
     found = segment(cleared)

@@ -104,7 +104,7 @@ def render(digits: Sequence[NDArray[np.uint8]], rng: Rng, look: Look | None = No
     opacity = np.float32(rng.uniform(0.5, 0.85) if look.ground == "grey" else rng.uniform(0.75, 1.0))
     if look.faint:
         opacity *= np.float32(rng.uniform(0.2, 0.5))
-    shade = alpha * opacity * (_pressure(alpha.shape, rng) if look.pressure else np.float32(1))
+    shade = alpha * opacity * (pressure(alpha.shape, rng) if look.pressure else np.float32(1))
     a = shade[..., None]
     photo = paper + a * (ink - paper)
     if look.ground == "screen" and rng.random() < 0.3:
@@ -203,7 +203,7 @@ def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng
         stroke = rng.uniform(0.0, 0.6)
     else:
         stroke = rng.uniform(0.6, 1.0)
-    glyphs = [_glyph(d, scale, stroke, rng) for d in digits]
+    glyphs = [digit_glyph(d, scale, stroke, rng) for d in digits]
     if look.gaps:
         glyphs = [_break_strokes(g, rng) for g in glyphs]
     spacing = [rng.uniform(-0.15, 0.25) * digit_h for _ in glyphs]
@@ -222,12 +222,12 @@ def _ink_layer(digits: Sequence[NDArray[np.uint8]], width: int, height: int, rng
     layer = np.zeros((height, width), dtype=np.float32)
     for glyph, gap in zip(glyphs, spacing, strict=True):
         gy = round(y + rng.uniform(-0.08, 0.08) * digit_h)
-        _stamp(layer, glyph, round(x), gy)
+        stamp(layer, glyph, round(x), gy)
         x += glyph.shape[1] + gap
     return layer
 
 
-def _pressure(shape: tuple[int, ...], rng: Rng) -> NDArray[np.float32]:
+def pressure(shape: tuple[int, ...], rng: Rng) -> NDArray[np.float32]:
     """A smooth field from full pressure down to a fifth to a half of it, changing over about a digit's width."""
     coarse = rng.random((3, 3)).astype(np.float32)
     field = cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
@@ -241,7 +241,7 @@ def _scaled(glyph: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
     return np.asarray(cv2.resize(glyph, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
 
 
-def _stamp(layer: NDArray[np.float32], glyph: NDArray[np.float32], x: int, y: int) -> None:
+def stamp(layer: NDArray[np.float32], glyph: NDArray[np.float32], x: int, y: int) -> None:
     """Lay a glyph on the layer at (x, y); what falls outside the frame is cut off, as a photo's edge cuts it."""
     top, left = max(0, y), max(0, x)
     bottom, right = min(layer.shape[0], y + glyph.shape[0]), min(layer.shape[1], x + glyph.shape[1])
@@ -251,7 +251,7 @@ def _stamp(layer: NDArray[np.float32], glyph: NDArray[np.float32], x: int, y: in
     layer[top:bottom, left:right] = np.maximum(layer[top:bottom, left:right], part)
 
 
-def _glyph(digit: NDArray[np.uint8], scale: float, stroke: float, rng: Rng) -> NDArray[np.float32]:
+def digit_glyph(digit: NDArray[np.uint8], scale: float, stroke: float, rng: Rng) -> NDArray[np.float32]:
     """One digit at photo size with a new stroke width; ``stroke`` is in MNIST pixels."""
     size = max(8, round(28 * scale))
     image = Image.fromarray(digit, mode="L").resize((size, size), Image.Resampling.BICUBIC)

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageFilter, ImageOps
 
 from model.data import sweeps
+from model.data.numbers import draw_number
 from model.data.render import Look, on_canvas, photo_of
 from model.data.shapes import non_digits
 
@@ -51,6 +52,16 @@ def photos(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED, 
         rng = np.random.default_rng((seed, digits, i))
         picks = rng.integers(0, len(images), digits)
         yield Sample(photo_of([images[j] for j in picks], seed + 1000 * digits, i), "".join(str(labels[j]) for j in picks))
+
+
+def written_numbers(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Numbers of 2 to 8 digits written as :mod:`model.data.numbers` draws them (cheques, cells, ruled
+    paper, screens; touching digits, separators, closing lines), grouped by length."""
+    for i in range(count):
+        rng = np.random.default_rng((seed, 11, i))
+        picks = rng.integers(0, len(images), int(rng.integers(2, 9)))
+        label = "".join(str(labels[j]) for j in picks)
+        yield Sample(draw_number([images[j] for j in picks], label, rng).image, label, f"{len(label)} digits")
 
 
 def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
@@ -106,7 +117,7 @@ def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = S
         yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
 
 
-NAMES = ("mnist", "photo", "numbers", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
+NAMES = ("mnist", "photo", "numbers", "written", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
 """The rendered benchmark sets, by the names README's figures and the promotion gate use."""
 
 
@@ -119,6 +130,8 @@ def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple
         return photos(images, labels, count), count
     if name == "numbers":
         return photos(images, labels, count, digits=3), count
+    if name == "written":
+        return written_numbers(images, labels, count), count
     if name == "non_digits":
         return drawn_non_digits(count), count
     if name == "sizes":
@@ -140,6 +153,12 @@ def real_photos(folder: Path) -> list[Sample]:
     with (folder / "labels.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [Sample((folder / row["file"]).read_bytes(), row["label"], row.get("writer") or "") for row in rows]
+
+
+def real_numbers(folder: Path) -> list[Sample]:
+    """Real handwritten numbers listed in ``folder/labels.csv`` (``file,label[,source]``), grouped by
+    their length: numbers are measured per length in the field."""
+    return [replace(sample, group=f"{len(sample.label)} digits") for sample in real_photos(folder)]
 
 
 @dataclass(frozen=True)

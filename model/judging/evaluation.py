@@ -51,6 +51,16 @@ class Report:
     def accuracy(self) -> float:
         return scores.accuracy([o.reading.digits for o in self.outcomes], [o.label for o in self.outcomes])
 
+    @property
+    def digit_accuracy(self) -> float:
+        """1 - edit distance / length, over all samples: a number with one digit wrong still counts most of its digits."""
+        return scores.digit_accuracy([o.reading.digits for o in self.outcomes], [o.label for o in self.outcomes])
+
+    @property
+    def right_length(self) -> float:
+        """The share of samples read with as many digits as they have."""
+        return float(np.mean([len(o.reading.digits) == len(o.label) for o in self.outcomes])) if self.outcomes else float("nan")
+
     def per_digit(self) -> NDArray[np.float64]:
         """Accuracy per true digit over the one-digit samples; a reading of several digits or none counts as wrong."""
         single = [o for o in self.outcomes if len(o.label) == 1]

@@ -49,10 +49,59 @@ class PlainParams:
     """Pieces smaller than this fraction of the largest are specks."""
     stroke: tuple[float, float] = (2.0, 3.5)
     """MNIST's stroke width at 20x20, in pixels."""
+    max_digits: int = 12
+    """A number read component by component has at most this many digits."""
 
 
 def plain_crop(source: bytes | Image.Image, p: PlainParams = PlainParams()) -> tuple[NDArray[np.float32], tuple[int, int, int, int]] | None:
     """The one digit of a photo as a 28x28 crop (ink = 1) and its box in the upright photo, or None."""
+    found = _components(source, p)
+    if found is None:
+        return None
+    labels, stats, scale = found
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    big = 1 + int(areas.argmax())
+    x, y, w, h = (int(v) for v in stats[big, :4])
+    reach = p.near * max(w, h)
+    keep = [
+        i
+        for i in range(1, len(stats))
+        if stats[i, cv2.CC_STAT_AREA] >= p.min_piece * areas.max()
+        and stats[i, 0] <= x + w + reach
+        and stats[i, 0] + stats[i, 2] >= x - reach
+        and stats[i, 1] <= y + h + reach
+        and stats[i, 1] + stats[i, 3] >= y - reach
+    ]
+    return _cut(labels, keep, scale, p)
+
+
+def plain_crops(source: bytes | Image.Image, p: PlainParams = PlainParams()) -> list[tuple[NDArray[np.float32], tuple[int, int, int, int]]]:
+    """Every digit of a number, the plain way: each component that is not a speck, pieces one above
+    the other joined, left to right."""
+    found = _components(source, p)
+    if found is None:
+        return []
+    labels, stats, scale = found
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    pieces = sorted((i for i in range(1, len(stats)) if areas[i - 1] >= p.min_piece * areas.max()), key=lambda i: int(stats[i, 0]))
+    digits: list[list[int]] = []
+    for i in pieces:
+        if digits and _overlap(stats, digits[-1], i) >= 0.5:
+            digits[-1].append(i)
+        else:
+            digits.append([i])
+    return [cut for digit in digits[: p.max_digits] if (cut := _cut(labels, digit, scale, p)) is not None]
+
+
+def _overlap(stats: NDArray[np.int32], digit: list[int], piece: int) -> float:
+    """How much of the narrower one's width a piece shares with a digit's pieces."""
+    left, right = min(int(stats[i, 0]) for i in digit), max(int(stats[i, 0] + stats[i, 2]) for i in digit)
+    x, w = int(stats[piece, 0]), int(stats[piece, 2])
+    return (min(right, x + w) - max(left, x)) / max(1, min(right - left, w))
+
+
+def _components(source: bytes | Image.Image, p: PlainParams) -> tuple[NDArray[np.int32], NDArray[np.int32], float] | None:
+    """The plain pipeline up to its components: labels, their stats, and the photo's scale over the working image's."""
     image = _upright(source).convert("L")
     scale = max(image.size) / min(max(max(image.size), p.min_side), p.long_side)
     if scale != 1:
@@ -67,23 +116,16 @@ def plain_crop(source: bytes | Image.Image, p: PlainParams = PlainParams()) -> t
     u8 = np.round(level * 255).astype(np.uint8)
     _, binary = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if count < 2:
-        return None
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    big = 1 + int(areas.argmax())
-    x, y, w, h = (int(v) for v in stats[big, :4])
-    reach = p.near * max(w, h)
-    keep = [
-        i
-        for i in range(1, count)
-        if stats[i, cv2.CC_STAT_AREA] >= p.min_piece * areas.max()
-        and stats[i, 0] <= x + w + reach
-        and stats[i, 0] + stats[i, 2] >= x - reach
-        and stats[i, 1] <= y + h + reach
-        and stats[i, 1] + stats[i, 3] >= y - reach
-    ]
+    return (np.asarray(labels, np.int32), np.asarray(stats, np.int32), scale) if count >= 2 else None
+
+
+def _cut(
+    labels: NDArray[np.int32], keep: list[int], scale: float, p: PlainParams
+) -> tuple[NDArray[np.float32], tuple[int, int, int, int]] | None:
     mask = np.isin(labels, keep)
     ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return None
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     digit = mask[box[1] : box[3], box[0] : box[2]].astype(np.float32)
     digit = _stroke_to_mnist(digit, 20 / max(digit.shape), p.stroke)
@@ -172,29 +214,32 @@ class PlainNet(nn.Module):
 
 
 class ReferenceReader:
-    """Reads one digit per photo the plain way; the same ``predict`` as the product's ``Predictor``."""
+    """Reads one digit per photo the plain way (or, for numbers, every component left to right); the
+    same ``predict`` as the product's ``Predictor``."""
 
     version = NAME
 
-    def __init__(self, network: PlainNet, params: PlainParams = PlainParams()) -> None:
+    def __init__(self, network: PlainNet, params: PlainParams = PlainParams(), numbers: bool = False) -> None:
         self.network = network.eval()
         self.params = params
+        self.numbers = numbers
 
     @classmethod
-    def load(cls, models: Path = registry.SHIPPED) -> ReferenceReader:
+    def load(cls, models: Path = registry.SHIPPED, numbers: bool = False) -> ReferenceReader:
         state, _ = registry.load(models / f"{NAME}.safetensors")
         network = PlainNet()
         network.load_state_dict(state)
-        return cls(network)
+        return cls(network, numbers=numbers)
 
     def predict(self, image: bytes | Image.Image) -> Reading:
-        found = plain_crop(image, self.params)
-        if found is None:
+        found = plain_crops(image, self.params) if self.numbers else [c for c in [plain_crop(image, self.params)] if c is not None]
+        if not found:
             return Reading(items=(), model_version=NAME, reason=NoDigit.BLANK)
-        pixels, box = found
         with torch.inference_mode():
-            row = F.softmax(self.network(normalize(torch.from_numpy(pixels)[None, None])), 1)[0]
-        values, digits = row.topk(3)
-        top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
-        item = DigitReading(top[0].digit, float(values[0]), top, box, pixels, np.zeros(0, np.float32), row.numpy())
-        return Reading(items=(item,), model_version=NAME)
+            rows = F.softmax(self.network(normalize(torch.from_numpy(np.stack([pixels for pixels, _ in found]))[:, None])), 1)
+        items = []
+        for (pixels, box), row in zip(found, rows, strict=True):
+            values, digits = row.topk(3)
+            top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
+            items.append(DigitReading(top[0].digit, float(values[0]), top, box, pixels, np.zeros(0, np.float32), row.numpy()))
+        return Reading(items=tuple(items), model_version=NAME)

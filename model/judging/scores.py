@@ -31,6 +31,22 @@ def per_digit(predicted: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
+def edit_distance(read: str, truth: str) -> int:
+    """Digits to insert, delete or change to turn ``read`` into ``truth`` (Levenshtein)."""
+    row = list(range(len(truth) + 1))
+    for i, a in enumerate(read, 1):
+        previous, row[0] = row[:], i
+        for j, b in enumerate(truth, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a != b))
+    return row[-1]
+
+
+def digit_accuracy(read: list[str], truth: list[str]) -> float:
+    """How numbers are scored digit by digit in the field: 1 - (total edit distance) / (total digits)."""
+    total = sum(len(t) for t in truth)
+    return 1.0 - sum(edit_distance(r, t) for r, t in zip(read, truth, strict=True)) / total if total else float("nan")
+
+
 Bins = list[tuple[float, float, int]]
 
 

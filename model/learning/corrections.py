@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from model.data.digits import Digits
+from model.data.strips import Strips
 from model.learning.fit import FitConfig, fit
 from model.reading.network import DigitNet
 from model.reading.transform import DigitTransform, ImageError
@@ -151,6 +152,26 @@ def rebuild(items: list[LabelledPhoto], weights: list[float], transform: DigitTr
                 out_weights.append(weight)
     stacked = np.stack(pixels) if pixels else np.zeros((0, 28, 28), np.uint8)
     return CorrectionDigits(Digits(stacked, np.asarray(labels, dtype=np.int64)), np.asarray(out_weights, dtype=np.float32), skipped)
+
+
+def number_strips(items: list[LabelledPhoto], weights: list[float], transform: DigitTransform, boost: float) -> Strips:
+    """The corrected numbers (two digits or more) as the number reader sees them, each photo's strip with
+    its label, repeated ``boost`` times its weight (at least once): what the number reader is fine-tuned on."""
+    pixels: list[NDArray[np.uint8]] = []
+    labels: list[str] = []
+    for item, weight in zip(items, weights, strict=True):
+        if len(item.label) < 2:
+            continue
+        try:
+            strip = transform.strip(item.photo.read_bytes())
+        except (ImageError, OSError):
+            strip = None
+        if strip is None:
+            continue
+        for _ in range(max(1, round(boost * weight))):
+            pixels.append(np.round(strip.pixels * 255).astype(np.uint8))
+            labels.append(item.label)
+    return Strips(pixels, labels)
 
 
 def fine_tune(

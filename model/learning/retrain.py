@@ -10,6 +10,7 @@ then ``current`` moved atomically.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +21,28 @@ import torch
 
 from model.data import sets
 from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, transform_digits
+from model.data.strips import Strips, make_strips
 from model.judging.evaluation import Report
 from model.judging.gate import Verdict, gate
 from model.judging.plots import pyplot
-from model.learning.corrections import CorrectionDigits, Curation, Guards, LabelledPhoto, curate, fine_tune, is_held_out, rebuild
+from model.learning.corrections import (
+    CorrectionDigits,
+    Curation,
+    Guards,
+    LabelledPhoto,
+    curate,
+    fine_tune,
+    is_held_out,
+    number_strips,
+    rebuild,
+)
 from model.learning.fit import FitConfig, Stopwatch, temperature_for
 from model.learning.memory_calibration import ORDINARY, PER_STYLE, calibrate_model
+from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
+from model.learning.train import VALIDATION
 from model.reading import registry
 from model.reading.network import DigitNet
+from model.reading.number_reader import NumberReader
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams
 
@@ -64,6 +79,14 @@ class RetrainConfig:
     memory_ordinary: int = ORDINARY
     memory_per_style: int = PER_STYLE
     """The memory's calibration run for the candidate (``model.learning.memory_calibration``)."""
+    number_boost: float = 4.0
+    """Each corrected number is learned from this many times its weight ..."""
+    number_replay: int = 3000
+    """... beside this many numbers drawn from MNIST's training digits (``model.data.strips``) ..."""
+    number_validation: int = 600
+    """... and the number reader's temperature is fitted anew on this many drawn from held-out digits."""
+    test_numbers: int = 500
+    """Numbers the gate reads (``written``) when the model has a number reader."""
     workers: int = 2
     report: Path = Path("runs/retrain")
     seed: int = 0
@@ -91,20 +114,26 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     guards = Guards()
     curation = _curated(corrections, guards)
     state, card = registry.load(config.models)
-    current = DigitNet.from_state(state).eval()
+    current = DigitNet.from_state(registry.part(state, registry.DIGITS)).eval()
     transform = DigitTransform(TransformParams.from_dict(card.get("transform", {})))
-    learn, held_out = _split(curation, guards, transform)
-    if len(learn.digits.labels) == 0:
+    learn, numbers, held_out = _split(curation, guards, transform, config.number_boost)
+    if len(learn.digits.labels) == 0 and not numbers.labels:
         print("nothing to learn from: keeping the current model")
         return Verdict(False, ["no usable corrections"], [])
     replay = _replay(config, transform.params, current.rejects)
     fit_config = FitConfig(epochs=config.epochs, max_lr=1e-4, seed=config.seed, freeze_norm=True)
-    candidate = fine_tune(current, learn, replay.digits, transform, fit_config)
-    temperature = temperature_for(candidate, replay.validation, transform)
-    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")))
-    then = Predictor(candidate, transform, temperature, "candidate")
+    if len(learn.digits.labels):
+        candidate = fine_tune(current, learn, replay.digits, transform, fit_config)
+        temperature = temperature_for(candidate, replay.validation, transform)
+    else:  # only numbers were corrected: the digit network stays as it is
+        candidate, temperature = current, float(card.get("temperature", 1.0))
+    reader = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
+    new_reader = _numbers(config, reader, numbers, transform.params) if reader is not None and numbers.labels else reader
+    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")), numbers=reader)
+    then = Predictor(candidate, transform, temperature, "candidate", numbers=new_reader)
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
-    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in replay.gate_sets.items()}
+    gate_sets = replay.gate_sets | ({"written": config.test_numbers} if reader is not None else {})
+    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
     real = sets.real_photos(config.real) if config.real is not None else []
     verdict, reports = gate(now, then, fixed, held_out, config.tolerance, real)
     report(verdict, reports, config.report)
@@ -116,7 +145,9 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         return verdict
     counts = {"corrections_exported": len(corrections), "corrections_used": len(learn.digits.labels), "held_out": len(held_out)}
     counts |= {"suspicious": len(curation.suspicious), "distrusted_users": len(curation.distrusted_users)} | replay.counts
-    _promote(config, card, candidate, temperature, verdict, counts, clock)
+    counts["number_corrections"] = len(numbers.labels)
+    parts = {registry.DIGITS: candidate.state_dict()} | ({registry.NUMBERS: new_reader.network.state_dict()} if new_reader else {})
+    _promote(config, card, registry.joined(parts), temperature, new_reader, verdict, counts, clock)
     return verdict
 
 
@@ -131,16 +162,38 @@ def _curated(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
     return curation
 
 
-def _split(curation: Curation, guards: Guards, transform: DigitTransform) -> tuple[CorrectionDigits, list[sets.Sample]]:
-    """The corrections to learn from, rebuilt through the current transform, and the photos held out for the gate."""
+def _split(
+    curation: Curation, guards: Guards, transform: DigitTransform, boost: float
+) -> tuple[CorrectionDigits, Strips, list[sets.Sample]]:
+    """The corrections to learn from, rebuilt through the current transform (as digits, and numbers as
+    the number reader's strips), and the photos held out for the gate."""
     held = [is_held_out(item, guards.held_out) for item in curation.kept]
-    train_items = [(i, w) for i, w, h in zip(curation.kept, curation.weights, held, strict=True) if not h]
+    items = [i for i, h in zip(curation.kept, held, strict=True) if not h]
+    weights = [w for w, h in zip(curation.weights, held, strict=True) if not h]
     held_out = [sets.Sample(i.photo.read_bytes(), i.label) for i, h in zip(curation.kept, held, strict=True) if h]
-    learn = rebuild([i for i, _ in train_items], [w for _, w in train_items], transform)
+    learn = rebuild(items, weights, transform)
+    numbers = number_strips(items, weights, transform, boost)
     print(
-        f"model inputs rebuilt through the current transform: {len(learn.digits.labels)} digits to learn, {len(held_out)} photos held out"
+        f"model inputs rebuilt through the current transform: {len(learn.digits.labels)} digits and {len(numbers.labels)} number strips"
+        f" to learn, {len(held_out)} photos held out"
     )
-    return learn, held_out
+    return learn, numbers, held_out
+
+
+def _numbers(config: RetrainConfig, reader: NumberReader, corrections: Strips, params: TransformParams) -> NumberReader:
+    """The number reader fine-tuned on the corrected numbers with replayed drawn ones, its temperature fitted anew."""
+    images, labels = load_mnist(config.data_root, train=True, download=config.download)
+    held = len(images) - VALIDATION
+    replay = make_strips(
+        images[:held], labels[:held], config.number_replay, params, config.seed + 101, workers=config.workers, desc="replay strips"
+    )
+    validation = make_strips(images[held:], labels[held:], config.number_validation, params, config.seed + 102, workers=config.workers)
+    network = copy.deepcopy(reader.network)
+    candidate = NumberReader(network, reader.temperature, reader.mean, reader.std)
+    data = Strips(corrections.pixels + replay.pixels, corrections.labels + replay.labels)
+    fit_numbers(network, data, candidate, NumberFitConfig(epochs=config.epochs, max_lr=2e-4, seed=config.seed, freeze_norm=True))
+    candidate.temperature = fit_temperature(candidate, validation)
+    return candidate
 
 
 def _replay(config: RetrainConfig, params: TransformParams, rejects: bool) -> Replay:
@@ -167,13 +220,15 @@ def _replay(config: RetrainConfig, params: TransformParams, rejects: bool) -> Re
 def _promote(
     config: RetrainConfig,
     card: dict[str, Any],
-    candidate: DigitNet,
+    weights: dict[str, torch.Tensor],
     temperature: float,
+    reader: NumberReader | None,
     verdict: Verdict,
     counts: dict[str, int],
     clock: Stopwatch,
 ) -> None:
-    """A new registry version with the parent's card, the gate's figures and the run's counts; ``current`` moved to it."""
+    """A new registry version (the candidate's digit network beside the parent's number reader) with the parent's card,
+    the gate's figures and the run's counts; ``current`` moved to it."""
     version = registry.next_version(config.models)
     new_card = dict(card)
     new_card.update(
@@ -190,8 +245,10 @@ def _promote(
         | {"torch": torch.__version__},
         git_revision=registry.git_revision(),
     )
-    weights = registry.save(config.models, version, candidate.state_dict(), new_card)
-    _calibrate_memory(config, weights)
+    if reader is not None:
+        new_card["numbers"] = dict(card["numbers"]) | reader.card()
+    saved = registry.save(config.models, version, weights, new_card)
+    _calibrate_memory(config, saved)
     registry.set_current(config.models, version)
     print(f"promoted {version} (was {card.get('version')}) in {clock.seconds()} s")
 

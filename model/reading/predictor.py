@@ -16,9 +16,10 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from model.reading import registry
-from model.reading.memory import Memory, MemoryParams, Projection, Recalled, Vectors, recall
+from model.reading.memory import DIMS, Memory, MemoryParams, Projection, Recalled, Vectors, recall
 from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
-from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, TransformParams, Unreadable
+from model.reading.number_reader import NumberReader, StripReading
+from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, Segmentation, TransformParams, Unreadable
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "NoDigit", "Predictor", "Reading", "Unreadable"]
 
@@ -63,6 +64,9 @@ class Reading:
     reason: NoDigit | None = None
     set_aside: tuple[Box, ...] = ()
     """Where the shapes were that the network judged "not a digit" (a doodle beside a number)."""
+    number: float | None = None
+    """For a number the number reader read: its probability of the whole string, which also
+    counts a digit too many or too few. None where digits were read one shape at a time."""
 
     @property
     def digits(self) -> str:
@@ -70,8 +74,11 @@ class Reading:
 
     @property
     def confidence(self) -> float:
-        """Probability that the whole reading is right: the product over its digits."""
-        return float(np.prod([item.confidence for item in self.items])) if self.items else 0.0
+        """Probability that the whole reading is right: the number reader's for the whole string, else
+        the product over the digits."""
+        if not self.items:
+            return 0.0
+        return self.number if self.number is not None else float(np.prod([item.confidence for item in self.items]))
 
     @property
     def least_sure(self) -> DigitReading | None:
@@ -89,9 +96,16 @@ class _Span:
 
 class Predictor:
     def __init__(
-        self, network: DigitNet, transform: DigitTransform, temperature: float, version: str, memory: MemoryParams | None = None
+        self,
+        network: DigitNet,
+        transform: DigitTransform,
+        temperature: float,
+        version: str,
+        memory: MemoryParams | None = None,
+        numbers: NumberReader | None = None,
     ) -> None:
         self.network = network.eval()
+        self.numbers = numbers
         self._served = network.for_inference()
         self.transform = transform
         self.temperature = temperature
@@ -104,11 +118,12 @@ class Predictor:
         """Weights and card from a registry directory (its current version) or a ``.safetensors`` file."""
         weights, _ = registry.resolve(Path(path))
         state, card = registry.load(weights)
-        network = DigitNet.from_state(state)
+        network = DigitNet.from_state(registry.part(state, registry.DIGITS))
         params = TransformParams.from_dict(card.get("transform", {}))
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
         memory = MemoryParams.from_dict(card.get("memory", {}))
-        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory)
+        numbers = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
+        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers)
 
     def _forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, Vectors]:
         """Calibrated class probabilities for a normalized batch, and each input's memory vector."""
@@ -141,6 +156,10 @@ class Predictor:
         (made by this model), each digit read is then checked against it (``model.reading.memory``).
         """
         segmentation = self.transform.segment(image)
+        if self.numbers is not None and segmentation.strip is not None:
+            number = self.numbers.read(segmentation.strip.pixels)
+            if len(number.digits) > 1:
+                return self._number(segmentation, number, memory)
         whole = segmentation.whole
         singles = list(segmentation.crops)
         joined = {i: pair for i, pair in enumerate(segmentation.pairs) if pair is not None}
@@ -165,6 +184,30 @@ class Predictor:
         if memory is not None and memory.version in ("", self.version):  # vectors of another model mean nothing here
             digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
+
+    def _number(self, segmentation: Segmentation, number: StripReading, memory: Memory | None) -> Reading:
+        """A number the number reader read: each digit placed where it read it, cut out there for the
+        memory (and for "what I saw"), its probabilities the number reader's."""
+        strip = segmentation.strip
+        assert strip is not None
+        crops = [segmentation.cut(d.span) for d in number.digits]
+        present = [crop for crop in crops if crop is not None]
+        vectors = iter(self._read(present)[1]) if present else iter(())
+        blank = np.zeros((self.transform.params.crop.canvas,) * 2, np.float32)
+        items = []
+        for d, crop in zip(number.digits, crops, strict=True):
+            order = np.argsort(d.probabilities)[::-1][:3]
+            top = tuple(Candidate(int(k), round(float(d.probabilities[k]), 4)) for k in order)
+            pixels, vector = (crop.pixels, next(vectors)) if crop is not None else (blank, np.zeros(DIMS, np.float32))
+            items.append(
+                DigitReading(d.digit, float(d.probabilities[d.digit]), top, strip.photo_box(d.span), pixels, vector, d.probabilities)
+            )
+        reading = Reading(items=tuple(items), model_version=self.version, number=number.confidence)
+        if memory is None or memory.version not in ("", self.version):
+            return reading
+        recalled = tuple(self._recall(item, memory) for item in reading.items)
+        changed = any(new is not old for new, old in zip(recalled, reading.items, strict=True))
+        return replace(reading, items=recalled, number=None) if changed else reading
 
     def _with_whole(self, spans: list[_Span], whole: _Span) -> list[_Span]:
         """Is the whole frame one digit? Where it reads as one: alone where no shape was read as a digit;

@@ -23,6 +23,10 @@ POINTER = "current"
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
 """The registry committed with the code: what the CLI and the bot use unless told otherwise."""
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
+DIGITS = ""
+NUMBERS = "numbers."
+"""A version's weights hold its networks side by side, each under its prefix: the digit network's
+names bare (as every version before the number reader has them), the number reader's after ``numbers.``."""
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -104,6 +108,18 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     weights, card_path = resolve(path)
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     return load_file(str(weights)), card
+
+
+def part(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """One network's weights out of a version's: those under ``prefix`` (``DIGITS``: under no other prefix)."""
+    if prefix:
+        return {name[len(prefix) :]: tensor for name, tensor in state.items() if name.startswith(prefix)}
+    return {name: tensor for name, tensor in state.items() if not name.startswith(NUMBERS)}
+
+
+def joined(parts: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """One version's weights from its networks' (prefix: weights)."""
+    return {prefix + name: tensor for prefix, state in parts.items() for name, tensor in state.items()}
 
 
 def git_revision() -> str:

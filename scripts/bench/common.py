@@ -30,10 +30,11 @@ def mnist_test(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     return load_mnist(args.data_root, train=False, download=not args.no_download)
 
 
-def phone_jpeg(images: np.ndarray, seed: int) -> bytes:
-    """A 1280x960 JPEG with sensor-like noise, so decoding costs what a real photo costs."""
+def phone_jpeg(images: np.ndarray, seed: int, digits: int = 2) -> bytes:
+    """A 1280x960 JPEG of a number of ``digits`` digits with sensor-like noise, so decoding costs what a real photo costs."""
     rng = np.random.default_rng(seed)
-    photo = photo_of([images[int(rng.integers(len(images)))] for _ in range(2)], seed, 0).resize((1280, 960), Image.Resampling.BICUBIC)
+    picks = [images[int(rng.integers(len(images)))] for _ in range(digits)]
+    photo = photo_of(picks, seed, 0).resize((1280, 960), Image.Resampling.BICUBIC)
     noisy = np.asarray(photo, dtype=np.float32) + rng.normal(0, 4.0, (960, 1280, 3))
     buffer = io.BytesIO()
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=90)

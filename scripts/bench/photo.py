@@ -23,7 +23,9 @@ from scripts.bench.common import mnist_test, phone_jpeg, timed, with_model
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    with_model(sub.add_parser("photo", help="ms per 1280x960 JPEG vs Pillow's bare decode; photos/s")).set_defaults(run=photo)
+    parser = with_model(sub.add_parser("photo", help="ms per 1280x960 JPEG vs Pillow's bare decode; photos/s"))
+    parser.add_argument("--digits", type=int, default=2, help="how many digits each photo's number has (5: the number reader's figure)")
+    parser.set_defaults(run=photo)
     with_model(sub.add_parser("mnist-cli", help="MNIST test through the CLI")).set_defaults(run=mnist_cli)
 
 
@@ -43,11 +45,11 @@ def photo(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     predictor = Predictor.load(args.model)
     images, _ = mnist_test(args)
-    photos = [phone_jpeg(images, seed) for seed in range(8)]
+    photos = [phone_jpeg(images, seed, args.digits) for seed in range(8)]
     decode = np.mean([timed(partial(_bare_decode, d), 20) for d in photos])
     full = np.mean([timed(partial(predictor.predict, d), 20) for d in photos])
     segment = np.mean([timed(partial(predictor.transform.segment, d), 20) for d in photos])
-    print(f"1280x960 JPEG, single thread, median over 20 runs x {len(photos)} photos, model {predictor.version}")
+    print(f"1280x960 JPEG of {args.digits} digits, single thread, median over 20 runs x {len(photos)} photos, model {predictor.version}")
     print(f"  Pillow bare decode        {decode:7.2f} ms")
     print(f"  transform (incl. decode)  {segment:7.2f} ms")
     print(f"  predict (decode+transform+CNN) {full:7.2f} ms  = {full / decode:.2f}x bare decode, {1000 / full:.1f} photos/s")

@@ -12,6 +12,8 @@ made from those parameters (``stage.Stage``, as torchvision's ``transforms.v2`` 
    into digits (``Found``), or the reason there are none (``NoDigit``).
 5. ``crop`` (``Crop``): MNIST's geometry (stroke width, 20x20 keeping aspect, centre of mass at
    28x28's centre) for each digit (``DigitCrop``).
+6. ``strip`` (``Strip``): the main line of writing at a fixed height, its stroke brought to one
+   range of widths, for the number reader (``NumberStrip``).
 
 :class:`TransformParams` holds them all and is stored in the model card.
 """
@@ -25,6 +27,7 @@ from model.reading.transform.params import VERSION, TransformParams
 from model.reading.transform.pipeline import DigitTransform, Segmentation
 from model.reading.transform.reasons import NoDigit, Unreadable
 from model.reading.transform.segment import SegmentParams
+from model.reading.transform.strip import NumberStrip, StripParams
 
 __all__ = [
     "VERSION",
@@ -36,9 +39,11 @@ __all__ = [
     "ImageError",
     "LineParams",
     "NoDigit",
+    "NumberStrip",
     "PaperParams",
     "SegmentParams",
     "Segmentation",
+    "StripParams",
     "TransformParams",
     "Unreadable",
 ]

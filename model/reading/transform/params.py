@@ -16,8 +16,9 @@ from model.reading.transform.decode import DecodeParams
 from model.reading.transform.lines import LineParams
 from model.reading.transform.paper import PaperParams
 from model.reading.transform.segment import SegmentParams
+from model.reading.transform.strip import StripParams
 
-VERSION = 4
+VERSION = 5
 """Bumped whenever what the network sees from the same photo changes; the golden tests pin it."""
 
 STAGES: dict[str, type[Any]] = {
@@ -26,6 +27,7 @@ STAGES: dict[str, type[Any]] = {
     "lines": LineParams,
     "segment": SegmentParams,
     "crop": CropParams,
+    "strip": StripParams,
 }
 
 
@@ -36,6 +38,7 @@ class TransformParams:
     lines: LineParams = field(default_factory=LineParams)
     segment: SegmentParams = field(default_factory=SegmentParams)
     crop: CropParams = field(default_factory=CropParams)
+    strip: StripParams = field(default_factory=StripParams)
     version: int = VERSION
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +20,7 @@ from model.reading.transform.paper import Paper
 from model.reading.transform.params import TransformParams
 from model.reading.transform.reasons import NoDigit
 from model.reading.transform.segment import Group, Segment, joinable, touches_frame
+from model.reading.transform.strip import NumberStrip, Strip
 
 
 class Stages(NamedTuple):
@@ -30,6 +31,7 @@ class Stages(NamedTuple):
     lines: Lines
     segment: Segment
     crop: Crop
+    strip: Strip
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,21 @@ class Segmentation:
     pairs: tuple[DigitCrop | None, ...] = ()
     whole: DigitCrop | None = None
     """The whole frame as one digit, offered when ink touches the frame or no paper was found."""
+    strip: NumberStrip | None = None
+    """The main line of writing for the number reader: of the digits found, else of the whole frame."""
+    written: Shapes | None = field(default=None, repr=False)
+    """What the strip was cut from: where :meth:`cut` finds a digit the number reader placed."""
+
+    def cut(self, span: tuple[int, int]) -> DigitCrop | None:
+        """The strip's ink between two of its columns as one digit crop, as the digit network reads one."""
+        if self.strip is None or self.written is None:
+            return None
+        return self.written.between(self.strip, span)
 
 
 @dataclass(frozen=True)
-class _Shapes:
-    """Digits as pixel groups on an ink map, before they are cut out."""
+class Shapes:
+    """Digits as pixel groups on an ink map (the working image's), before they are cut out."""
 
     ink: Gray
     labels: NDArray[np.int32]
@@ -59,6 +71,23 @@ class _Shapes:
 
     def cut(self, group: Group) -> DigitCrop:
         return self.crop(self.ink, self.labels, group.members, group.box, self.scale)
+
+    def strip(self, stage: Strip) -> NumberStrip:
+        return stage(self.ink, self.labels, self.groups, self.scale)
+
+    def between(self, strip: NumberStrip, span: tuple[int, int]) -> DigitCrop | None:
+        """The strip's ink between two of its columns, cut out as one digit; None where there is none."""
+        (x, dx), (y, dy) = strip.columns, strip.rows
+        x0, x1 = max(0, int((x + span[0] * dx) / self.scale)), int(np.ceil((x + span[1] * dx) / self.scale))
+        y0, y1 = max(0, int(y / self.scale)), int(np.ceil((y + strip.pixels.shape[0] * dy) / self.scale))
+        own = member_mask(self.labels[y0:y1, x0:x1], strip.members)
+        if not own.any():
+            return None
+        ys, xs = np.nonzero(own)
+        box = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+        labels = np.zeros_like(self.labels)
+        labels[y0:y1, x0:x1][own] = 1
+        return self.crop(self.ink, labels, (1,), box, self.scale)
 
     def kept(self) -> Mask:
         """The digits' own pixels: what the solid view shows as full ink (the grey view as it is)."""
@@ -71,9 +100,9 @@ class _Shapes:
 
 @dataclass(frozen=True)
 class _Found:
-    shapes: _Shapes | None
+    shapes: Shapes | None
     """The segmented digits; None with ``reason`` when there are none."""
-    whole: _Shapes | None
+    whole: Shapes | None
     """The whole frame as one digit, when ink touches the frame or no paper was found."""
     reason: NoDigit | None
     work_shape: tuple[int, ...]
@@ -84,7 +113,7 @@ class DigitTransform:
 
     def __init__(self, params: TransformParams | None = None) -> None:
         self.params = p = params or TransformParams()
-        self.stages = Stages(Decode(p.decode), Paper(p.paper), Lines(p.lines), Segment(p.segment), Crop(p.crop))
+        self.stages = Stages(Decode(p.decode), Paper(p.paper), Lines(p.lines), Segment(p.segment), Crop(p.crop), Strip(p.strip))
 
     def __repr__(self) -> str:
         stages = "".join(f"    {stage!r},\n" for stage in self.stages)
@@ -105,13 +134,22 @@ class DigitTransform:
 
     def _segmentation(self, found: _Found, single: bool) -> Segmentation:
         whole = found.whole.cut(found.whole.groups[0]) if found.whole is not None else None
+        written = found.shapes or found.whole
+        strip = written.strip(self.stages.strip) if written is not None and not single else None
         if found.shapes is None:
             if single and whole is not None:
                 return Segmentation(crops=(whole,))
-            return Segmentation(crops=(), reason=found.reason, whole=whole)
+            return Segmentation(crops=(), reason=found.reason, whole=whole, strip=strip, written=written)
         shapes, segment = found.shapes, self.params.segment
         pairs = tuple(shapes.cut(a.join(b)) if joinable(a, b, segment) else None for a, b in itertools.pairwise(shapes.groups))
-        return Segmentation(crops=tuple(shapes.cut(group) for group in shapes.groups), pairs=pairs, whole=whole)
+        crops = tuple(shapes.cut(group) for group in shapes.groups)
+        return Segmentation(crops=crops, pairs=pairs, whole=whole, strip=strip, written=written)
+
+    def strip(self, source: bytes | Image.Image) -> NumberStrip | None:
+        """The main line of writing as the number reader sees it (training's door), None where there is no writing."""
+        found = self._find(source, single=False)
+        written = found.shapes or found.whole
+        return written.strip(self.stages.strip) if written is not None else None
 
     def kept_ink(self, source: bytes | Image.Image, single: bool = False) -> Mask:
         """Which pixels of the working image (the mask's shape) reach the network as ink, the digits'
@@ -141,14 +179,14 @@ class DigitTransform:
             groups = (functools.reduce(Group.join, groups),)
         if len(groups) > self.params.segment.max_digits:
             return _Found(None, None, NoDigit.TOO_MANY, shape)
-        return _Found(_Shapes(cleared.ink, found.labels, groups, work.scale, stages.crop), whole, None, shape)
+        return _Found(Shapes(cleared.ink, found.labels, groups, work.scale, stages.crop), whole, None, shape)
 
-    def _whole(self, gray: Gray, scale: float) -> _Shapes | None:
+    def _whole(self, gray: Gray, scale: float) -> Shapes | None:
         split = self.stages.segment.whole(gray)
         if split is None:
             return None
         strength, found = split
-        return _Shapes(strength, found.labels, found.groups, scale, self.stages.crop)
+        return Shapes(strength, found.labels, found.groups, scale, self.stages.crop)
 
     def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
         """Stack crops into the normalized batch the network was trained on: every crop's grey view,

@@ -1,0 +1,179 @@
+"""A strip of writing read as a sequence: which digits, where each one lies, how sure the whole is.
+
+The network gives every four pixels of the strip a probability of each digit and of "no new
+digit here" (CTC's blank). A string's probability is what CTC gives it, summed over every way of
+lining it up with the columns, with the logits softened by a temperature fitted on held-out
+renders: it counts a digit too many or too few as much as a digit misread.
+
+The strip is read three times, as it is and squeezed and stretched along its width (a hand
+writes a digit narrow or wide): each reading's best path (the most probable class per column,
+repeats and blanks dropped) is a candidate, and the candidate the three readings give the
+highest mean probability is the answer, that mean its confidence. Readings that disagree make
+an unsure answer, as the digit network's two views do. A digit lies around the columns that
+read it, and its boundaries with its neighbours fall in the emptiest column between them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+
+from model.reading.number_net import BLANK, STRIDE, NumberNet
+
+
+@dataclass(frozen=True)
+class StripDigit:
+    """One digit of a strip's reading."""
+
+    digit: int
+    probabilities: NDArray[np.float32]
+    """Over 0-9, where the network was surest of this digit (its other readings there, renormalized)."""
+    span: tuple[int, int]
+    """The strip's pixel columns it occupies, first and one past the last."""
+
+
+@dataclass(frozen=True)
+class StripReading:
+    digits: tuple[StripDigit, ...]
+    confidence: float
+    """The probability of the whole string; 0 when no digit was read."""
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+
+class NumberReader:
+    """The number network with its temperature and input scale: strips in, readings out."""
+
+    def __init__(self, network: NumberNet, temperature: float, mean: float, std: float) -> None:
+        self.network = network.eval().to(memory_format=torch.channels_last)
+        self.temperature = temperature
+        self.mean, self.std = mean, std
+
+    @classmethod
+    def from_card(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> NumberReader:
+        """The reader a model card's ``numbers`` section describes, with its weights."""
+        network = NumberNet(height=int(card["height"]), hidden=int(card["hidden"]))
+        network.load_state_dict(state)
+        return cls(network, float(card["temperature"]), float(card["mean"]), float(card["std"]))
+
+    def card(self) -> dict[str, Any]:
+        """What :meth:`from_card` needs, for the model card."""
+        net = self.network
+        return {"height": net.height, "hidden": net.hidden, "temperature": self.temperature, "mean": self.mean, "std": self.std}
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        return (pixels - self.mean) / self.std
+
+    def log_probabilities(self, strips: list[NDArray[np.float32]]) -> tuple[torch.Tensor, list[int]]:
+        """Per-column log-probabilities for strips of one height, padded with paper to the widest;
+        each strip's own column count."""
+        widest = max(s.shape[1] for s in strips)
+        widest += -widest % STRIDE
+        batch = np.zeros((len(strips), 1, strips[0].shape[0], widest), np.float32)
+        for i, strip in enumerate(strips):
+            batch[i, 0, :, : strip.shape[1]] = strip
+        with torch.inference_mode():
+            logits = self.network(self.normalize(torch.from_numpy(batch)).contiguous(memory_format=torch.channels_last))
+            return F.log_softmax(logits / self.temperature, dim=-1), [-(-s.shape[1] // STRIDE) for s in strips]
+
+    def read(self, strip: NDArray[np.float32]) -> StripReading:
+        variants = [widened(strip, factor) for factor in WIDTHS]
+        log_probs, lengths = self.log_probabilities(variants)
+        return consensus(variants, [log_probs[k, : lengths[k]] for k in range(len(variants))])
+
+
+WIDTHS = (1.0, 0.8, 1.25)
+"""The strip's width is read as it is, and multiplied by each of the others."""
+
+
+def widened(strip: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
+    """The strip's width multiplied by ``factor`` (area filter when it shrinks)."""
+    if factor == 1.0:
+        return strip
+    width = max(STRIDE, round(strip.shape[1] * factor))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(strip, (width, strip.shape[0]), interpolation=interpolation), dtype=np.float32)
+
+
+def consensus(variants: list[NDArray[np.float32]], log_probs: list[torch.Tensor]) -> StripReading:
+    """The candidate (each variant's best path) with the highest mean probability over the variants,
+    placed on the first variant (the strip as it is) through the variant that read it."""
+    paths = [best_path(each) for each in log_probs]
+    candidates = list(dict.fromkeys(tuple(digit for digit, _, _ in path) for path in paths))
+    scores = [float(np.mean([string_probability(each, list(c)) for each in log_probs])) for c in candidates]
+    best = int(np.argmax(scores))
+    if not candidates[best]:
+        return StripReading((), 0.0)
+    k = next(k for k, path in enumerate(paths) if tuple(digit for digit, _, _ in path) == candidates[best])
+    scale = variants[0].shape[1] / variants[k].shape[1]
+    placed = place(log_probs[k], paths[k], variants[k])
+    digits = tuple(
+        StripDigit(d.digit, d.probabilities, (round(d.span[0] * scale), max(round(d.span[0] * scale) + 1, round(d.span[1] * scale))))
+        for d in placed
+    )
+    return StripReading(digits, scores[best])
+
+
+def best_path(log_probs: torch.Tensor) -> list[tuple[int, int, int]]:
+    """CTC's best path as (digit, first column, one past its last column), repeats and blanks dropped."""
+    classes = log_probs.argmax(-1).tolist()
+    runs: list[tuple[int, int, int]] = []
+    previous = BLANK
+    for column, cls in enumerate(classes):
+        if cls != BLANK and cls == previous:
+            digit, first, _ = runs[-1]
+            runs[-1] = (digit, first, column + 1)
+        elif cls != BLANK:
+            runs.append((cls, column, column + 1))
+        previous = cls
+    return runs
+
+
+def string_probability(log_probs: torch.Tensor, digits: list[int]) -> float:
+    """CTC's probability of ``digits`` given one strip's log-probabilities (columns, classes)."""
+    if not digits:
+        return float(torch.exp(log_probs[:, BLANK].sum()))
+    loss = F.ctc_loss(
+        log_probs[:, None],
+        torch.tensor([digits]),
+        torch.tensor([log_probs.shape[0]]),
+        torch.tensor([len(digits)]),
+        blank=BLANK,
+        reduction="sum",
+    )
+    return float(torch.exp(-loss))
+
+
+def place(log_probs: torch.Tensor, path: list[tuple[int, int, int]], strip: NDArray[np.float32]) -> list[StripDigit]:
+    """Each digit of a best path placed on its strip, with its probabilities where the network was surest of it."""
+    probs = log_probs.exp()
+    peaks = [first + int(probs[first:end, digit].argmax()) for digit, first, end in path]
+    bounds = _boundaries([STRIDE * peak + STRIDE // 2 for peak in peaks], strip)
+    digits = []
+    for (digit, _, _), peak, left, right in zip(path, peaks, bounds[:-1], bounds[1:], strict=True):
+        over_digits = probs[peak, :BLANK]
+        digits.append(StripDigit(digit, (over_digits / over_digits.sum()).numpy(), (left, right)))
+    return digits
+
+
+def _boundaries(centres: list[int], strip: NDArray[np.float32]) -> list[int]:
+    """Where each digit ends and the next begins: the column with the least ink in the middle half
+    between their centres; the first digit starts and the last ends where the ink does."""
+    ink = strip.sum(axis=0)
+    columns = np.flatnonzero(ink > 0)
+    start, end = (int(columns[0]), int(columns[-1]) + 1) if len(columns) else (0, strip.shape[1])
+    cuts = [min(start, centres[0])]
+    for left, right in itertools.pairwise(centres):
+        low, high = left + (right - left) // 4, max(left + (right - left) // 4 + 1, right - (right - left) // 4)
+        cuts.append(low + int(np.argmin(ink[low:high])))
+    cuts.append(max(end, centres[-1] + 1))
+    return cuts
