@@ -74,6 +74,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--validation", type=int, default=2000, help="MNIST digits the temperature is fitted on (at most 5000)")
     parser.add_argument("--real", type=Path, help="a folder of real photos (labels.csv) the gate reads too: fewer read right refuses")
     parser.add_argument("--memory-ordinary", type=int, default=ORDINARY, help="ordinary digits of the new version's memory calibration")
+    numbers = RetrainConfig(models=Path())
+    parser.add_argument("--number-replay", type=int, default=numbers.number_replay, help="drawn numbers replayed beside corrected ones")
+    parser.add_argument(
+        "--number-validation", type=int, default=numbers.number_validation, help="drawn numbers the number reader's temperature is fit on"
+    )
+    parser.add_argument("--test-numbers", type=int, default=numbers.test_numbers, help="drawn numbers in the gate (with a number reader)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
@@ -112,6 +118,9 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         validation=args.validation,
         real=args.real,
         memory_ordinary=args.memory_ordinary,
+        number_replay=args.number_replay,
+        number_validation=args.number_validation,
+        test_numbers=args.test_numbers,
         workers=args.workers,
         report=args.report,
         seed=args.seed,

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper, smiley
 from model.data import sets
+from model.data.numbers import NumberLook, draw_number
 from model.reading import registry
 from model.reading.predictor import Predictor, _Span
 
@@ -28,6 +29,30 @@ def test_reads_numbers_left_to_right(predictor, mnist_test):
     samples = list(sets.photos(images, labels, 20, digits=4))
     correct = sum(predictor.predict(s.photo).digits == s.label for s in samples)
     assert correct >= 15
+
+
+def test_touching_digits_are_read_as_a_number_each_digit_in_its_place(predictor, mnist_test):
+    """Four digits overlapping each other are one shape to segmentation: the number reader reads them
+    in order, each with its box (left to right, over the digit), confidence, alternatives and crop."""
+    images, labels = mnist_test
+    picks = [int(np.flatnonzero(labels == d)[5]) for d in (1, 9, 9, 0)]
+    photo = draw_number([images[j] for j in picks], "1990", np.random.default_rng(4), NumberLook(spacing="touching", ground="paper"))
+    assert len(predictor.transform.segment(photo.image).crops) < 4, "the digits must touch for this test to mean anything"
+    reading = predictor.predict(photo.image)
+    assert reading.digits == "1990"
+    assert reading.number is not None and reading.confidence == reading.number
+    lefts = [item.box[0] for item in reading.items]
+    assert lefts == sorted(lefts) and len(set(lefts)) == 4
+    ys, xs = np.nonzero(photo.digits > 0.5)
+    for item in reading.items:
+        x0, y0, x1, y1 = item.box
+        assert xs.min() - 3 <= x0 < x1 <= xs.max() + 3 and ys.min() - 3 <= y0 < y1 <= ys.max() + 3
+        assert len(item.top) == 3 and item.top[0].digit == item.digit and item.pixels.shape == (28, 28)
+
+
+def test_one_digit_is_read_one_shape_at_a_time(predictor, mnist_test):
+    reading = predictor.predict(jpeg(on_paper([digit(mnist_test, 8)])))
+    assert reading.digits == "8" and reading.number is None
 
 
 def test_reading_carries_everything_the_bot_shows(predictor, mnist_test):

@@ -18,6 +18,7 @@ from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
 from devkit.seeding import seed_corrections
 from model.data import sets
+from model.data.numbers import NumberLook, draw_number
 from model.data.sets import Sample
 from model.data.styles import STYLES, draw
 from model.judging.gate import REAL, Comparison, decide, gate
@@ -27,6 +28,7 @@ from model.reading.predictor import Predictor
 from scripts import retrain
 
 FAILURE = "square-9"
+SLASHED_BEFORE_AT_MOST = 0.5
 
 
 def photos_of(style: str, count: int, seed: int) -> list[bytes]:
@@ -54,6 +56,7 @@ def run_retrain(models, url, *extra: str):
             "--models", str(models), "--database-url", url, "--data-root", str(DATA_ROOT), "--no-download",
             "--replay", "800", "--photos", "600", "--test", "500", "--test-photos", "300", "--epochs", "3", "--validation", "800",
             "--non-digits", "200", "--test-non-digits", "200", "--memory-ordinary", "150",
+            "--number-replay", "300", "--number-validation", "100", "--test-numbers", "60",
             "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
         ]
     )  # fmt: skip
@@ -87,6 +90,37 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     assert (models.parent / "report" / "per_digit.png").exists()
     assert retrain.main(["rollback", "--models", str(models)]) is None, "as the docstring and README write it"
     assert registry.current_version(models) == "v1"
+
+
+def slashed_numbers(mnist_test, count: int, seed: int) -> list[tuple[bytes, str]]:
+    """Numbers of 3-5 digits with at least one 0, every 0 written slashed: a hand the number reader never saw."""
+    images, labels = mnist_test
+    zeros = np.flatnonzero(labels == 0)
+    out = []
+    for i in range(count):
+        rng = np.random.default_rng((seed, i))
+        picks = [int(j) for j in rng.integers(0, len(images), int(rng.integers(3, 6)))]
+        picks[int(rng.integers(len(picks)))] = int(zeros[int(rng.integers(len(zeros)))])
+        label = "".join(str(labels[j]) for j in picks)
+        out.append((jpeg(draw_number([images[j] for j in picks], label, rng, NumberLook(slashed=True)).image), label))
+    return out
+
+
+def test_corrections_of_numbers_teach_the_number_reader(tmp_path, models, predictor, mnist_test):
+    fresh = slashed_numbers(mnist_test, 40, seed=99)
+    before = np.mean([predictor.predict(photo).digits == label for photo, label in fresh])
+    assert before < SLASHED_BEFORE_AT_MOST, "the shipped model must get the kind wrong for this test to mean anything"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    corrections = [(photo, label, 200 + i % 8) for i, (photo, label) in enumerate(slashed_numbers(mnist_test, 150, seed=1))]
+    asyncio.run(seed_corrections(url, predictor, corrections))
+    verdict = run_retrain(models, url, "--tolerance", "0.03")
+    assert verdict is not None and verdict.promote, verdict
+    candidate = Predictor.load(models)
+    after = np.mean([candidate.predict(photo).digits == label for photo, label in fresh])
+    assert after >= before + 0.25, (before, after)
+    _, card = registry.load(models)
+    assert card["data"]["number_corrections"] > 0 and card["numbers"]["temperature"] > 0
+    assert "written" in [c.name for c in verdict.comparisons], "the gate reads drawn numbers when the model has a number reader"
 
 
 def test_a_poisoned_batch_is_not_promoted(tmp_path, models, predictor, mnist_test):

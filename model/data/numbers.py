@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.data.hands import HANDS, hand_drawn
+from model.data.hands import HANDS, UNSEEN, hand_drawn
 from model.data.render import INKS, Look, Rng, digit_glyph, ground, lit, pressure, stamp
 
 F32 = NDArray[np.float32]
@@ -51,10 +51,15 @@ class NumberLook:
     """A cell's borders around the number, sometimes crossed by its digits."""
     ruled: bool = False
     """Notebook lines behind the number."""
+    faint: bool = False
+    """A pen pressed lightly or a grey pencil: the ink a third to half as dark, not much darker than a cheque's pattern."""
     height: tuple[float, float] = (24.0, 80.0)
     """The digits' height in the image's pixels: ~12 is a tiny table cell, ~100 a close-up."""
-    hands: float = 0.3
+    hands: float = 0.4
     """The share of the digits in :data:`model.data.hands.HANDS` drawn in that hand instead of MNIST's."""
+    slashed: bool = False
+    """Every 0 written slashed (``model.data.hands.UNSEEN``): a hand no training draws, for tests of
+    learning from corrections."""
 
     @classmethod
     def sample(cls, rng: Rng) -> NumberLook:
@@ -71,6 +76,7 @@ class NumberLook:
             underline=bool(ground != "screen" and rng.random() < 0.15),
             borders=bool(ground == "cell" or (ground == "paper" and rng.random() < 0.1)),
             ruled=bool(ground == "paper" and rng.random() < 0.3),
+            faint=bool(ground != "screen" and rng.random() < 0.1),
             height=(12.0, 24.0) if rng.random() < 0.25 else (24.0, 80.0),
         )
 
@@ -83,7 +89,7 @@ class DrawnNumber:
     digits: F32
 
 
-_GAP = {"apart": (0.15, 0.5), "close": (0.0, 0.15), "touching": (-0.22, 0.0)}
+_GAP = {"apart": (0.15, 0.5), "close": (0.0, 0.15), "touching": (-0.35, 0.0)}
 """Gaps between digits, as a fraction of the number's height."""
 
 
@@ -122,6 +128,8 @@ def _pen(rng: Rng, height: float) -> float:
 def _digit_glyph(image: NDArray[np.uint8], label: str, height: float, pen: float, look: NumberLook, rng: Rng) -> F32:
     """One digit at about ``height`` (a little drift either way), cut to its ink."""
     own = height * _u(rng, 0.88, 1.1)
+    if look.slashed and label in UNSEEN:
+        return hand_drawn(label, own, pen, rng, UNSEEN)
     if label in HANDS and rng.random() < look.hands:
         return hand_drawn(label, own, pen, rng)
     drawn = digit_glyph(image, own / 20.0, pen, rng)
@@ -134,8 +142,10 @@ def _digit_glyph(image: NDArray[np.uint8], label: str, height: float, pen: float
 def _written(glyphs: list[F32], small: int, height: float, pen: float, look: NumberLook, rng: Rng) -> tuple[F32, F32]:
     """The digits side by side on one drifting baseline (the last ``len - small`` raised), and the
     marks that are not digits, as two layers."""
+    stroke = 0.09 + 0.04 * pen
     gap_low, gap_high = _GAP[look.spacing]
-    thick = max(1, round(height * (0.09 + 0.04 * pen)))
+    gap_low = max(gap_low, 2 * stroke - 0.35)  # a fat pen's digits overlap less before they become one blot
+    thick = max(1, round(height * stroke))
     count = len(glyphs)
     sep_at = {i for i in range(small - 1) if (small - 1 - i) % 3 == 0} if look.separators else set()
     sep_kind = str(rng.choice(["dot", "comma", "space"], p=[0.6, 0.25, 0.15]))
@@ -273,7 +283,8 @@ def _captured(alpha: F32, height: float, look: NumberLook, rng: Rng) -> Image.Im
     ink = rng.uniform(np.array(low) / 255, np.array(high) / 255).astype(np.float32)
     if look.ground == "screen":
         ink = np.full(3, _u(rng, 0.0, 0.2), np.float32)
-    shade = alpha * np.float32(_u(rng, 0.6, 1.0)) * (pressure(alpha.shape, rng) if rng.random() < 0.2 else np.float32(1))
+    strength = _u(rng, 0.3, 0.5) if look.faint else _u(rng, 0.6, 1.0)
+    shade = alpha * np.float32(strength) * (pressure(alpha.shape, rng) if rng.random() < 0.2 else np.float32(1))
     photo = paper + shade[..., None] * (ink - paper)
     if look.ground != "screen":
         photo = lit(photo, rng, Look(shadow="soft" if rng.random() < 0.3 else "none"))

@@ -19,12 +19,12 @@ from tqdm import tqdm
 
 from model.data.strips import Strips
 from model.reading.number_net import BLANK, STRIDE, NumberNet
-from model.reading.number_reader import WIDTHS, NumberReader, consensus, widened
+from model.reading.number_reader import WIDTHS, NumberReader, candidates, consensus, widened
 
 
 @dataclass(frozen=True)
 class NumberFitConfig:
-    epochs: int = 8
+    epochs: int = 7
     batch_size: int = 64
     max_lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -94,19 +94,22 @@ def _ctc_loss(network: NumberNet, reader: NumberReader, pixels: list[np.ndarray]
 
 def fit_temperature(reader: NumberReader, strips: Strips, temperatures: tuple[float, ...] = tuple(np.arange(0.6, 3.01, 0.1))) -> float:
     """The temperature under which the reader's confidence (its consensus over widths) is an honest
-    chance of being right on held-out strips (least log loss); the reader's own is left as it was."""
+    chance of being right on held-out strips (least log loss); the reader's own is left as it was.
+    Each strip's candidate strings are found once, at the network's own scale, then rescored."""
     kept, reader.temperature = reader.temperature, 1.0
-    read: list[tuple[list[np.ndarray], list[torch.Tensor], str]] = []
+    read: list[tuple[list[np.ndarray], list[torch.Tensor], list[tuple[int, ...]], str]] = []
     for i in range(len(strips.labels)):
         variants = [widened(strips.ink(i), factor) for factor in WIDTHS]
         log_probs, lengths = reader.log_probabilities(variants)
-        read.append((variants, [log_probs[k, : lengths[k]] for k in range(len(variants))], strips.labels[i]))
+        each = [log_probs[k, : lengths[k]] for k in range(len(variants))]
+        read.append((variants, each, candidates(each), strips.labels[i]))
     reader.temperature = kept
     best, lowest = 1.0, math.inf
     for temperature in temperatures:
         loss = 0.0
-        for variants, log_probs, label in read:
-            reading = consensus(variants, [F.log_softmax(each / float(temperature), dim=-1) for each in log_probs])
+        for variants, columns, found, label in read:
+            scaled = [F.log_softmax(each / float(temperature), dim=-1) for each in columns]
+            reading = consensus(variants, scaled, found)
             p = min(max(reading.confidence, 1e-6), 1 - 1e-6)
             loss -= math.log(p if reading.text == label else 1 - p)
         if loss < lowest:

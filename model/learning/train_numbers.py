@@ -38,7 +38,7 @@ class NumberTrainConfig:
     """The version whose digit network the new version keeps ("": the current one)."""
     data_root: str = "data"
     download: bool = True
-    samples: int = 100000
+    samples: int = 85000
     validation: int = 3000
     hidden: int = 64
     mix: StripMix = field(default_factory=StripMix)

@@ -93,6 +93,8 @@ class NumberReader:
 
 WIDTHS = (1.0, 0.8, 1.25)
 """The strip's width is read as it is, and multiplied by each of the others."""
+BEAMS = 4
+"""Each reading offers its best path and this many of its likeliest strings (CTC's prefix search)."""
 
 
 def widened(strip: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
@@ -104,23 +106,102 @@ def widened(strip: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
     return np.asarray(cv2.resize(strip, (width, strip.shape[0]), interpolation=interpolation), dtype=np.float32)
 
 
-def consensus(variants: list[NDArray[np.float32]], log_probs: list[torch.Tensor]) -> StripReading:
-    """The candidate (each variant's best path) with the highest mean probability over the variants,
-    placed on the first variant (the strip as it is) through the variant that read it."""
-    paths = [best_path(each) for each in log_probs]
-    candidates = list(dict.fromkeys(tuple(digit for digit, _, _ in path) for path in paths))
-    scores = [float(np.mean([string_probability(each, list(c)) for each in log_probs])) for c in candidates]
-    best = int(np.argmax(scores))
-    if not candidates[best]:
+def candidates(log_probs: list[torch.Tensor], beams: int = BEAMS) -> list[tuple[int, ...]]:
+    """Every reading's best path and likeliest strings, each string once."""
+    found = [tuple(digit for digit, _, _ in best_path(each)) for each in log_probs]
+    return list(dict.fromkeys(found + [c for each in log_probs for c in prefix_search(each, beams)]))
+
+
+def probabilities(log_probs: list[torch.Tensor], strings: list[tuple[int, ...]]) -> NDArray[np.float64]:
+    """CTC's probability of each string (rows) under each reading (columns), in one batched call."""
+    pairs = [(s, k) for s in range(len(strings)) for k in range(len(log_probs))]
+    longest = max(each.shape[0] for each in log_probs)
+    batch = torch.zeros((longest, len(pairs), log_probs[0].shape[1]))
+    for b, (_, k) in enumerate(pairs):
+        batch[: log_probs[k].shape[0], b] = log_probs[k]
+    targets = torch.tensor([d for s, _ in pairs for d in strings[s]], dtype=torch.long)
+    loss = F.ctc_loss(
+        batch,
+        targets,
+        torch.tensor([log_probs[k].shape[0] for _, k in pairs]),
+        torch.tensor([len(strings[s]) for s, _ in pairs]),
+        blank=BLANK,
+        reduction="none",
+        zero_infinity=False,
+    )
+    chances: NDArray[np.float64] = np.exp(-loss.double().numpy()).reshape(len(strings), len(log_probs))
+    return chances
+
+
+def consensus(
+    variants: list[NDArray[np.float32]], log_probs: list[torch.Tensor], found: list[tuple[int, ...]] | None = None
+) -> StripReading:
+    """The candidate (``found``, else the likeliest strings of each variant) with the highest mean
+    probability over the variants, placed on the first variant (the strip as it is) through the
+    variant that gives it the highest probability."""
+    strings = found if found is not None else candidates(log_probs)
+    scores = probabilities(log_probs, strings)
+    best = int(np.argmax(scores.mean(axis=1)))
+    if not strings[best]:
         return StripReading((), 0.0)
-    k = next(k for k, path in enumerate(paths) if tuple(digit for digit, _, _ in path) == candidates[best])
+    k = int(np.argmax(scores[best]))
+    path = best_path(log_probs[k])
+    if tuple(digit for digit, _, _ in path) != strings[best]:
+        path = aligned(log_probs[k], list(strings[best]))
     scale = variants[0].shape[1] / variants[k].shape[1]
-    placed = place(log_probs[k], paths[k], variants[k])
     digits = tuple(
         StripDigit(d.digit, d.probabilities, (round(d.span[0] * scale), max(round(d.span[0] * scale) + 1, round(d.span[1] * scale))))
-        for d in placed
+        for d in place(log_probs[k], path, variants[k])
     )
-    return StripReading(digits, scores[best])
+    return StripReading(digits, float(scores[best].mean()))
+
+
+def prefix_search(log_probs: torch.Tensor, beams: int, floor: float = 1e-3) -> list[tuple[int, ...]]:
+    """The likeliest strings of one strip, by CTC's prefix beam search (classes under ``floor`` in a
+    column are not followed there); best first."""
+    probs = log_probs.exp().numpy()
+    kept: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix: (ends in blank, ends in its digit)
+    for column in probs:
+        grown: dict[tuple[int, ...], list[float]] = {}
+        digits = [int(c) for c in np.flatnonzero(column[:BLANK] > floor)]
+        for prefix, (blank, last) in kept.items():
+            grown.setdefault(prefix, [0.0, 0.0])[0] += (blank + last) * column[BLANK]
+            for digit in digits:
+                longer = grown.setdefault((*prefix, digit), [0.0, 0.0])
+                if prefix and prefix[-1] == digit:
+                    grown[prefix][1] += last * column[digit]
+                    longer[1] += blank * column[digit]
+                else:
+                    longer[1] += (blank + last) * column[digit]
+        ranked = sorted(grown.items(), key=lambda item: -(item[1][0] + item[1][1]))[:beams]
+        top = max(sum(p) for _, p in ranked) or 1.0
+        kept = {prefix: (p[0] / top, p[1] / top) for prefix, p in ranked}
+    return list(kept)
+
+
+def aligned(log_probs: torch.Tensor, digits: list[int]) -> list[tuple[int, int, int]]:
+    """Where each of ``digits`` lies in the columns, by the most probable CTC alignment (Viterbi), as
+    (digit, first column, one past its last)."""
+    labels = [BLANK]
+    for digit in digits:
+        labels += [digit, BLANK]
+    scores = log_probs.numpy()[:, labels]
+    columns, states = scores.shape
+    best = np.full((columns, states), -np.inf)
+    back = np.zeros((columns, states), np.int64)
+    best[0, :2] = scores[0, :2]
+    for t in range(1, columns):
+        for s in range(states):
+            steps = [s, s - 1] + ([s - 2] if s >= 2 and labels[s] != BLANK and labels[s] != labels[s - 2] else [])
+            origin = max((q for q in steps if q >= 0), key=lambda q: best[t - 1, q])
+            best[t, s], back[t, s] = best[t - 1, origin] + scores[t, s], origin
+    state = states - 1 if states == 1 or best[-1, -1] >= best[-1, -2] else states - 2
+    runs: dict[int, list[int]] = {}
+    for t in range(columns - 1, -1, -1):
+        if labels[state] != BLANK:
+            runs.setdefault(state, []).append(t)
+        state = int(back[t, state])
+    return [(labels[s], min(runs[s]), max(runs[s]) + 1) for s in sorted(runs)]
 
 
 def best_path(log_probs: torch.Tensor) -> list[tuple[int, int, int]]:
