@@ -16,11 +16,13 @@ from model.data.sets import real_numbers
 from model.judging.evaluation import Report, evaluate
 
 NUMBERS_DEV = Path(os.environ.get("DIGITBOT_NUMBERS_DEV", ROOT.parent / "shared" / "data" / "numbers-dev"))
-AT_LEAST = 284
-"""Numbers of numbers-dev (400) read exactly, every digit in order, by the shipped model: raise it when
-the model gets better, never lower it."""
-DIGITS_AT_LEAST = 0.915
-SURE_AND_WRONG_AT_MOST = 12
+AT_LEAST = 293
+"""Numbers of numbers-dev (400) read exactly, every digit in order, by the shipped model (v4: 295; two
+spared for another machine's rounding): raise it when the model gets better, never lower it."""
+DIGITS_AT_LEAST = 0.92
+"""v4: 0.9242."""
+SURE_AND_WRONG_AT_MOST = 11
+"""v4: 10 of 400 wrong at >= 80% (one of them a label that reads 97066 where the cheque says 97060)."""
 
 
 @pytest.fixture(scope="module")

@@ -97,9 +97,9 @@ def _two(rng: Rng) -> Strokes:
 
 
 def _slashed_zero(rng: Rng) -> Strokes:
-    """A 0 with a slash through it, as programmers and some schools write it."""
+    """A 0 with a long slash through it, reaching well past the ring ("Ø"), as programmers and some schools write it."""
     ring = _arc(0.5, 0.5, _u(rng, 0.38, 0.48), 0.5, -90, 270, steps=24)
-    return [ring, [(_u(rng, 0.75, 1.0), _u(rng, -0.05, 0.1)), (_u(rng, 0.0, 0.25), _u(rng, 0.9, 1.05))]]
+    return [ring, [(_u(rng, 1.15, 1.3), _u(rng, -0.25, -0.1)), (_u(rng, -0.3, -0.15), _u(rng, 1.1, 1.25))]]
 
 
 HANDS: dict[str, Callable[[Rng], Strokes]] = {"1": _one, "2": _two, "4": _four, "7": _seven, "9": _nine}

@@ -158,7 +158,7 @@ class Predictor:
         segmentation = self.transform.segment(image)
         if self.numbers is not None and segmentation.strip is not None:
             number = self.numbers.read(segmentation.strip.pixels)
-            if len(number.digits) > 1:
+            if len(number.digits) > 1 and not self._alone(segmentation, number.confidence):
                 return self._number(segmentation, number, memory)
         whole = segmentation.whole
         singles = list(segmentation.crops)
@@ -184,6 +184,19 @@ class Predictor:
         if memory is not None and memory.version in ("", self.version):  # vectors of another model mean nothing here
             digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
+
+    def _alone(self, segmentation: Segmentation, number: float) -> bool:
+        """Is the photo one digit, whatever the number reader makes of it? Where segmentation finds one
+        shape, no wider than tall (as a digit is, and two digits side by side are not), and the digit
+        network is surer of it as one digit than the number reader is of its string (a 1's long flag
+        taken for a second 1), one digit is the likelier reading."""
+        if len(segmentation.crops) != 1:
+            return False
+        x0, y0, x1, y1 = segmentation.crops[0].box
+        if x1 - x0 > y1 - y0:
+            return False
+        row = self._read(list(segmentation.crops))[0][0]
+        return self._digit(row) and float(row[:NOT_A_DIGIT].max()) > number
 
     def _number(self, segmentation: Segmentation, number: StripReading, memory: Memory | None) -> Reading:
         """A number the number reader read: each digit placed where it read it, cut out there for the
