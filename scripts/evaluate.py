@@ -5,18 +5,18 @@
     python -m scripts.evaluate --numbers ../shared/data/numbers-dev --only real_numbers
 
 Sets (``model.data.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
-digits rendered as phone photos), ``numbers`` (3-digit numbers rendered the same way), ``written``
+digits rendered as phone photos), ``turned`` (those lying on their side), ``numbers`` (3-digit numbers rendered the same way), ``written``
 (numbers of 2-8 digits as ``model.data.numbers`` writes them: cheques, cells, touching digits),
 ``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
 5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the digit),
 ``screen`` (drawn on a flat canvas, 45-95% of it), ``strokes`` and ``rings`` (every lone stroke
 a 1, every ring a 0), ``blank`` (paper with nothing on it) and, with ``--real DIR``, ``real``
-(real photos, per writer) and the two sets derived from it on the fly, ``real_faint_small`` and
-``real_small``; with ``--numbers DIR``, ``real_numbers`` (real handwritten numbers, per length:
-string accuracy, digit accuracy as 1 - edit distance / length, the share read with the right
-length). Every set is read by the reference reader too (``model.judging.reference``; for numbers,
-its components left to right), printed beside the product; per writer, the writers where the
-product reads fewer are named.
+(real photos, per writer) and the sets derived from it on the fly, ``real_faint_small``,
+``real_small`` and ``real_turned`` (every photo a quarter turn either way); with ``--numbers DIR``,
+``real_numbers`` (real handwritten numbers, per length: string accuracy, digit accuracy as 1 - edit
+distance / length, the share read with the right length). Every set is read by the reference reader
+too (``model.judging.reference``; for numbers, its components left to right), printed beside the
+product; per writer, the writers where the product reads fewer are named.
 Writes confusion matrices, misread grids and a reliability diagram, prints a table, and with
 ``--write-card`` stores the figures in the card.
 """
@@ -39,7 +39,7 @@ from model.judging.reference import NAME, ReferenceReader, digit_span
 from model.reading import registry
 from model.reading.predictor import Predictor
 
-REAL = ("real", *sets.DERIVED)
+REAL = ("real", *sets.DERIVED, "real_turned")
 NUMBERS = ("numbers", "written", "real_numbers")
 """The sets of numbers: scored digit by digit and by length too, the reference reading every component."""
 SETS = (*sets.NAMES, *REAL, "real_numbers")
@@ -88,6 +88,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))
     parser.add_argument("--mnist", type=int, default=10000, help="MNIST test images to use")
     parser.add_argument("--photos", type=int, default=2000, help="photo-like single digits")
+    parser.add_argument("--turned", type=int, default=1000, help="photo-like single digits lying on their side")
     parser.add_argument("--number-renders", type=int, default=300, help="photo-like 3-digit numbers")
     parser.add_argument("--written", type=int, default=500, help="numbers of 2-8 digits as model.data.numbers writes them")
     parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
@@ -103,8 +104,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sample], int]]:
-    sizes = {"mnist": args.mnist, "photo": args.photos, "numbers": args.number_renders, "non_digits": args.non_digits}
-    sizes["written"] = args.written
+    sizes = {"mnist": args.mnist, "photo": args.photos, "turned": args.turned, "numbers": args.number_renders}
+    sizes |= {"written": args.written, "non_digits": args.non_digits}
     sizes |= {"sizes": args.sizes, "tight": args.tight, "screen": args.screen, "blank": args.blank, "strokes": 0, "rings": 0}
     rendered = [name for name in sets.NAMES if name in args.only]
     if set(rendered) - {"non_digits", "strokes", "rings", "blank"}:
@@ -122,7 +123,10 @@ def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sampl
     span = functools.cache(digit_span)  # each photo's digit measured once for both derived sets
     for name in REAL:
         if name in args.only:
-            samples = real if name == "real" else sets.derived(name, real, span)
+            if name == "real_turned":
+                samples = [sets.Sample(sets.turned(sample.photo, i), sample.label, sample.group) for i, sample in enumerate(real)]
+            else:
+                samples = real if name == "real" else sets.derived(name, real, span)
             yield name, samples, len(samples)
 
 

@@ -64,6 +64,20 @@ def written_numbers(images: U8, labels: NDArray[np.int64], count: int, seed: int
         yield Sample(draw_number([images[j] for j in picks], label, rng).image, label, f"{len(label)} digits")
 
 
+def turned_photos(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) -> Iterator[Sample]:
+    """The photo-like single digits lying on their side: every other one turned a quarter clockwise,
+    the rest counter-clockwise (a crop the sender turned, which no EXIF tag undoes)."""
+    for i, sample in enumerate(photos(images, labels, count, seed)):
+        yield replace(sample, photo=turned(sample.photo, i), group="clockwise" if i % 2 else "counter-clockwise")
+
+
+def turned(photo: Image.Image | bytes, i: int) -> Image.Image:
+    """A photo (upright as its EXIF tag says) turned a quarter: clockwise for odd ``i``, else counter-clockwise."""
+    image = photo if isinstance(photo, Image.Image) else Image.open(io.BytesIO(photo))
+    image = (ImageOps.exif_transpose(image) or image).convert("RGB")
+    return image.transpose(Image.Transpose.ROTATE_270 if i % 2 else Image.Transpose.ROTATE_90)
+
+
 def drawn_non_digits(count: int, seed: int = SEED) -> Iterator[Sample]:
     """Photos of drawn non-digits (faces, stars, scribbles...), where "no digit" is right.
 
@@ -117,7 +131,7 @@ def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = S
         yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
 
 
-NAMES = ("mnist", "photo", "numbers", "written", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
+NAMES = ("mnist", "photo", "turned", "numbers", "written", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
 """The rendered benchmark sets, by the names README's figures and the promotion gate use."""
 
 
@@ -128,6 +142,8 @@ def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple
         return mnist(images, labels, count), min(count, len(images))
     if name == "photo":
         return photos(images, labels, count), count
+    if name == "turned":
+        return turned_photos(images, labels, count), count
     if name == "numbers":
         return photos(images, labels, count, digits=3), count
     if name == "written":
