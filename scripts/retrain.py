@@ -9,8 +9,9 @@ fine-tuned on them mixed with MNIST, photo-like and non-digit replay, and the ca
 compared with the current model on MNIST test, the photo-like set, photos of non-digits
 held-out corrections and, with ``--real DIR``, real photos. It is promoted (a new registry
 version with its own memory threshold, ``current`` moved atomically; the bot hot-reloads)
-only when no fixed set drops by more than ``--tolerance``, no real photo is lost, and
-held-out corrections improve.
+only when no fixed set is worse beyond chance (a paired exact test) or beyond its margin
+(``--margin SET=SHARE``), no more real photos are lost than gained, and the held-out corrections
+improve beyond chance (``model.judging.gate``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from bot.config import DatabaseSettings, database_url
 from bot.storage import Storage
-from model.judging.gate import Verdict
+from model.judging.gate import ALPHA, MARGINS, Rules, Verdict
 from model.learning.corrections import LabelledPhoto
 from model.learning.memory_calibration import ORDINARY
 from model.learning.retrain import RetrainConfig, run
@@ -57,30 +58,33 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     back.add_argument("--to", help="version to return to, e.g. v1")
     # Also after the command, as operators type it; SUPPRESS keeps a --models given before it.
     back.add_argument("--models", type=Path, default=argparse.SUPPRESS, help="model registry directory")
-    database = DatabaseSettings()
+    database, defaults = DatabaseSettings(), RetrainConfig(models=Path())
     parser.add_argument("--database-url", default=database.database_url, help="default: DATABASE_URL, as the bot reads it")
     parser.add_argument("--data-dir", type=Path, default=database.data_dir, help="default: DATA_DIR, as the bot reads it")
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="train and compare, but write nothing")
-    parser.add_argument("--tolerance", type=float, default=0.001, help="largest allowed drop on a fixed set (0.001 = 0.1 point)")
+    parser.add_argument("--alpha", type=float, default=ALPHA, help="the gate's one-sided level per set")
+    parser.add_argument(
+        "--margin", action="append", default=[], metavar="SET=SHARE", help="a fixed set's largest net loss, e.g. photo=0.006 (repeatable)"
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
     parser.add_argument("--photos", type=int, default=6000, help="photo-like renders replayed (at most --replay)")
     parser.add_argument("--non-digits", type=int, default=600, help="non-digit drawings replayed (models with that class)")
-    parser.add_argument("--test-non-digits", type=int, default=1000, help="non-digit photos in the gate (0.1 point = 1 photo)")
-    parser.add_argument("--test", type=int, default=10000, help="MNIST test digits in the gate")
-    parser.add_argument("--test-photos", type=int, default=2000, help="photo-like test digits in the gate (0.1 point = 2 photos)")
+    parser.add_argument("--test-non-digits", type=int, default=defaults.test_non_digits, help="non-digit photos in the gate")
+    parser.add_argument("--test", type=int, default=defaults.test, help="MNIST test digits in the gate")
+    parser.add_argument("--test-photos", type=int, default=defaults.test_photos, help="photo-like test digits in the gate")
     parser.add_argument("--validation", type=int, default=2000, help="MNIST digits the temperature is fitted on (at most 5000)")
     parser.add_argument("--real", type=Path, help="a folder of real photos (labels.csv) the gate reads too: fewer read right refuses")
     parser.add_argument("--memory-ordinary", type=int, default=ORDINARY, help="ordinary digits of the new version's memory calibration")
-    numbers = RetrainConfig(models=Path())
-    parser.add_argument("--number-replay", type=int, default=numbers.number_replay, help="drawn numbers replayed beside corrected ones")
+    parser.add_argument("--number-replay", type=int, default=defaults.number_replay, help="drawn numbers replayed beside corrected ones")
     parser.add_argument(
-        "--number-validation", type=int, default=numbers.number_validation, help="drawn numbers the number reader's temperature is fit on"
+        "--number-validation", type=int, default=defaults.number_validation, help="drawn numbers the number reader's temperature is fit on"
     )
-    parser.add_argument("--test-numbers", type=int, default=numbers.test_numbers, help="drawn numbers in the gate (with a number reader)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--test-numbers", type=int, default=defaults.test_numbers, help="drawn numbers in the gate (with a number reader)")
+    parser.add_argument("--workers", type=int, default=2, help="processes drawing and transforming replay")
+    parser.add_argument("--threads", type=int, default=2, help="torch's threads (the same count, seed and data give the same weights)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
     return parser.parse_args(argv)
@@ -97,6 +101,17 @@ def rollback(models: Path, to: str | None) -> str:
     return target
 
 
+def margins(given: list[str]) -> dict[str, float]:
+    parsed = {}
+    for item in given:
+        name, _, share = item.partition("=")
+        try:
+            parsed[name] = float(share)
+        except ValueError:
+            raise SystemExit(f"--margin {item!r}: expected SET=SHARE, e.g. photo=0.006") from None
+    return parsed
+
+
 def main(argv: list[str] | None = None) -> Verdict | None:
     args = parse(argv)
     if args.command == "rollback":
@@ -107,7 +122,7 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         data_root=args.data_root,
         download=not args.no_download,
         dry_run=args.dry_run,
-        tolerance=args.tolerance,
+        rules=Rules(args.alpha, MARGINS | margins(args.margin)),
         epochs=args.epochs,
         replay=args.replay,
         photos=args.photos,
@@ -122,6 +137,7 @@ def main(argv: list[str] | None = None) -> Verdict | None:
         number_validation=args.number_validation,
         test_numbers=args.test_numbers,
         workers=args.workers,
+        threads=args.threads,
         report=args.report,
         seed=args.seed,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import math
 import re
 from pathlib import Path
 
@@ -18,17 +19,25 @@ from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
 from devkit.seeding import seed_corrections
 from model.data import sets
+from model.data.digits import Digits
 from model.data.numbers import NumberLook, draw_number
 from model.data.sets import Sample
+from model.data.strips import Strips
 from model.data.styles import STYLES, draw
-from model.judging.gate import REAL, Comparison, decide, gate
-from model.learning.corrections import Guards, LabelledPhoto, curate
+from model.judging.gate import ALPHA, HELD_OUT, REAL, Comparison, Rules, decide, gate, power, tail
+from model.learning.corrections import CorrectionDigits, Guards, LabelledPhoto, curate, fine_tune
+from model.learning.fit import FitConfig, reproducible
+from model.learning.number_fit import NumberFitConfig, fit_numbers
 from model.reading import registry
 from model.reading.predictor import Predictor
 from scripts import retrain
 
 FAILURE = "square-9"
-SLASHED_BEFORE_AT_MOST = 0.5
+LOOSE = [*(f"--margin={name}=0.03" for name in ("mnist", "photo", "non_digits")), "--margin=written=0.1"]
+"""A test-sized replay (600 photos, not 6,000; 300 numbers, not 3,000) forgets a little of the fixed
+sets: the gate here allows 3 points (10 on 60 drawn numbers: 5 lost, 2 gained seen) and a level of
+0.001; `scripts.bench retrain` measures the shipped gate with the real defaults."""
+SLASHED_BEFORE_AT_MOST = 0.65
 
 
 def photos_of(style: str, count: int, seed: int) -> list[bytes]:
@@ -57,7 +66,7 @@ def run_retrain(models, url, *extra: str):
             "--replay", "800", "--photos", "600", "--test", "500", "--test-photos", "300", "--epochs", "3", "--validation", "800",
             "--non-digits", "200", "--test-non-digits", "200", "--memory-ordinary", "150",
             "--number-replay", "300", "--number-validation", "100", "--test-numbers", "60",
-            "--tolerance", "0.005", "--workers", "1", "--report", str(models.parent / "report"), *extra,
+            "--alpha", "0.001", *LOOSE, "--workers", "1", "--report", str(models.parent / "report"), *extra,
         ]
     )  # fmt: skip
 
@@ -72,9 +81,7 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     photos = photos_of(FAILURE, 150, seed=1)
     asyncio.run(seed_corrections(url, predictor, [(photo, label, 100 + i % 8) for i, photo in enumerate(photos)]))
-    # A test-sized replay (600 photos, not 4,000) forgets a little of the photo-like set: the gate
-    # here allows 3 points; `scripts.bench retrain` measures the real defaults (0.1 point).
-    verdict = run_retrain(models, url, "--tolerance", "0.03")
+    verdict = run_retrain(models, url)
     assert verdict is not None and verdict.promote, verdict
     assert registry.current_version(models) == "v2"
     candidate = Predictor.load(models)
@@ -113,7 +120,7 @@ def test_corrections_of_numbers_teach_the_number_reader(tmp_path, models, predic
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     corrections = [(photo, label, 200 + i % 8) for i, (photo, label) in enumerate(slashed_numbers(mnist_test, 150, seed=1))]
     asyncio.run(seed_corrections(url, predictor, corrections))
-    verdict = run_retrain(models, url, "--tolerance", "0.03")
+    verdict = run_retrain(models, url)
     assert verdict is not None and verdict.promote, verdict
     candidate = Predictor.load(models)
     after = np.mean([candidate.predict(photo).digits == label for photo, label in fresh])
@@ -145,13 +152,13 @@ def test_the_gate_reads_through_the_predictor_and_refuses_a_worse_candidate(pred
     candidate = Predictor(network, predictor.transform, predictor.temperature, "candidate")
     images, labels = mnist_test
     sevens = [Sample(jpeg(on_paper([digit(mnist_test, 1, n)])), "7") for n in range(4)]
-    fixed = {name: sets.named(name, images, labels, 60) for name in ("mnist", "photo")}
-    verdict, reports = gate(predictor, candidate, fixed, sevens, tolerance=0.01)
+    fixed = {name: sets.named(name, images, labels, 150) for name in ("mnist", "photo")}
+    verdict, reports = gate(predictor, candidate, fixed, sevens)
     assert not verdict.promote
     assert [c.name for c in verdict.comparisons] == ["mnist", "photo", "held-out corrections"]
     held = verdict.comparisons[-1]
     assert held.current == 0.0 and held.candidate == 1.0, "the candidate does read those photos as its user wants"
-    assert any(r.startswith("mnist: ") for r in verdict.reasons), verdict.reasons
+    assert any(r.startswith("mnist: ") and "beyond chance" in r for r in verdict.reasons), verdict.reasons
     assert reports["mnist"][1].per_digit()[1] < 0.5 < reports["mnist"][0].per_digit()[1]
 
 
@@ -217,41 +224,94 @@ async def test_a_card_without_a_version_is_loaded_once(models):
         reader.close()
 
 
-def held(current: float, candidate: float, count: int = 50) -> Comparison:
-    return Comparison("held-out corrections", current, candidate, count)
+def held(lost: int, gained: int, count: int = 50) -> Comparison:
+    return Comparison(HELD_OUT, count, lost, gained, 0.5, 0.5 + (gained - lost) / max(count, 1), "held-out")
 
 
-def test_the_gate_promotes_a_fix_that_costs_at_most_the_tolerance():
-    verdict = decide([Comparison("MNIST test", 0.995, 0.994, 10000), held(0.2, 0.9)], tolerance=0.001)
+def fixed(name: str, count: int, lost: int, gained: int) -> Comparison:
+    return Comparison(name, count, lost, gained, 0.99, 0.99 + (gained - lost) / count)
+
+
+def test_the_paired_test_is_the_exact_binomial_tail():
+    assert tail(5, 5) == 1 / 32 and tail(0, 0) == 1.0 and tail(1, 2) == 0.75
+    assert fixed("mnist", 10000, 9, 3).p_worse == sum(math.comb(12, i) for i in range(9, 13)) / 2**12
+
+
+def test_the_gate_promotes_a_fix_whose_losses_chance_explains():
+    """Losing 8 and gaining 4 of 10,000 is a coin's noise (p = 0.19), well inside the margin."""
+    verdict = decide([fixed("mnist", 10000, 8, 4), held(1, 30)])
     assert verdict.promote and verdict.reasons == []
 
 
-def test_the_gate_refuses_a_regression_beyond_the_tolerance():
-    verdict = decide([Comparison("MNIST test", 0.995, 0.990, 10000), Comparison("photos", 0.96, 0.96, 2000), held(0.2, 0.9)], 0.001)
-    assert not verdict.promote and verdict.reasons == ["MNIST test: 0.9900 is worse than 0.9950 by more than 0.0010"]
+def test_the_gate_refuses_losses_beyond_chance_and_names_the_counts():
+    verdict = decide([fixed("mnist", 10000, 30, 10), fixed("photo", 2000, 5, 5), held(1, 30)])
+    assert not verdict.promote and len(verdict.reasons) == 1
+    assert verdict.reasons[0].startswith("mnist: lost 30, gained 10 of 10000: worse beyond chance (p = 0.00")
 
 
-def test_the_gate_refuses_a_candidate_that_reads_one_real_photo_fewer():
-    """Real photos allow no drop at all, whatever the tolerance: 1 of 200 lost is refused."""
-    real = Comparison(REAL, 0.990, 0.985, 200, strict=True)
-    verdict = decide([Comparison("MNIST test", 0.995, 0.995, 10000), real, held(0.2, 0.9)], tolerance=0.01)
-    assert not verdict.promote and verdict.reasons == ["real photos: 0.9850 is worse than 0.9900 by more than 0.0000"]
-    assert decide([Comparison(REAL, 0.985, 0.990, 200, strict=True), held(0.2, 0.9)], tolerance=0.01).promote
+def test_the_gate_refuses_a_net_loss_beyond_the_margin_even_where_chance_could_explain_it():
+    """On a set whose readings churn a lot, 1.5 points lost is not significant at 0.01 but is too much to pay."""
+    churning = fixed("photo", 2000, 130, 100)
+    assert churning.p_worse > ALPHA
+    verdict = decide([churning, held(1, 30)])
+    assert verdict.reasons == ["photo: lost 130, gained 100 of 2000: a net loss beyond the margin of 0.6%"]
+    assert decide([churning, held(1, 30)], Rules(margins={"photo": 0.02})).promote
+
+
+def test_the_gate_refuses_a_candidate_that_loses_more_real_photos_than_it_gains():
+    """Real photos are strict and paired: 1 lost and none gained of 200 is refused; 1 lost for 2 gained is not."""
+    real = Comparison(REAL, 200, 1, 0, 0.990, 0.985, "real")
+    verdict = decide([fixed("mnist", 10000, 0, 0), real, held(1, 30)])
+    assert not verdict.promote and verdict.reasons == ["real photos: lost 1, gained 0 of 200: more real photos lost than gained"]
+    assert decide([Comparison(REAL, 200, 1, 2, 0.985, 0.99, "real"), held(1, 30)]).promote
+
+
+def test_power_grows_with_the_set_and_the_drop_and_stays_low_without_one():
+    """What the docstring of the gate's sizes rests on: a 0.5-point drop on 10,000 MNIST digits churning
+    0.2% each way is refused nearly always; no drop at all rarely."""
+    assert power(10000, 0.002, 0.005, margin=0.003) > 0.99
+    assert power(10000, 0.002, 0.0, margin=0.003) < 0.05
+    assert power(500, 0.01, 0.005, margin=0.02) < 0.5 < power(8000, 0.01, 0.005, margin=0.02)
 
 
 def test_the_gate_reads_a_real_photo_folder_as_a_strict_set(predictor, mnist_test):
     images, labels = mnist_test
     real = [Sample(jpeg(on_paper([digit(mnist_test, d)])), str(d)) for d in (3, 4)]
-    fixed = {"mnist": sets.named("mnist", images, labels, 20)}
-    verdict, _ = gate(predictor, predictor, fixed, real, tolerance=0.01, real=real)
-    assert [(c.name, c.strict) for c in verdict.comparisons] == [("mnist", False), (REAL, True), ("held-out corrections", False)]
+    verdict, _ = gate(predictor, predictor, {"mnist": sets.named("mnist", images, labels, 20)}, real, real=real)
+    assert [(c.name, c.kind) for c in verdict.comparisons] == [("mnist", "fixed"), (REAL, "real"), (HELD_OUT, "held-out")]
     assert verdict.comparisons[1].count == 2
 
 
-def test_the_gate_refuses_without_a_held_out_gain():
-    assert decide([Comparison("MNIST test", 0.99, 0.99, 100), held(0.5, 0.5)], 0.001).reasons == [
-        "held-out corrections: 0.5000 is not better than 0.5000"
+def test_the_gate_refuses_without_a_held_out_gain_beyond_chance():
+    assert decide([fixed("mnist", 100, 0, 0), held(3, 6)]).reasons == [
+        "held-out corrections: lost 3, gained 6 of 50: not better beyond chance (p = 0.25, needs < 0.01)"
     ]
-    assert decide([Comparison("MNIST test", 0.99, 0.99, 100), held(0.0, 0.0, count=0)], 0.001).reasons == [
-        "no held-out corrections to show an improvement on"
-    ]
+    assert decide([fixed("mnist", 100, 0, 0), held(0, 0, count=0)]).reasons == ["no held-out corrections to show an improvement on"]
+
+
+def test_the_same_data_seed_and_threads_give_byte_identical_weights(predictor, mnist_test):
+    """Fine-tuning the digit network and the number reader twice on the same tiny set, seed and thread
+    count gives the same bytes; another seed does not (so the comparison can fail)."""
+    images, labels = mnist_test
+    data = Digits(images[:96], labels[:96].astype(np.int64))
+    corrections = CorrectionDigits(Digits(images[96:128], labels[96:128].astype(np.int64)), np.ones(32, np.float32), 0)
+    strips = Strips([np.tile(images[k], (1, 2)) for k in range(24)], [f"{labels[k]}{labels[k]}" for k in range(24)])
+
+    def once(seed: int) -> bytes:
+        reproducible(seed, threads=1)
+        tuned = fine_tune(predictor.network, corrections, data, predictor.transform, FitConfig(epochs=1, batch_size=32, seed=seed))
+        reader = copy.deepcopy(predictor.numbers)
+        assert reader is not None
+        fit_numbers(reader.network, strips, reader, NumberFitConfig(epochs=1, batch_size=8, seed=seed, freeze_norm=True))
+        weights = {**tuned.state_dict(), **{f"n.{k}": v for k, v in reader.network.state_dict().items()}}
+        return b"".join(v.contiguous().numpy().tobytes() for _, v in sorted(weights.items()))
+
+    threads = torch.get_num_threads()
+    try:
+        first = once(3)
+        assert torch.are_deterministic_algorithms_enabled() and torch.get_num_threads() == 1
+        assert once(3) == first
+        assert once(4) != first
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)

@@ -136,6 +136,14 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, views: int = 1) 
     return float(log_t.detach().exp())
 
 
+def reproducible(seed: int, threads: int) -> None:
+    """The same data, seed and thread count give the same weights: torch's deterministic kernels, a
+    fixed number of threads (a sum split differently rounds differently), the global seed set."""
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+
+
 class Stopwatch:
     def __init__(self) -> None:
         self.start = time.perf_counter()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from model.data import sets
 from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, transform_digits
 from model.data.strips import Strips, make_strips
 from model.judging.evaluation import Report
-from model.judging.gate import Verdict, gate
+from model.judging.gate import Rules, Verdict, gate
 from model.judging.plots import pyplot
 from model.learning.corrections import (
     CorrectionDigits,
@@ -36,7 +36,7 @@ from model.learning.corrections import (
     number_strips,
     rebuild,
 )
-from model.learning.fit import FitConfig, Stopwatch, temperature_for
+from model.learning.fit import FitConfig, Stopwatch, reproducible, temperature_for
 from model.learning.memory_calibration import ORDINARY, PER_STYLE, calibrate_model
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
 from model.learning.train import VALIDATION
@@ -52,13 +52,14 @@ SHAPES_SEEN = Seen(recall=0.9, precision=0.8)
 
 @dataclass(frozen=True)
 class RetrainConfig:
-    """Every size, tolerance and seed of a retraining run."""
+    """Every size and seed of a retraining run (the gate's levels and margins are ``model.judging.gate``'s)."""
 
     models: Path
     data_root: str = "data"
     download: bool = True
     dry_run: bool = False
-    tolerance: float = 0.001
+    rules: Rules = field(default_factory=Rules)
+    """The gate's level and practical margins (``model.judging.gate``)."""
     epochs: int = 3
     replay: int = 6000
     photos: int = 6000
@@ -67,10 +68,11 @@ class RetrainConfig:
     non_digits: int = 600
     plain: int = 400
     """Lone strokes and rings replayed (half drawn, half photos): the plainest 1s and 0s stay read."""
-    test_non_digits: int = 1000
-    test: int = 10000
-    test_photos: int = 2000
-    """Sizes of the gate's sets: ``model.data.sets``'s named benchmarks, which hold their own seeds."""
+    test_non_digits: int = 2000
+    test: int = 3000
+    test_photos: int = 4000
+    """Sizes of the gate's sets: ``model.data.sets``'s named benchmarks, which hold their own seeds;
+    what each can see is ``model.judging.gate.MARGINS``'s docstring."""
     validation: int = 2000
     """An eighth of this many of the last MNIST training digits (never replayed), as photos, with held-out drawings:
     what the candidate's temperature is fitted on, as training fits it."""
@@ -88,6 +90,8 @@ class RetrainConfig:
     test_numbers: int = 500
     """Numbers the gate reads (``written``) when the model has a number reader."""
     workers: int = 2
+    threads: int = 2
+    """Torch's threads: with the seed, what makes two runs on the same corrections give the same weights."""
     report: Path = Path("runs/retrain")
     seed: int = 0
     """Fine-tuning, the replay pick and raw replay/validation renders."""
@@ -110,7 +114,7 @@ class Replay:
 def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     """Curate, rebuild, fine-tune, gate and (when the gate allows and it is not a dry run) promote."""
     clock = Stopwatch()
-    torch.manual_seed(config.seed)
+    reproducible(config.seed, config.threads)
     guards = Guards()
     curation = _curated(corrections, guards)
     state, card = registry.load(config.models)
@@ -135,7 +139,7 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     gate_sets = replay.gate_sets | ({"written": config.test_numbers} if reader is not None else {})
     fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
     real = sets.real_photos(config.real) if config.real is not None else []
-    verdict, reports = gate(now, then, fixed, held_out, config.tolerance, real)
+    verdict, reports = gate(now, then, fixed, held_out, real, config.rules)
     report(verdict, reports, config.report)
     if not verdict.promote:
         print("NOT promoted, keeping " + str(card.get("version")) + ":\n  " + "\n  ".join(verdict.reasons))
@@ -238,11 +242,12 @@ def _promote(
         temperature=temperature,
         metrics={
             f"gate_{c.name.replace(' ', '_').replace('-', '_')}": {"current": c.current, "candidate": c.candidate, "n": c.count}
+            | {"lost": c.lost, "gained": c.gained}
             for c in verdict.comparisons
         },
         data=counts,
-        training={"kind": "fine-tune on corrections", "epochs": config.epochs, "seed": config.seed, "seconds": clock.seconds()}
-        | {"torch": torch.__version__},
+        training={"kind": "fine-tune on corrections", "epochs": config.epochs, "seed": config.seed, "threads": config.threads}
+        | {"deterministic": torch.are_deterministic_algorithms_enabled(), "seconds": clock.seconds(), "torch": torch.__version__},
         git_revision=registry.git_revision(),
     )
     if reader is not None:
@@ -269,9 +274,9 @@ def _calibrate_memory(config: RetrainConfig, weights: Path) -> None:
 
 def report(verdict: Verdict, reports: dict[str, list[Report]], out: Path) -> None:
     """A table on stdout and a PNG of per-digit accuracy before and after, for each set of single digits."""
-    print(f"\n{'set':<24}{'n':>7}{'current':>10}{'candidate':>11}")
+    print(f"\n{'set':<24}{'n':>7}{'current':>10}{'candidate':>11}{'lost':>6}{'gained':>8}{'p worse':>9}{'p better':>10}")
     for c in verdict.comparisons:
-        print(f"{c.name:<24}{c.count:>7}{c.current:>10.4f}{c.candidate:>11.4f}")
+        print(f"{c.name:<24}{c.count:>7}{c.current:>10.4f}{c.candidate:>11.4f}{c.lost:>6}{c.gained:>8}{c.p_worse:>9.2g}{c.p_better:>10.2g}")
     plt = pyplot()
     shown = {name: pair for name, pair in reports.items() if any(len(o.label) == 1 for o in pair[0].outcomes)}
     fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(5 * max(1, len(shown)), 3.6), sharey=True, squeeze=False)

@@ -9,6 +9,7 @@
     python -m scripts.bench picture     # cost of drawing the boxed picture of a reading
     python -m scripts.bench memory      # per-person memory of corrections: what it fixes, what it leaves alone, its cost
     python -m scripts.bench retrain     # retraining on seeded corrections with the defaults, and its gate
+    python -m scripts.bench gate        # the promotion gate against a candidate made worse on purpose, run after run
     python -m scripts.bench strokes     # stroke recall and precision of the transform per kind of render
 
 ``python -m scripts.bench <name> --help`` lists a benchmark's own options.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from scripts.bench import bot, database, decode, memory, photo, picture, retrain, strokes
+from scripts.bench import bot, database, decode, gate, memory, photo, picture, retrain, strokes
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,7 +27,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m scripts.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="which", required=True, metavar="benchmark")
-    for module in (photo, bot, decode, database, picture, memory, retrain, strokes):
+    for module in (photo, bot, decode, database, picture, memory, retrain, gate, strokes):
         module.add(sub)
     return parser.parse_args(argv)
 

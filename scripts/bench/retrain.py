@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from model.data.styles import STYLES, draw
+from model.reading import registry
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, photo_jpeg, with_model
+from scripts.bench.gate import describe
 
 STYLE = "square-9"
 
@@ -23,6 +27,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = with_model(sub.add_parser("retrain", help="retraining on seeded corrections with the defaults, and its gate"))
     parser.add_argument("--corrections", type=int, default=1000)
     parser.add_argument("--real", default="", help="a folder of real photos (labels.csv) for the gate, as scripts.retrain --real")
+    parser.add_argument("--seed", type=int, default=0, help="the retraining's seed (scripts.retrain --seed)")
     parser.set_defaults(run=run)
 
 
@@ -46,15 +51,17 @@ def run(args: argparse.Namespace) -> None:
         shutil.copytree(args.model, f"{tmp}/models")
         start = time.perf_counter()
         real = ["--real", args.real] if args.real else []
-        command = ["--models", f"{tmp}/models", "--database-url", url, "--data-root", args.data_root, "--report", "runs/retrain", *real]
-        verdict = retrain.main(command)
+        command = ["--models", f"{tmp}/models", "--database-url", url, "--data-root", args.data_root, "--report", "runs/retrain"]
+        verdict = retrain.main([*command, "--seed", str(args.seed), *real])
         elapsed = time.perf_counter() - start
         after_model = Predictor.load(f"{tmp}/models")
         after = float(np.mean([after_model.predict(p).digits == label for p in fresh]))
+        state, _ = registry.load(Path(tmp) / "models")
+        weights = hashlib.sha256(b"".join(state[k].contiguous().numpy().tobytes() for k in sorted(state))).hexdigest()[:16]
     print(f"retrain on {len(samples)} corrections ({STYLE} x{args.corrections * 4 // 5}, ordinary digits for the rest), 40 users")
     promoted = verdict.promote if verdict else None
     print(f"  wall time {elapsed:.0f} s (export, rebuild, replay data, fine-tune, gate, report, memory calibration); promoted: {promoted}")
     print(f"  {STYLE} on 200 fresh photos: {before:.1%} -> {after:.1%} (model {current.version} -> {after_model.version})")
-    print(f"  memory after: {after_model.memory}")
+    print(f"  memory after: {after_model.memory}; weights sha256 {weights} (seed {args.seed})")
     for c in verdict.comparisons if verdict else []:
-        print(f"  {c.name:<24} n={c.count:<6} {c.current:.4f} -> {c.candidate:.4f} ({(c.candidate - c.current) * 100:+.2f} points)")
+        print(f"  {c.current:.4f} -> {c.candidate:.4f} ({(c.candidate - c.current) * 100:+.2f} points)  {describe(c)}")
