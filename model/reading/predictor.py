@@ -215,12 +215,21 @@ class Predictor:
             items.append(
                 DigitReading(d.digit, float(d.probabilities[d.digit]), top, strip.photo_box(d.span), pixels, vector, d.probabilities)
             )
-        reading = Reading(items=tuple(items), model_version=self.version, number=number.confidence)
+        reading = Reading(tuple(items), self.version, set_aside=self._left_over(segmentation, len(items)), number=number.confidence)
         if memory is None or memory.version not in ("", self.version):
             return reading
         recalled = tuple(self._recall(item, memory) for item in reading.items)
         changed = any(new is not old for new, old in zip(recalled, reading.items, strict=True))
         return replace(reading, items=recalled, number=None) if changed else reading
+
+    def _left_over(self, segmentation: Segmentation, digits: int) -> tuple[Box, ...]:
+        """Where segmentation found more shapes than the number has digits, those the digit network
+        judges "not a digit": shown set aside, as the digit-by-digit way shows a doodle it left out."""
+        crops = list(segmentation.crops)
+        if len(crops) <= digits or not self.network.rejects:
+            return ()
+        rows = self._read(crops)[0]
+        return tuple(crop.box for crop, row in zip(crops, rows, strict=True) if not self._digit(row))
 
     def _with_whole(self, spans: list[_Span], whole: _Span) -> list[_Span]:
         """Is the whole frame one digit? Where it reads as one: alone where no shape was read as a digit;
