@@ -7,12 +7,17 @@ from collections.abc import AsyncIterator, Callable
 import numpy as np
 import pytest
 import pytest_asyncio
+import torch
 
 from devkit.fake_telegram import FakeTelegram
 from devkit.local import DATA_ROOT, MODELS
 from devkit.photos import digit, jpeg, on_paper
 from model.data.digits import load_mnist
 from model.reading.predictor import Predictor
+
+torch.set_num_threads(1)
+"""Each of the suite's two workers on one torch thread, as the bot reads: two workers of two threads
+each on two cores keep the number reader's recurrent layer waiting (10x slower, measured)."""
 
 
 @pytest.fixture(scope="session")
