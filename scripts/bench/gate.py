@@ -26,6 +26,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = with_model(sub.add_parser("gate", help="the promotion gate against a candidate made worse on purpose"))
     parser.add_argument("--digit", type=int, default=3, help="the digit whose labels the candidate learns shuffled")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=100, help="run r's sabotage and replay use seed + r")
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits of the sabotaging epoch")
     parser.set_defaults(run=run)
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
     for r in range(args.runs):
         reproducible(r, 2)
         start = time.perf_counter()
-        candidate = sabotaged(current, args, seed=100 + r)
+        candidate = sabotaged(current, args, seed=args.seed + r)
         gate_sets = {"mnist": sizes.test, "photo": sizes.test_photos, "non_digits": sizes.test_non_digits, "written": sizes.test_numbers}
         fixed = {name: sets.named(name, images, labels, count) for name, count in gate_sets.items()}
         verdict, _ = gate(current, candidate, fixed, held_out)
