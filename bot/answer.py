@@ -33,6 +33,8 @@ class Answer:
     digits: tuple[Digit, ...]
     reason: str | None = None
     set_aside: tuple[Box, ...] = ()
+    turned: bool = False
+    """The digit lay on its side in the photo and was read turned upright."""
 
     @classmethod
     def of(cls, reading: Reading) -> Answer:
@@ -46,7 +48,8 @@ class Answer:
             )
             for item in reading.items
         )
-        return cls(reading.model_version, reading.confidence, digits, reading.reason, tuple(_box(b) for b in reading.set_aside))
+        set_aside = tuple(_box(b) for b in reading.set_aside)
+        return cls(reading.model_version, reading.confidence, digits, reading.reason, set_aside, reading.turned)
 
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> Answer:
@@ -55,7 +58,8 @@ class Answer:
             for d in stored.get("digits", [])
         )
         set_aside = tuple(_box(b) for b in stored.get("set_aside", []))
-        return cls(str(stored.get("model", "?")), float(stored.get("confidence", 0.0)), digits, stored.get("reason"), set_aside)
+        model, confidence = str(stored.get("model", "?")), float(stored.get("confidence", 0.0))
+        return cls(model, confidence, digits, stored.get("reason"), set_aside, bool(stored.get("turned", False)))
 
     def to_json(self) -> dict[str, Any]:
         digits = [
@@ -69,7 +73,7 @@ class Answer:
             "confidence": self.confidence,
             "set_aside": [list(b) for b in self.set_aside],
             "digits": digits,
-        }
+        } | ({"turned": True} if self.turned else {})
 
     @property
     def number(self) -> str:

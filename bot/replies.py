@@ -75,6 +75,7 @@ UNREADABLE_BECAUSE = {
     Unreadable.NO_PIXELS: N_("the image has no pixels"),
     Unreadable.DAMAGED: N_("the image file is damaged or truncated"),
 }
+TURNED = N_("↪️ The digit lay on its side: I read it turned upright.")
 SAVED = N_("Saved")
 ALREADY_SAVED = N_("Already saved")
 REMEMBERED = N_("🧠 Remembered: shapes like this in your photos are read as <b>{label}</b>. Only your answers change.")
@@ -117,7 +118,8 @@ def forgotten(count: int, tr: Translations = ENGLISH) -> str:
 
 def answer(given: Answer, low_confidence: float, tr: Translations = ENGLISH) -> str:
     model = tr.gettext("model {version}").format(version=html.escape(given.model))
-    return _answer(given, low_confidence, tr) + _recalled(given, tr) + f"\n<i>{model}</i>"
+    turned = "\n" + tr.gettext(TURNED) if given.turned else ""
+    return _answer(given, low_confidence, tr) + turned + _recalled(given, tr) + f"\n<i>{model}</i>"
 
 
 def _recalled(given: Answer, tr: Translations) -> str:

@@ -164,6 +164,9 @@ def _details(reports: list[Report]) -> None:
             below = [f"{g} {mine[g]:.2f} < {other[g]:.2f}" for g in mine if mine[g] < other[g]]
             summary += "; below the reference: " + (", ".join(below) or "none")
         print(summary)
+    if "turned" in ours.name:
+        swaps, sure = ours.swapped()
+        print(f"{ours.name}: {ours.said_turned} read turned upright; 6 and 9 swapped {swaps} times, {sure} of them surely")
     reasons = ours.no_digit_reasons()
     if reasons:
         print(f"{ours.name} 'no digit' reasons: " + "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common()))

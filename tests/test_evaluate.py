@@ -45,3 +45,19 @@ def test_write_card_adds_figures_to_a_card_without_any(tmp_path, mnist_test):
     assert written["metrics"] == {"test_real_accuracy": 1.0, "test_real_count": 1, "test_real_ece": written["metrics"]["test_real_ece"]}
     assert written["transform"] == card["transform"]
     assert sorted(p.name for p in models.iterdir()) == ["v1.json", "v1.safetensors"], "no temporary file left behind"
+
+
+def test_real_photos_turned_a_quarter_are_scored_with_the_turns_said_and_the_swaps_counted(tmp_path, mnist_test, capsys):
+    folder = tmp_path / "real"
+    (folder / "images").mkdir(parents=True)
+    rows = ["file,label,writer"]
+    for i, value in enumerate([6, 9, 4, 7]):
+        (folder / "images" / f"{i}.jpg").write_bytes(jpeg(on_paper([digit(mnist_test, value)])))
+        rows.append(f"images/{i}.jpg,{value},ann")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    (report,) = evaluate.main(["--model", str(MODELS), "--real", str(folder), "--only", "real_turned", "--out", str(tmp_path / "eval")])
+    printed = capsys.readouterr().out
+    swaps, sure = report.swapped()
+    assert sure == 0
+    assert f"real_turned: {report.said_turned} read turned upright; 6 and 9 swapped {swaps} times, 0 of them surely" in printed
+    assert report.said_turned == sum(o.reading.turned for o in report.outcomes) >= 2

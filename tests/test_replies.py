@@ -50,6 +50,17 @@ def test_every_reason_is_said_in_the_readers_language():
     assert replies.NO_DIGIT in stored_long_ago and "<b>" not in stored_long_ago.split("(")[1]
 
 
+def test_a_digit_read_turned_upright_says_so_in_the_readers_language():
+    lying = dataclasses.replace(details((7, 0.93, [(1, 0.04)])), turned=True)
+    assert Answer.from_json(lying.to_json()) == lying, "stored and read back, still turned"
+    assert "turned" not in details((7, 0.93, [(1, 0.04)])).to_json(), "an upright answer is stored as before"
+    assert replies.TURNED in replies.answer(lying, low_confidence=0.8)
+    assert replies.TURNED not in replies.answer(details((7, 0.93, [(1, 0.04)])), low_confidence=0.8)
+    russian = translations("ru")
+    text = replies.answer(lying, low_confidence=0.8, tr=russian)
+    assert russian.gettext(replies.TURNED) in text and replies.TURNED not in text
+
+
 @pytest.mark.parametrize(
     ("count", "expected"), [(0, ["wr:"]), (1, ["ok:", "saw:"] + [f"fb:{d}" for d in range(10)]), (3, ["ok:", "wr:", "saw:"])]
 )

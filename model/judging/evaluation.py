@@ -86,6 +86,18 @@ class Report:
     def confident_misreads(self) -> int:
         return sum(o.confident_misread for o in self.outcomes)
 
+    @property
+    def said_turned(self) -> int:
+        """Answers read turned upright (the photo lay on its side)."""
+        return sum(o.reading.turned for o in self.outcomes)
+
+    def swapped(self, first: str = "6", second: str = "9") -> tuple[int, int]:
+        """How often one of two digits was answered as the other, and how often surely: a 6 and a 9
+        are one shape turned, and a turn must never swap them."""
+        pairs = {(first, second), (second, first)}
+        swaps = [o for o in self.outcomes if (o.label, o.reading.digits) in pairs]
+        return len(swaps), sum(o.reading.confidence >= SURE for o in swaps)
+
     def by_group(self) -> dict[str, tuple[int, int]]:
         """(correct, total) per writer or size step, in first-seen order."""
         table: dict[str, tuple[int, int]] = {}

@@ -43,6 +43,7 @@ from model.learning.train import VALIDATION
 from model.reading import registry
 from model.reading.network import DigitNet
 from model.reading.number_reader import NumberReader
+from model.reading.orientation import Orientation
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams
 
@@ -133,8 +134,9 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         candidate, temperature = current, float(card.get("temperature", 1.0))
     reader = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
     new_reader = _numbers(config, reader, numbers, transform.params) if reader is not None and numbers.labels else reader
-    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")), numbers=reader)
-    then = Predictor(candidate, transform, temperature, "candidate", numbers=new_reader)
+    turns = Orientation.from_card(registry.part(state, registry.ORIENTATION), card["orientation"]) if "orientation" in card else None
+    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")), numbers=reader, orientation=turns)
+    then = Predictor(candidate, transform, temperature, "candidate", numbers=new_reader, orientation=turns)
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
     gate_sets = replay.gate_sets | ({"written": config.test_numbers} if reader is not None else {})
     fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
@@ -150,7 +152,8 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     counts = {"corrections_exported": len(corrections), "corrections_used": len(learn.digits.labels), "held_out": len(held_out)}
     counts |= {"suspicious": len(curation.suspicious), "distrusted_users": len(curation.distrusted_users)} | replay.counts
     counts["number_corrections"] = len(numbers.labels)
-    parts = {registry.DIGITS: candidate.state_dict()} | ({registry.NUMBERS: new_reader.network.state_dict()} if new_reader else {})
+    parts = {prefix: registry.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.DIGITS: candidate.state_dict()}
+    parts |= {registry.NUMBERS: new_reader.network.state_dict()} if new_reader else {}
     _promote(config, card, registry.joined(parts), temperature, new_reader, verdict, counts, clock)
     return verdict
 

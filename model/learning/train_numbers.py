@@ -9,10 +9,8 @@ and card, beside the new number reader with its own section of the card.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -69,10 +67,17 @@ def run(config: NumberTrainConfig) -> Path:
     reader.temperature = fit_temperature(reader, validation)
     metrics = measure(reader, validation)
     training = {"samples": len(train.labels), "validation": len(validation.labels), "epoch_losses": [round(x, 4) for x in losses]}
-    training |= {"config": _plain(asdict(config)), "data_seconds": prepared, "seconds": clock.seconds(), "torch": torch.__version__}
+    training |= {
+        "config": registry.as_json(asdict(config)),
+        "data_seconds": prepared,
+        "seconds": clock.seconds(),
+        "torch": torch.__version__,
+    }
     numbers = reader.card() | {"metrics": metrics, "training": training, "git_revision": revision}
-    weights = registry.joined({registry.DIGITS: registry.part(state, registry.DIGITS), registry.NUMBERS: network.state_dict()})
-    return _save(config, base, card, weights, numbers)
+    parts = {prefix: registry.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.NUMBERS: network.state_dict()}
+    path = registry.derive(config.models, base, card, registry.joined(parts), "numbers", numbers, config.promote)
+    print(f"wrote {path} (the networks of {base}, a new number reader) in {numbers['training']['seconds']} s: {metrics}")
+    return path
 
 
 def _strips(config: NumberTrainConfig, params: TransformParams) -> tuple[Strips, Strips]:
@@ -98,22 +103,3 @@ def measure(reader: NumberReader, strips: Strips) -> dict[str, float]:
         "val_ece": ece,
         "val_sure_wrong_share": float(np.mean((confidence >= 0.8) & ~right)),
     }
-
-
-def _plain(value: Any) -> Any:
-    """A config as JSON holds it: paths as text."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "models"}
-    return str(value) if isinstance(value, Path) else value
-
-
-def _save(config: NumberTrainConfig, base: str, card: dict[str, Any], weights: dict[str, torch.Tensor], numbers: dict[str, Any]) -> Path:
-    """A new version: the base's card (its digit network's figures) with the number reader's section."""
-    version = registry.next_version(config.models)
-    new_card = dict(card) | {"version": version, "parent": base, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    new_card["numbers"] = numbers
-    path = registry.save(config.models, version, weights, new_card)
-    if config.promote:
-        registry.set_current(config.models, version)
-    print(f"wrote {path} (digits of {base}, a new number reader) in {numbers['training']['seconds']} s: {numbers['metrics']}")
-    return path

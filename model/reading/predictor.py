@@ -19,6 +19,7 @@ from model.reading import registry
 from model.reading.memory import DIMS, Memory, MemoryParams, Projection, Recalled, Vectors, recall
 from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
 from model.reading.number_reader import NumberReader, StripReading
+from model.reading.orientation import UPRIGHT, Orientation, mix, turned_back
 from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, Segmentation, TransformParams, Unreadable
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "NoDigit", "Predictor", "Reading", "Unreadable"]
@@ -67,6 +68,8 @@ class Reading:
     number: float | None = None
     """For a number the number reader read: its probability of the whole string, which also
     counts a digit too many or too few. None where digits were read one shape at a time."""
+    turned: bool = False
+    """The one shape read lay on its side: it was read turned back upright."""
 
     @property
     def digits(self) -> str:
@@ -103,9 +106,11 @@ class Predictor:
         version: str,
         memory: MemoryParams | None = None,
         numbers: NumberReader | None = None,
+        orientation: Orientation | None = None,
     ) -> None:
         self.network = network.eval()
         self.numbers = numbers
+        self.orientation = orientation
         self._served = network.for_inference()
         self.transform = transform
         self.temperature = temperature
@@ -123,7 +128,9 @@ class Predictor:
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
         memory = MemoryParams.from_dict(card.get("memory", {}))
         numbers = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
-        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers)
+        turns = card.get("orientation")
+        orientation = Orientation.from_card(registry.part(state, registry.ORIENTATION), turns) if turns else None
+        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers, orientation)
 
     def _forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, Vectors]:
         """Calibrated class probabilities for a normalized batch, and each input's memory vector."""
@@ -175,6 +182,9 @@ class Predictor:
         ]
         if whole is not None and sum(self._digit(span.row) for span in spans) <= 1:  # one digit in pieces, or none found
             spans = self._with_whole(spans, _Span(whole, probs[-1], vectors[-1]))
+        turned = False
+        if len(spans) == 1:
+            spans[0], turned = self._oriented(spans[0])
         items = [self._item(span) for span in spans]
         digits = [item for item in items if item is not None]
         set_aside = tuple(span.crop.box for span, item in zip(spans, items, strict=True) if item is None)
@@ -183,20 +193,36 @@ class Predictor:
             return Reading(items=(), model_version=self.version, reason=reason, set_aside=set_aside)
         if memory is not None and memory.version in ("", self.version):  # vectors of another model mean nothing here
             digits = [self._recall(item, memory) for item in digits]
-        return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside)
+        return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside, turned=turned)
 
     def _alone(self, segmentation: Segmentation, number: float) -> bool:
         """Is the photo one digit, whatever the number reader makes of it? Where segmentation finds one
-        shape, no wider than tall (as a digit is, and two digits side by side are not), and the digit
-        network is surer of it as one digit than the number reader is of its string (a 1's long flag
-        taken for a second 1), one digit is the likelier reading."""
+        shape, no wider than tall (as a digit is, and two digits side by side are not) or lying on its
+        side, and the digit network is surer of it as one digit than the number reader is of its
+        string (a 1's long flag taken for a second 1), one digit is the likelier reading."""
         if len(segmentation.crops) != 1:
             return False
-        x0, y0, x1, y1 = segmentation.crops[0].box
-        if x1 - x0 > y1 - y0:
+        crop = segmentation.crops[0]
+        probs, vectors = self._read([crop])
+        span, turned = self._oriented(_Span(crop, probs[0], vectors[0]))
+        x0, y0, x1, y1 = crop.box
+        if x1 - x0 > y1 - y0 and not turned:
             return False
-        row = self._read(list(segmentation.crops))[0][0]
-        return self._digit(row) and float(row[:NOT_A_DIGIT].max()) > number
+        return self._digit(span.row) and float(span.row[:NOT_A_DIGIT].max()) > number
+
+    def _oriented(self, span: _Span) -> tuple[_Span, bool]:
+        """A lone shape read over the ways it may lie (``model.reading.orientation``): its reading
+        weighed over them, and, where it likeliest lies on its side, the shape turned back upright."""
+        if self.orientation is None:
+            return span, False
+        weights = self.orientation.probabilities(self.transform.to_tensor([span.crop]))[0]
+        backs = [turned_back(span.crop, turn) for turn in range(1, len(weights))]
+        probs, vectors = self._read(backs)
+        row = mix(weights, torch.cat([span.row.unsqueeze(0), probs]))
+        likeliest = int(weights.argmax())
+        if likeliest == UPRIGHT:
+            return replace(span, row=row), False
+        return _Span(backs[likeliest - 1], row, vectors[likeliest - 1]), True
 
     def _number(self, segmentation: Segmentation, number: StripReading, memory: Memory | None) -> Reading:
         """A number the number reader read: each digit placed where it read it, cut out there for the

@@ -7,6 +7,7 @@ half-written file. Weights are written before the pointer moves.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -25,8 +26,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "models"
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
 DIGITS = ""
 NUMBERS = "numbers."
+ORIENTATION = "orientation."
 """A version's weights hold its networks side by side, each under its prefix: the digit network's
-names bare (as every version before the number reader has them), the number reader's after ``numbers.``."""
+names bare (as every version before the number reader has them), the number reader's after ``numbers.``,
+the orientation network's after ``orientation.``."""
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -114,12 +117,42 @@ def part(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]
     """One network's weights out of a version's: those under ``prefix`` (``DIGITS``: under no other prefix)."""
     if prefix:
         return {name[len(prefix) :]: tensor for name, tensor in state.items() if name.startswith(prefix)}
-    return {name: tensor for name, tensor in state.items() if not name.startswith(NUMBERS)}
+    return {name: tensor for name, tensor in state.items() if not name.startswith((NUMBERS, ORIENTATION))}
 
 
 def joined(parts: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """One version's weights from its networks' (prefix: weights)."""
     return {prefix + name: tensor for prefix, state in parts.items() for name, tensor in state.items()}
+
+
+SECTIONS = {NUMBERS: "numbers", ORIENTATION: "orientation"}
+"""The card's section that describes each network beside the digit network."""
+
+
+def parts_of(card: dict[str, Any]) -> list[str]:
+    """The prefixes of the networks a version holds, as its card tells: the digit network's, and each
+    other network whose section the card has."""
+    return [DIGITS, *(prefix for prefix, section in SECTIONS.items() if section in card)]
+
+
+def derive(
+    directory: Path, base: str, card: dict[str, Any], state: dict[str, torch.Tensor], section: str, about: dict[str, Any], promote: bool
+) -> Path:
+    """A new version made from ``base`` by adding or replacing one network: the base's card with that
+    network's ``section``; ``current`` moves to it when ``promote``."""
+    version = next_version(directory)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    path = save(directory, version, state, dict(card) | {"version": version, "parent": base, "created": created, section: about})
+    if promote:
+        set_current(directory, version)
+    return path
+
+
+def as_json(value: Any) -> Any:
+    """A training config as a card holds it: paths as text, the registry's own directory left out."""
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items() if k != "models"}
+    return str(value) if isinstance(value, Path) else value
 
 
 def git_revision() -> str:
@@ -128,3 +161,4 @@ def git_revision() -> str:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+

@@ -1,0 +1,96 @@
+"""Which way up a lone shape lies: upright, or turned a quarter either way by its sender.
+
+A phone's EXIF tag turns a photo as the camera held it; a crop the sender turned afterwards, or a
+page photographed sideways, reaches the digit network lying on its side, and a 1 lying down reads
+as a 2. The orientation network is the digit network's shape with three outputs, learned from the
+transform's own model inputs turned a quarter either way. Its three probabilities weigh the digit
+network's readings of the shape as it is and turned back each way (``mix``):
+
+- a shape it is unsure about is read as unsure, not turned on a guess;
+- upright is the likelier start (``PRIOR``): few photos come turned, so a turn needs strong evidence;
+- a 6 turned one way is a 9 turned the other, the same pixels: a turned reading never tells them
+  apart (their probabilities are pooled), so a turn never swaps them surely;
+- a straight stroke has no up: lying, it is a dash, an underline or what is left of a ruled line as
+  much as a 1, so a turned reading's 1 counts as "not a digit" (a lying 1 is answered "no digit",
+  never a blank page's line read as a sure 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from model.reading.network import NOT_A_DIGIT, DigitNet
+from model.reading.transform import DigitCrop
+
+UPRIGHT, LEFT, RIGHT = 0, 1, 2
+"""The classes: as it is; its content turned a quarter counter-clockwise; a quarter clockwise."""
+TURNS = (0, 1, 3)
+"""``np.rot90``'s ``k`` that makes each class from an upright shape."""
+PRIOR = (0.9, 0.05, 0.05)
+"""How likely each orientation is before the shape is seen: the network learned from the three in
+equal shares, and its probabilities are reweighed by this (most photos come upright)."""
+ONE, SIX, NINE = 1, 6, 9
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """The orientation network and the prior its probabilities are reweighed by."""
+
+    network: DigitNet
+    prior: tuple[float, float, float] = PRIOR
+
+    @classmethod
+    def from_card(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Orientation:
+        prior = card.get("prior", PRIOR)
+        return cls(DigitNet.from_state(state).eval(), (float(prior[0]), float(prior[1]), float(prior[2])))
+
+    def card(self) -> dict[str, Any]:
+        return {"architecture": "DigitNet", "classes": ["upright", "left", "right"], "prior": list(self.prior)}
+
+    def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
+        """Each shape's probability of each orientation, from its views' mean, reweighed by the prior.
+
+        ``batch`` is ``DigitTransform.to_tensor``'s: every shape's grey view, then every solid view."""
+        with torch.inference_mode():
+            probs = torch.softmax(self.network(batch), dim=1)
+        count = len(batch) // 2
+        weighed = (probs[:count] + probs[count:]) / 2 * torch.tensor(self.prior)
+        return weighed / weighed.sum(dim=1, keepdim=True)
+
+
+def turn(pixels: NDArray[Any], k: int) -> NDArray[Any]:
+    """A model input turned ``k`` quarters counter-clockwise, its centre of mass put back where the
+    transform puts it: a quarter turn about the canvas's centre moves it by a pixel, and a network
+    that learned turns from such inputs would tell the turn by that pixel alone."""
+    turned = np.rot90(pixels, k)
+    moments = cv2.moments(turned.astype(np.float32))
+    if moments["m00"] <= 0:
+        return np.ascontiguousarray(turned)
+    centre = turned.shape[0] / 2
+    dy, dx = round(centre - moments["m01"] / moments["m00"]), round(centre - moments["m10"] / moments["m00"])
+    return np.ascontiguousarray(np.roll(turned, (dy, dx), axis=(0, 1)))
+
+
+def turned_back(crop: DigitCrop, orientation: int) -> DigitCrop:
+    """The shape as it would stand upright, were it lying as ``orientation`` says."""
+    k = -TURNS[orientation]
+    return replace(crop, pixels=turn(crop.pixels, k), solid=turn(crop.solid, k))
+
+
+def mix(weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """One shape's reading over its orientations: each orientation's reading (``rows``, one per class,
+    upright first) weighed by its probability; in the turned readings
+    6 and 9 share their probability, and a 1's goes to "not a digit"."""
+    turned = rows.clone()
+    pooled = (turned[1:, SIX] + turned[1:, NINE]) / 2
+    turned[1:, SIX] = pooled
+    turned[1:, NINE] = pooled
+    turned[1:, NOT_A_DIGIT] += turned[1:, ONE]
+    turned[1:, ONE] = 0
+    return (weights.unsqueeze(1) * turned).sum(dim=0)
