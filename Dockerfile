@@ -39,6 +39,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/venv/bin:$PATH \
     DATA_DIR=/data \
     MODEL_PATH=/app/models \
+    SHIPPED_MODELS=/app/shipped \
     HEALTH_HOST=0.0.0.0 \
     HEALTH_PORT=8080
 COPY --from=build /venv /venv
@@ -46,10 +47,12 @@ WORKDIR /app
 COPY model ./model
 COPY bot ./bot
 COPY scripts ./scripts
-COPY models ./models
+# The release's models apart from the registry volume at /app/models: each start copies the versions
+# the volume lacks (bot.inference.Reader), so an upgraded image's model reaches a running deployment.
+COPY models ./shipped
 COPY alembic.ini ./
 RUN (useradd --create-home --uid 10001 digitbot 2>/dev/null || adduser --disabled-password --uid 10001 digitbot) \
-    && mkdir -p /data /cache \
+    && mkdir -p /data /cache /app/models \
     && chown -R digitbot:digitbot /data /cache /app/models
 USER 10001
 VOLUME ["/data"]

@@ -24,7 +24,7 @@ from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
 from bot.i18n import LANGUAGES, translations
 from bot.inbox import Finisher, Inbox
-from bot.inference import Reader
+from bot.inference import Reader, Shipped
 from bot.lanes import Lanes
 from bot.memory import Memories
 from bot.ratelimit import FairRateLimiter
@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 def build(settings: Settings, request: BaseRequest | None = None) -> BotApplication:
     """The Application as ``python -m bot`` runs it; ``request`` replaces its HTTP client (tests
     pass one that answers in-process, the way python-telegram-bot's own suite runs offline)."""
-    storage, reader = Storage(settings.database, settings.database_timeout), Reader(settings.model_path, settings.inference_workers)
+    shipped = Shipped(settings.shipped_models, settings.follow_shipped)
+    reader = Reader(settings.model_path, settings.inference_workers, shipped)
+    storage = Storage(settings.database, settings.database_timeout)
     inbox, finished, limiter = Inbox(storage), set[int](), FairRateLimiter(max_retries=3)
     builder = (
         ApplicationBuilder()

@@ -44,6 +44,11 @@ class Settings(DatabaseSettings):
     telegram_file_url: str = "https://api.telegram.org/file/bot"
 
     model_path: Path = registry.SHIPPED
+    shipped_models: Path = registry.SHIPPED
+    """The versions this release ships; each start copies those the registry at MODEL_PATH lacks."""
+    follow_shipped: bool = False
+    """Move the registry's current version to this release's at start (an upgrade); off: a promoted
+    retrained version stays current, and the log says which shipped version is available."""
 
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     max_image_bytes: int = 20 * 1024 * 1024

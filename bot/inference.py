@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,18 @@ from model.reading.predictor import Predictor, Reading
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Shipped:
+    """The release's own models, and whether the registry follows its current version (``Settings``)."""
+
+    path: Path
+    follow: bool = False
+
+
 class Reader:
-    def __init__(self, model_path: Path, workers: int) -> None:
+    def __init__(self, model_path: Path, workers: int, shipped: Shipped | None = None) -> None:
         self.model_path = model_path
+        self.shipped = shipped
         self.executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inference")
         self._predictor: Predictor | None = None
         self._loaded: str | None = None  # the registry version loaded: cards may lack a version of their own
@@ -48,6 +58,7 @@ class Reader:
         # intra-op threads on top would only fight over the same cores.
         torch.set_num_threads(1)
         async with self._loading:
+            await asyncio.to_thread(self._adopt)
             await self._load(await asyncio.to_thread(self.published_version))
         log.info("model %s loaded from %s", self.version, self.model_path)
 
@@ -73,6 +84,28 @@ class Reader:
         """Memory vectors of stored 28x28 inputs, and the model version that made them."""
         predictor = self.predictor
         return predictor.version, await asyncio.get_running_loop().run_in_executor(self.executor, predictor.embed, inputs)
+
+    def _adopt(self) -> None:
+        """The release's shipped versions into the registry (``registry.adopt``), said in the log: an
+        upgraded image whose model never reached the volume would otherwise go unnoticed."""
+        shipped, path = self.shipped, self.model_path
+        if shipped is None or not shipped.path.is_dir() or path.is_file() or path.resolve() == shipped.path.resolve():
+            return  # nothing shipped apart, or a single weights file to serve as it is
+        done = registry.adopt(shipped.path, self.model_path, shipped.follow)
+        if done.copied:
+            log.info("shipped models copied into %s: %s", self.model_path, ", ".join(done.copied))
+        for version in done.clashing:
+            log.warning("shipped %s not copied: %s holds another model under that name (retrained here)", version, self.model_path)
+        if done.moved_from is not None:
+            log.info("current model moved %s -> %s (the release's)", done.moved_from, done.current)
+        elif done.current != done.shipped:
+            log.info(
+                "current model stays %s; this release ships %s: FOLLOW_SHIPPED=true at start, or "
+                "python -m scripts.models use %s, serves it",
+                done.current,
+                done.shipped,
+                done.shipped,
+            )
 
     def published_version(self) -> str | None:
         """The version the registry points at now, or None for a plain weights file."""

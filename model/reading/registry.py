@@ -14,6 +14,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,16 @@ def _atomic_write(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(source.read_bytes())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
 
 
 def versions(directory: Path) -> list[str]:
@@ -162,3 +173,45 @@ def git_revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
+
+@dataclass(frozen=True)
+class Adoption:
+    """What ``adopt`` did with a release's shipped versions: each one copied, already there, or held
+    back because the registry has a different model under its name (a version retrained here)."""
+
+    copied: tuple[str, ...]
+    clashing: tuple[str, ...]
+    shipped: str
+    """The release's own current version."""
+    current: str
+    """The registry's current version, after adoption."""
+    moved_from: str | None = None
+    """The version ``current`` pointed at before it moved to the release's; None when it did not move."""
+
+
+def adopt(shipped: Path, directory: Path, follow: bool) -> Adoption:
+    """Bring a release's shipped versions into a deployment's registry, never overwriting one.
+
+    A registry on a volume outlives the image it was seeded from: each start copies the versions the
+    image ships that the registry lacks (weights, then card, then nothing else). ``current`` moves to
+    the release's version only where the registry has none yet or ``follow`` says so: a retrained
+    version the operator promoted stays current until the operator chooses the shipped one.
+    """
+    copied, clashing = [], []
+    for version in versions(shipped):
+        weights = directory / f"{version}.safetensors"
+        if not weights.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            card = shipped / f"{version}.json"
+            _atomic_copy(shipped / weights.name, weights)
+            if card.exists():
+                _atomic_copy(card, weights.with_suffix(".json"))
+            copied.append(version)
+        elif weights.read_bytes() != (shipped / f"{version}.safetensors").read_bytes():
+            clashing.append(version)
+    release = current_version(shipped)
+    before = current_version(directory) if (directory / POINTER).exists() else None
+    moved = release not in clashing and before != release and (before is None or follow)
+    if moved:
+        set_current(directory, release)
+    return Adoption(tuple(copied), tuple(clashing), release, current_version(directory), before if moved else None)
