@@ -16,6 +16,9 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from bot.answer import Answer, Box
 
 LONGEST_SIDE = 1280
+NARROWEST = 480
+"""A photo narrower than this is drawn enlarged to it: on a 173x50 photo, labels at any readable
+size would cover each other and the digits."""
 DRAFT = 960
 DIGIT = (22, 163, 74)
 UNSURE = (234, 88, 12)
@@ -48,6 +51,7 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
         opened.draft("RGB", (width * DRAFT // max(width, height), height * DRAFT // max(width, height)))
     image = ImageOps.exif_transpose(opened).convert("RGB")
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+    image = _enlarged(image)
     scale = image.width / full_width
     draw = ImageDraw.Draw(image)
     line = max(2, round(image.width / 320))
@@ -73,6 +77,14 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
     buffer = io.BytesIO()
     canvas.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+def _enlarged(image: Image.Image) -> Image.Image:
+    """A narrow photo at :data:`NARROWEST` px wide (its longest side still within :data:`LONGEST_SIDE`)."""
+    factor = min(NARROWEST / image.width, LONGEST_SIDE / max(image.size))
+    if factor <= 1:
+        return image
+    return image.resize((round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS)
 
 
 def _upright_width(image: Image.Image) -> int:

@@ -27,7 +27,7 @@ START = N_(
     "model. /forget deletes all of it at once."
 )
 HELP = N_(
-    "Send a photo (or an image file: JPEG, PNG, WebP) of a handwritten number.\n\n"
+    "Send a photo (or an image file: JPEG, PNG, WebP, HEIC) of a handwritten number.\n\n"
     "/start — what I do and how to photograph a number\n"
     "/help — this message\n"
     "/read — in reply to a photo: read it (in a group, or a photo sent earlier)\n"

@@ -6,7 +6,8 @@ With ``--json``, one JSON object per line per file, in input order:
 ``{"file", "digits", "confidence", "candidates": [{"digit", "p"}, ...]}`` plus ``"error"``
 only when the file could not be read. ``candidates`` are the top 3 for the least certain
 digit (the only digit when there is one). A bad file never stops the others; the exit
-code is 0 unless the model itself cannot be loaded (then 2).
+code is 0 when every file was read, 1 when any could not be (as ``cat`` does), and 2 when the
+model itself cannot be loaded.
 """
 
 from __future__ import annotations
@@ -70,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         print(f"cannot load the model from {args.model}: {err}", file=sys.stderr)
         return 2
+    failed = False
     for file in args.files:
         result = read_one(predictor, file)
+        failed |= "error" in result
         print(json.dumps(result) if args.json else human(result), flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

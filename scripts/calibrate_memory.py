@@ -20,13 +20,15 @@ from model.reading.predictor import Predictor
 
 
 def main(argv: list[str] | None = None) -> MemoryParams:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=str(registry.SHIPPED))
-    parser.add_argument("--data-root", default="data")
-    parser.add_argument("--no-download", action="store_true")
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.calibrate_memory", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=str(registry.SHIPPED), help="registry directory or .safetensors file")
+    parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--ordinary", type=int, default=ORDINARY, help="ordinary digits (the first 100 are remembered)")
     parser.add_argument("--per-style", type=int, default=PER_STYLE, help="drawings per style (the first 3 are corrected)")
-    parser.add_argument("--write-card", action="store_true")
+    parser.add_argument("--write-card", action="store_true", help="store the result in the model's card")
     args = parser.parse_args(argv)
     predictor = Predictor.load(args.model)
     chosen, trials, basis = calibrate_model(predictor, args.data_root, not args.no_download, args.ordinary, args.per_style)

@@ -79,13 +79,15 @@ def main(argv: list[str] | None = None) -> list[Report]:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=str(registry.SHIPPED))
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=str(registry.SHIPPED), help="registry directory or .safetensors file")
     parser.add_argument("--reference", default=str(registry.SHIPPED / f"{NAME}.safetensors"), help="the reference reader's weights")
     parser.add_argument("--no-reference", action="store_true", help="read with the product alone")
-    parser.add_argument("--data-root", default="data")
-    parser.add_argument("--no-download", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("runs/eval"))
+    parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
+    parser.add_argument("--out", type=Path, default=Path("runs/eval"), help="where the pictures go")
     parser.add_argument("--mnist", type=int, default=10000, help="MNIST test images to use")
     parser.add_argument("--photos", type=int, default=2000, help="photo-like single digits")
     parser.add_argument("--turned", type=int, default=1000, help="photo-like single digits lying on their side")

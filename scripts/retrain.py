@@ -62,13 +62,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=database.database_url, help="default: DATABASE_URL, as the bot reads it")
     parser.add_argument("--data-dir", type=Path, default=database.data_dir, help="default: DATA_DIR, as the bot reads it")
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
-    parser.add_argument("--no-download", action="store_true")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--dry-run", action="store_true", help="train and compare, but write nothing")
     parser.add_argument("--alpha", type=float, default=ALPHA, help="the gate's one-sided level per set")
     parser.add_argument(
         "--margin", action="append", default=[], metavar="SET=SHARE", help="a fixed set's largest net loss, e.g. photo=0.006 (repeatable)"
     )
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="passes over the data")
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
     parser.add_argument("--photos", type=int, default=6000, help="photo-like renders replayed (at most --replay)")
     parser.add_argument("--non-digits", type=int, default=600, help="non-digit drawings replayed (models with that class)")
@@ -85,7 +85,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-numbers", type=int, default=defaults.test_numbers, help="drawn numbers in the gate (with a number reader)")
     parser.add_argument("--workers", type=int, default=2, help="processes drawing and transforming replay")
     parser.add_argument("--threads", type=int, default=2, help="torch's threads (the same count, seed and data give the same weights)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="batch order, augmentation and initial weights")
     parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
     return parser.parse_args(argv)
 

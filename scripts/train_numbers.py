@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--base", default="", help="the version whose digit network to keep (default: the current one)")
     parser.add_argument("--samples", type=int, default=defaults.samples, help="numbers drawn to learn from")
     parser.add_argument("--validation", type=int, default=defaults.validation, help="numbers drawn from held-out digits, to calibrate on")
-    parser.add_argument("--epochs", type=int, default=fit.epochs)
+    parser.add_argument("--epochs", type=int, default=fit.epochs, help="passes over the drawn numbers")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
     parser.add_argument("--workers", type=int, default=defaults.workers, help="processes drawing and transforming")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="which numbers are drawn; fitting's seed is --fit-seed")

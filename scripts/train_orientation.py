@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--raw", type=int, default=defaults.raw, help="raw MNIST digits to learn from")
     parser.add_argument("--photos", type=int, default=defaults.photos, help="further digits rendered as photos to learn from")
     parser.add_argument("--validation", type=int, default=defaults.validation, help="held-out digits rendered as photos to measure on")
-    parser.add_argument("--epochs", type=int, default=defaults.fit.epochs)
+    parser.add_argument("--epochs", type=int, default=defaults.fit.epochs, help="passes over the data")
     parser.add_argument("--limit", type=int, default=0, help="use only this many MNIST training digits (smoke runs)")
     parser.add_argument("--workers", type=int, default=defaults.workers, help="processes rendering and transforming")
     parser.add_argument("--seed", type=int, default=defaults.fit.seed, help="batch order and jitter")

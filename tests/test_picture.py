@@ -62,3 +62,18 @@ def test_a_big_rotated_photo_is_drawn_upright_small_with_the_boxes_on_the_digits
     for item in details.digits:
         x0, _, x1, y1 = scaled(item.box, drawn.width / 4000)
         assert colour_along(drawn, (x0, y1, x1, y1), picture.DIGIT) > 0.8, item
+
+
+def test_a_tiny_photo_is_drawn_enlarged_so_the_labels_fit_beside_the_digits(predictor, mnist_test):
+    photo = jpeg(on_paper([digit(mnist_test, d) for d in (2, 0, 7)], height=30, size=(173, 50)))
+    details = Answer.of(predictor.predict(photo))
+    assert len(details.digits) >= 2
+    drawn = Image.open(io.BytesIO(picture.boxed(photo, details)))
+    assert drawn.width == picture.NARROWEST and abs(drawn.height - round(50 * picture.NARROWEST / 173)) <= 1
+    scale = drawn.width / 173
+    for item in details.digits:
+        box = scaled(item.box, scale)
+        colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
+        x0, y0, x1, y1 = box
+        side = np.asarray(drawn.convert("RGB"), np.int16)[y0:y1, x1]
+        assert float((np.abs(side - np.array(colour)).max(axis=1) < 60).mean()) > 0.5, "each box drawn on its digit, enlarged"

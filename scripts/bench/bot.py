@@ -20,7 +20,7 @@ from scripts.bench.common import ROOT, mnist_test, phone_jpeg, status_mb, unit_v
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = with_model(sub.add_parser("bot", help="reply latency and throughput with concurrent users, RSS"))
-    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--users", type=int, default=8, help="concurrent users, each sending a photo after each answer")
     parser.add_argument("--rounds", type=int, default=25, help="photos per user in the measured run")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
     parser.add_argument("--memory", choices=["on", "off"], default="on", help="MEMORY for the bot")

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def with_model(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The model and MNIST options, for the benchmarks that read photos."""
-    parser.add_argument("--model", default=str(registry.SHIPPED))
-    parser.add_argument("--data-root", default="data")
-    parser.add_argument("--no-download", action="store_true")
+    parser.add_argument("--model", default=str(registry.SHIPPED), help="registry directory or .safetensors file")
+    parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     return parser
 
 

@@ -21,7 +21,7 @@ from scripts.bench.common import status_mb
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = sub.add_parser("export", help="peak memory of the retraining export")
-    export.add_argument("--corrections", type=int, default=1000)
+    export.add_argument("--corrections", type=int, default=1000, help="corrections stored before the run")
     export.set_defaults(run=export_memory)
     press = sub.add_parser("press", help="database time of a button press")
     press.add_argument("--database-url", default="", help="PostgreSQL too, beside SQLite")

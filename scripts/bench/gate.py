@@ -25,7 +25,7 @@ from scripts.bench.common import mnist_test, with_model
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = with_model(sub.add_parser("gate", help="the promotion gate against a candidate made worse on purpose"))
     parser.add_argument("--digit", type=int, default=3, help="the digit whose labels the candidate learns shuffled")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="retraining runs, each on another seed")
     parser.add_argument("--seed", type=int, default=100, help="run r's sabotage and replay use seed + r")
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits of the sabotaging epoch")
     parser.set_defaults(run=run)

@@ -25,7 +25,7 @@ STYLE = "square-9"
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = with_model(sub.add_parser("retrain", help="retraining on seeded corrections with the defaults, and its gate"))
-    parser.add_argument("--corrections", type=int, default=1000)
+    parser.add_argument("--corrections", type=int, default=1000, help="corrections stored before the run")
     parser.add_argument("--real", default="", help="a folder of real photos (labels.csv) for the gate, as scripts.retrain --real")
     parser.add_argument("--seed", type=int, default=0, help="the retraining's seed (scripts.retrain --seed)")
     parser.set_defaults(run=run)

@@ -12,8 +12,8 @@ from scripts.bench.common import mnist_test
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("strokes", help="stroke recall and precision of the transform per kind of render")
-    parser.add_argument("--data-root", default="data")
-    parser.add_argument("--no-download", action="store_true")
+    parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
+    parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--digits", type=int, default=60, help="MNIST test digits rendered per kind (the first ones)")
     parser.set_defaults(run=run)
 
