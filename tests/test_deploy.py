@@ -30,14 +30,25 @@ from devkit.photos import digit, jpeg, on_paper
 COMPOSE = shutil.which("docker-compose")
 
 
-def compose_config(tmp_path: Path, *files: str) -> dict[str, Any]:
-    """`docker-compose config` in a copy of the deployment files, with .env.example as .env."""
+def compose_run(tmp_path: Path, *files: str, filled: bool = True) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` in a copy of the deployment files, with .env.example as .env: as an
+    operator fills it in (a token and a database password), or copied unchanged."""
     for name in (*files, "deploy"):
         source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
-    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, dirs_exist_ok=True)
+        else:
+            shutil.copy(source, tmp_path / name)
+    env = (ROOT / ".env.example").read_text()
+    if filled:
+        env = env.replace("\nBOT_TOKEN=\n", "\nBOT_TOKEN=123:abc\n").replace("\nPOSTGRES_PASSWORD=\n", "\nPOSTGRES_PASSWORD=chosen\n")
+    (tmp_path / ".env").write_text(env)
     args = [COMPOSE or "docker-compose"] + [part for f in files for part in ("-f", f)] + ["config"]
-    out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
+def compose_config(tmp_path: Path, *files: str) -> dict[str, Any]:
+    out = compose_run(tmp_path, *files)
     assert out.returncode == 0, out.stderr
     config: dict[str, Any] = yaml.safe_load(out.stdout)
     return config
@@ -64,6 +75,20 @@ def test_compose_file_is_valid_and_wired(tmp_path):
     assert settings.model_path == Path("/app/models") and settings.health_port == 8080
 
 
+@pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
+def test_compose_refuses_to_start_without_a_token_or_a_database_password(tmp_path):
+    out = compose_run(tmp_path, "docker-compose.yml", filled=False)
+    assert out.returncode != 0
+    assert "is empty - put the token from @BotFather in .env" in out.stderr or "choose a database password" in out.stderr
+
+
+def test_no_setting_has_a_password_or_token_by_default():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert ":-digitbot" not in text and "${POSTGRES_PASSWORD:?" in text and "${BOT_TOKEN:?" in text
+    example = (ROOT / ".env.example").read_text().splitlines()
+    assert "POSTGRES_PASSWORD=" in example and "BOT_TOKEN=" in example
+
+
 def test_env_example_documents_every_setting():
     documented = {line.split("=", 1)[0].lstrip("# ").strip() for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
     assert {name.upper() for name in Settings.model_fields} <= documented
@@ -82,7 +107,7 @@ def _locally(environment: dict[str, str], database: str, port: int) -> dict[str,
     """Compose's settings for the bot, with this machine's PostgreSQL, addresses and a webhook on ``port``."""
     env = {k.lower(): v for k, v in environment.items() if k != "BOT_TOKEN"}
     local_pg = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "")
-    env["database_url"] = environment["DATABASE_URL"].replace("digitbot:digitbot@postgres:5432/digitbot", f"{local_pg}/{database}")
+    env["database_url"] = environment["DATABASE_URL"].replace("digitbot:chosen@postgres:5432/digitbot", f"{local_pg}/{database}")
     for own in ("data_dir", "telegram_api_url", "telegram_file_url"):  # the test's own, not production's
         env.pop(own)
     env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port), webhook_url=f"http://127.0.0.1:{port}")

@@ -72,8 +72,7 @@ def test_a_tiny_photo_is_drawn_enlarged_so_the_labels_fit_beside_the_digits(pred
     assert drawn.width == picture.NARROWEST and abs(drawn.height - round(50 * picture.NARROWEST / 173)) <= 1
     scale = drawn.width / 173
     for item in details.digits:
-        box = scaled(item.box, scale)
+        _, y0, x1, y1 = scaled(item.box, scale)
         colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
-        x0, y0, x1, y1 = box
         side = np.asarray(drawn.convert("RGB"), np.int16)[y0:y1, x1]
         assert float((np.abs(side - np.array(colour)).max(axis=1) < 60).mean()) > 0.5, "each box drawn on its digit, enlarged"
