@@ -8,11 +8,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.PHONY: install run test lint
+.PHONY: install run try test lint
 install: $(BIN)/.installed
 
 run: install
 	$(BIN)/python -m bot
+
+# The bot's replies to your photos without a Telegram token: make try PHOTOS="a.jpg b.png"
+try: install
+	$(BIN)/python -m devkit.try_bot $(PHOTOS)
 
 lint: install
 	$(BIN)/ruff check .
