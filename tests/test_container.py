@@ -186,3 +186,52 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
     finally:
         await stack.down()
         await fake.stop()
+
+
+async def test_a_newer_image_brings_its_model_which_is_served_when_the_operator_says(images, tmp_path, photo_of):
+    """An upgrade as an operator does it: the stack runs, a newer image (here: the same image with one
+    more shipped model) replaces the bot, its model reaches the volume but is served only after
+    ``scripts.models use``."""
+    release = (ROOT / "models" / "current").read_text().strip()
+    context = tmp_path / "next"
+    context.mkdir()
+    shutil.copy(ROOT / "models" / f"{release}.safetensors", context / "v99.safetensors")
+    card = json.loads((ROOT / "models" / f"{release}.json").read_text())
+    (context / "v99.json").write_text(json.dumps(card | {"version": "v99"}))
+    (context / "current").write_text("v99\n")
+    (context / "Dockerfile").write_text("FROM digitbot:latest\nCOPY v99.safetensors v99.json current /app/shipped/\n")
+    run("docker", "build", "-q", "-t", "digitbot:next", str(context), timeout=300)
+    folder = tmp_path / "stack"
+    folder.mkdir()
+    stack = Stack(folder)
+    fake = FakeTelegram()
+    try:
+        (folder / ".env").write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
+        await stack.compose("up", "-d", "--no-build", "postgres")
+        await fake.start(host=await stack.gateway())
+        (folder / ".env").write_text(
+            f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
+            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
+        )
+        await stack.compose("up", "-d", "--no-build")
+        await stack.healthy()
+        assert f"model {release}" in await read(fake, photo_of(7)), "a first start serves the image's model"
+
+        (folder / "docker-compose.override.yml").write_text("services:\n  bot:\n    image: digitbot:next\n")
+        await stack.compose("up", "-d", "--no-build")
+        await stack.healthy()
+        assert f"model {release}" in await read(fake, photo_of(4)), "an upgrade alone changes nothing served"
+        logs = await stack.compose("logs", "--no-color", "bot")
+        assert "this release ships v99" in logs and "shipped models copied" in logs
+
+        assert "-> v99" in await stack.compose("exec", "-T", "bot", "python", "-m", "scripts.models", "use", "v99")
+        for _ in range(30):
+            if "model v99" in await read(fake, photo_of(3)):
+                break
+            await asyncio.sleep(1)
+        else:
+            raise AssertionError("the chosen shipped model was not picked up")
+    finally:
+        await stack.down()
+        await fake.stop()
+        run("docker", "rmi", "-f", "digitbot:next", check=False)
