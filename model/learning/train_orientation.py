@@ -3,8 +3,9 @@
 MNIST's training digits, raw and as photo-like renders, go through the shared transform (its last
 5,000 held out, as the digit network's training holds them); each model input is learned three
 ways, as it is and turned a quarter either way (``model.reading.orientation.turn``), with the digit
-network's fit loop and jitter. A new registry version is written: the base version's networks and
-card, with the orientation network and its own section of the card beside them.
+network's fit loop and jitter, and its temperature is fitted on held-out photos. A new registry
+version is written: the base version's networks and card, with the orientation network and its own
+section of the card beside them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from model.data.digits import Digits, Seen, concat, load_mnist, transform_digits
-from model.learning.fit import FitConfig, Stopwatch, fit, logits_of, view_probabilities
+from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
 from model.learning.train import VALIDATION
 from model.reading import registry
 from model.reading.network import DigitNet
@@ -67,8 +68,10 @@ def run(config: OrientationTrainConfig) -> Path:
     prepared = clock.seconds()
     network = DigitNet(num_classes=len(TURNS))
     losses = fit(network, three_ways(train), transform, config.fit)
-    orientation = Orientation(network.eval())
-    metrics = measure(orientation, three_ways(validation), transform)
+    held_out = three_ways(validation)
+    logits = logits_of(network.eval(), held_out.pixels, transform)
+    orientation = Orientation(network, temperature=fit_temperature(logits, torch.from_numpy(held_out.labels), views=2))
+    metrics = measure(orientation, held_out, transform)
     training = {"samples": 3 * len(train.labels), "epoch_losses": [round(x, 4) for x in losses], "data_seconds": prepared}
     training |= {"config": registry.as_json(asdict(config)), "seconds": clock.seconds(), "torch": torch.__version__}
     section = orientation.card() | {"metrics": metrics, "training": training, "git_revision": revision}
@@ -95,9 +98,10 @@ def _digits(config: OrientationTrainConfig, params: TransformParams) -> tuple[Di
 
 
 def measure(orientation: Orientation, digits: Digits, transform: DigitTransform) -> dict[str, float]:
-    """On held-out photos in each orientation: how often the network's likeliest orientation (the
-    prior applied, as the predictor applies it) is right, and how often an upright one is taken as turned."""
-    probs = view_probabilities(logits_of(orientation.network, digits.pixels, transform), 1.0, views=2)
+    """On held-out photos in each orientation: how often the network's likeliest orientation (its
+    temperature and the prior applied, as the predictor applies them) is right, and how often an
+    upright one is taken as turned."""
+    probs = view_probabilities(logits_of(orientation.network, digits.pixels, transform), orientation.temperature, views=2)
     weighed = probs * torch.tensor(orientation.prior)
     chosen = weighed.argmax(1).numpy()
     truth = digits.labels[::2]

@@ -212,8 +212,9 @@ class Predictor:
 
     def _oriented(self, span: _Span) -> tuple[_Span, bool]:
         """A lone shape read over the ways it may lie (``model.reading.orientation``): its reading
-        weighed over them, and, where it likeliest lies on its side, the shape turned back upright."""
-        if self.orientation is None:
+        weighed over them, and, where it likeliest lies on its side, the shape turned back upright. A
+        network without the "not a digit" output reads upright only: a lying 1 would have nowhere to go."""
+        if self.orientation is None or not self.network.rejects:
             return span, False
         weights = self.orientation.probabilities(self.transform.to_tensor([span.crop]))[0]
         backs = [turned_back(span.crop, turn) for turn in range(1, len(weights))]
