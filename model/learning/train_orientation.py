@@ -34,11 +34,11 @@ class OrientationTrainConfig:
     """The version whose networks the new version keeps ("": the current one)."""
     data_root: str = "data"
     download: bool = True
-    raw: int = 20000
-    photos: int = 8000
+    raw: int = 40000
+    photos: int = 12000
     validation: int = 1000
     """Held-out digits rendered as photos, each measured in the three orientations."""
-    fit: FitConfig = field(default_factory=lambda: FitConfig(epochs=3))
+    fit: FitConfig = field(default_factory=lambda: FitConfig(epochs=4))
     limit: int = 0
     """Use only this many MNIST training digits (smoke runs); 0 for all."""
     seen: Seen = field(default_factory=lambda: Seen(recall=0.7, precision=0.6))
