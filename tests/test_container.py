@@ -103,6 +103,7 @@ class Stack:
     def __init__(self, folder: Path) -> None:
         self.folder, self.name = folder, f"digitbottest{uuid.uuid4().hex[:8]}"
         shutil.copy(ROOT / "docker-compose.yml", folder / "docker-compose.yml")
+        shutil.copytree(ROOT / "deploy", folder / "deploy", ignore=shutil.ignore_patterns("build-inputs"))
 
     async def compose(self, *args: str, timeout: float = 180) -> str:  # noqa: ASYNC109
         """docker-compose in a thread: the fake Bot API shares this event loop and must keep answering."""
@@ -159,6 +160,19 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
         await fake.wait_for(lambda c: c.method == "answerCallbackQuery", timeout=30)
         assert await stack.psql("SELECT count(*) FROM predictions") == "1"
         assert await stack.psql("SELECT label FROM corrections") == "1"
+
+        await stack.compose("run", "--rm", "-e", "BACKUP_ONCE=1", "backup")
+        restore = (
+            "createdb -h postgres -U digitbot restored && latest=$(ls -1 /backups/digitbot-*.sql.gz | sort | tail -n 1)"
+            ' && gunzip -c "$latest" | psql -q -h postgres -U digitbot -d restored > /dev/null'
+            " && psql -h postgres -U digitbot -d restored -tAc 'SELECT count(*) FROM corrections'"
+        )
+        restored = await stack.compose("run", "--rm", "--entrypoint", "sh", "backup", "-c", restore)
+        assert restored.splitlines()[-1] == "1", "a backup restores into an empty database with the correction in it"
+        bot_id = await stack.compose("ps", "-q", "bot")
+        shown = "{{.HostConfig.Memory}} {{.HostConfig.LogConfig.Config}}"
+        limits = await asyncio.to_thread(run, "docker", "inspect", "--format", shown, bot_id)
+        assert limits.startswith(str(1024**3)) and "max-size:10m" in limits
 
         await stack.compose("restart", "bot")
         await stack.healthy()

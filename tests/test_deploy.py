@@ -73,6 +73,13 @@ def test_compose_file_is_valid_and_wired(tmp_path):
     settings = Settings(_env_file=None, **{k.lower(): v for k, v in bot["environment"].items() if k != "BOT_TOKEN"}, bot_token="x")
     assert settings.database.startswith("postgresql+asyncpg://digitbot:")
     assert settings.model_path == Path("/app/models") and settings.health_port == 8080
+    backup, prometheus = services["backup"], services["prometheus"]
+    assert any(v.startswith("backups:/backups") for v in backup["volumes"]) and backup["restart"] == "unless-stopped"
+    for name in ("bot", "postgres", "backup", "prometheus"):
+        assert services[name]["mem_limit"] and services[name]["logging"]["options"]["max-size"] == "10m", name
+    assert prometheus["profiles"] == ["metrics"] and prometheus["ports"][0].startswith("127.0.0.1:"), "only this host reaches it"
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())["scrape_configs"][0]["dns_sd_configs"][0]
+    assert scrape["names"] == ["bot"] and scrape["port"] == settings.health_port, "every replica's /metrics"
 
 
 @pytest.mark.skipif(COMPOSE is None, reason="Debian's docker-compose is not installed (apt-get install docker-compose)")
