@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.storage.engine import DEADLINE
 from model.reading import registry
 
 
@@ -29,7 +30,9 @@ class DatabaseSettings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite under DATA_DIR")
-    database_timeout: float = Field(default=2.0, gt=0, description="Seconds any database call may take before the user hears 'try again'")
+    database_timeout: float = Field(
+        default=DEADLINE, gt=0, description="Seconds any database call may take before the user hears 'try again'"
+    )
 
     @property
     def database(self) -> str:

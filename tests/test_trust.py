@@ -19,6 +19,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot import replies
+from bot.storage.engine import DEADLINE
 from devkit.fake_telegram import TOKEN, Call, FakeTelegram
 from devkit.harness import bot_process, buttons, free_port, running, settings_for, storage_at
 from devkit.local import PG_ADMIN, postgres_missing
@@ -224,7 +225,7 @@ async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_o
     try:
         async with Valve(host, int(port)) as valve:
             url = f"postgresql://postgres@127.0.0.1:{valve.listen_port}/{name}"
-            settings = settings_for(fake, tmp_path, database_url=url, health_port=free_port())
+            settings = settings_for(fake, tmp_path, database_url=url, health_port=free_port(), database_timeout=DEADLINE)
             async with running(settings), aiohttp.ClientSession() as http:
                 health_url = f"http://127.0.0.1:{settings.health_port}/healthz"
                 answer = await fake.reply_to(fake.send_photo(USER, photo_of(7)))

@@ -31,10 +31,14 @@ class DatabaseTimeout(TimeoutError):
     """The database did not answer in time: the caller tells the user to try again."""
 
 
+DEADLINE = 2.0
+"""Seconds a database call may take before the user hears "try again" (``DATABASE_TIMEOUT``'s default)."""
+
+
 class Database:
     """The engine and sessions every group of queries works through (SQLite embedded, PostgreSQL in production)."""
 
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, timeout: float = DEADLINE) -> None:
         self.url, self.timeout = url, timeout
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": timeout}
         if url.startswith("sqlite"):
