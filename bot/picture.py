@@ -23,6 +23,7 @@ DRAFT = 960
 DIGIT = (22, 163, 74)
 UNSURE = (234, 88, 12)
 SET_ASIDE = (120, 120, 120)
+Rect = tuple[int, int, int, int]
 
 
 def inputs_strip(model_inputs: bytes, count: int, scale: int = 8) -> Image.Image:
@@ -58,25 +59,73 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
     font = ImageFont.load_default(size=max(14, image.width // 40))
     for box in answer.set_aside:
         _dashed(draw, _scaled(box, scale), SET_ASIDE, line)
-    for item in answer.digits:
-        x0, y0, x1, y1 = _scaled(item.box, scale)
+    taken: list[Rect] = []
+    for item in sorted(answer.digits, key=lambda d: d.box[0]):
+        box = _scaled(item.box, scale)
         colour = DIGIT if item.p >= low_confidence else UNSURE
-        draw.rectangle((x0, y0, x1, y1), outline=colour, width=line)
+        draw.rectangle(box, outline=colour, width=line)
         label = f"{item.digit} {item.p:.0%}"
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        above = max(0, y0 - (bottom - top) - 2 * line)
-        draw.rectangle((x0, above, x0 + right - left + 2 * line, above + bottom - top + 2 * line), fill=colour)
-        draw.text((x0 + line - left, above + line - top), label, fill="white", font=font)
+        size = (round(right - left) + 2 * line, round(bottom - top) + 2 * line)
+        where = _label_place(box, size, taken, image.size)
+        taken.append(where)
+        draw.rectangle(where, fill=colour)
+        draw.text((where[0] + line - left, where[1] + line - top), label, fill="white", font=font)
+    parts = [image]
+    if any(d.p < low_confidence for d in answer.digits) or answer.set_aside:
+        parts.append(_legend(image.width, font, line, low_confidence, bool(answer.set_aside)))
     if count:
-        strip = inputs_strip(model_inputs, count, scale=max(2, min(8, image.width // (30 * count))))
-        canvas = Image.new("RGB", (image.width, image.height + strip.height + 8), "black")
-        canvas.paste(image, (0, 0))
-        canvas.paste(strip.convert("RGB"), ((image.width - strip.width) // 2, image.height + 4))
-    else:
-        canvas = image
+        parts.append(inputs_strip(model_inputs, count, scale=max(2, min(8, image.width // (30 * count)))).convert("RGB"))
+    canvas = _stacked(parts)
     buffer = io.BytesIO()
     canvas.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+def _label_place(box: Rect, size: tuple[int, int], taken: list[Rect], frame: tuple[int, int]) -> Rect:
+    """Where a digit's label goes: above its box, else below it, else above the labels in the way;
+    never over another label (on a small photo a label is wider than its digit)."""
+    x0, y0, _, y1 = box
+    width, height = size
+    x = max(0, min(x0, frame[0] - width))
+    column = (x, 0, x + width, frame[1])
+    in_the_way = [other[1] for other in taken if _overlaps(column, other)]
+    places = []
+    for y in (y0 - height, y1, min(in_the_way, default=y0) - height):
+        top = max(0, min(y, frame[1] - height))
+        places.append((x, top, x + width, top + height))
+    return next((place for place in places if not any(_overlaps(place, other) for other in taken)), places[0])
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _legend(width: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, line: int, low_confidence: float, aside: bool) -> Image.Image:
+    """One line under the photo, in no particular language: what the box colours mean."""
+    entries = [(DIGIT, f">= {low_confidence:.0%}"), (UNSURE, f"< {low_confidence:.0%}")] + ([(SET_ASIDE, "not 0-9")] if aside else [])
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    height = int(probe.textbbox((0, 0), "Ag", font=font)[3]) + 4 * line
+    legend = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(legend)
+    x = 2 * line
+    for colour, text in entries:
+        draw.rectangle((x, 2 * line, x + height - 4 * line, height - 2 * line), fill=colour)
+        x += height - 2 * line
+        draw.text((x, line), text, fill="black", font=font)
+        x += int(draw.textlength(text, font=font)) + 4 * line
+    return legend
+
+
+def _stacked(parts: list[Image.Image]) -> Image.Image:
+    """The photo, then each strip under it, centred, on black."""
+    width = parts[0].width
+    canvas = Image.new("RGB", (width, sum(part.height for part in parts) + 4 * (len(parts) - 1)), "black")
+    y = 0
+    for part in parts:
+        canvas.paste(part, ((width - part.width) // 2, y))
+        y += part.height + 4
+    return canvas
 
 
 def _enlarged(image: Image.Image) -> Image.Image:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_each_digit_is_boxed_where_the_reading_found_it_and_set_aside_shapes_are
     assert reading.digits == "41" and len(reading.set_aside) == 1
     details = Answer.of(reading)
     drawn = Image.open(io.BytesIO(picture.boxed(photo, details)))
-    assert drawn.size == (520, 300), "a small photo keeps its size"
+    assert drawn.width == 520 and drawn.height > 300, "the photo at its size, a legend under it (a shape was set aside)"
     for item in details.digits:
         colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
         x0, _, x1, y1 = scaled(item.box, 1.0)
@@ -76,3 +77,25 @@ def test_a_tiny_photo_is_drawn_enlarged_so_the_labels_fit_beside_the_digits(pred
         colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
         side = np.asarray(drawn.convert("RGB"), np.int16)[y0:y1, x1]
         assert float((np.abs(side - np.array(colour)).max(axis=1) < 60).mean()) > 0.5, "each box drawn on its digit, enlarged"
+
+
+def test_labels_never_cover_each_other_where_digits_stand_closer_than_a_label_is_wide():
+    boxes = [(10 + 30 * i, 40, 35 + 30 * i, 90) for i in range(5)]  # 25 px wide digits, 5 px apart
+    taken: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        taken.append(picture._label_place(box, (60, 18), taken, (200, 130)))
+    for i, a in enumerate(taken):
+        assert a[0] >= 0 and a[2] <= 200 and a[1] >= 0 and a[3] <= 130, "inside the picture"
+        assert not any(picture._overlaps(a, b) for b in taken[i + 1 :]), (a, taken)
+
+
+def test_a_legend_says_what_the_colours_mean_only_where_a_box_is_not_green(predictor, mnist_test):
+    photo = jpeg(on_paper([digit(mnist_test, 3)], height=100, size=(520, 300)))
+    sure = Answer.of(predictor.predict(photo))
+    assert sure.digits[0].p >= 0.8
+    assert Image.open(io.BytesIO(picture.boxed(photo, sure))).size == (520, 300), "nothing to explain"
+    unsure = dataclasses.replace(sure, digits=(dataclasses.replace(sure.digits[0], p=0.55),))
+    drawn = Image.open(io.BytesIO(picture.boxed(photo, unsure)))
+    assert drawn.height > 300
+    legend = np.asarray(drawn.convert("RGB"), np.int16)[304:]
+    assert (np.abs(legend - np.array(picture.UNSURE)).max(axis=2) < 60).sum() > 20, "the orange swatch"
