@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from model.data import sets
-from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, transform_digits
+from model.data.digits import Digits, concat, drawn_sets, load_mnist, transform_digits
 from model.data.strips import Strips, make_strips
 from model.judging.evaluation import Report
 from model.judging.gate import Rules, Verdict, gate
@@ -39,16 +39,13 @@ from model.learning.corrections import (
 from model.learning.fit import FitConfig, Stopwatch, reproducible, temperature_for
 from model.learning.memory_calibration import ORDINARY, PER_STYLE, calibrate_model
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
-from model.learning.train import VALIDATION
+from model.learning.train import VALIDATION, TrainConfig
 from model.reading import registry
 from model.reading.network import DigitNet
 from model.reading.number_reader import NumberReader
 from model.reading.orientation import Orientation
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams
-
-SHAPES_SEEN = Seen(recall=0.9, precision=0.8)
-"""As training keeps them: a drawing is learned from only when the transform saw nearly all of it."""
 
 
 @dataclass(frozen=True)
@@ -207,17 +204,17 @@ def _replay(config: RetrainConfig, params: TransformParams, rejects: bool) -> Re
     """MNIST, photo, lone-stroke and ring replay; validation photos (and drawings), as training calibrates on them."""
     c, workers = config, config.workers
     mnist_x, mnist_y = load_mnist(c.data_root, train=True, download=c.download)
-    pick = np.random.default_rng(c.seed).choice(len(mnist_x) - 5000, c.replay, replace=False)
+    pick = np.random.default_rng(c.seed).choice(len(mnist_x) - VALIDATION, c.replay, replace=False)
     raw = transform_digits(mnist_x[pick], mnist_y[pick], params, photo=False, seed=c.seed, workers=workers, desc="replay")
     photos = transform_digits(
         mnist_x[pick[: c.photos]], mnist_y[pick[: c.photos]], params, True, c.replay_photo_seed, workers, "replay photos"
     )
-    plain, val_plain = drawn_sets("plain", c.plain, 100, params, c.plain_seed, SHAPES_SEEN, workers)
+    plain, val_plain = drawn_sets("plain", c.plain, 100, params, c.plain_seed, TrainConfig().shape_seen, workers)
     val_x, val_y = mnist_x[-c.validation // 8 :], mnist_y[-c.validation // 8 :]
     validation = concat(transform_digits(val_x, val_y, params, True, c.validation_photo_seed, workers, "validation photos"), val_plain)
     digits, gate_sets = concat(raw, photos, plain), {"mnist": c.test, "photo": c.test_photos}
     if rejects:  # keep the "not a digit" class alive, and make the gate check it
-        negatives, val_negatives = drawn_sets("non-digits", c.non_digits, 100, params, c.non_digit_seed, SHAPES_SEEN, workers)
+        negatives, val_negatives = drawn_sets("non-digits", c.non_digits, 100, params, c.non_digit_seed, TrainConfig().shape_seen, workers)
         digits, validation = concat(digits, negatives), concat(validation, val_negatives)
         gate_sets["non_digits"] = c.test_non_digits
     counts = {"replay_mnist": len(raw.labels), "replay_photos": len(photos.labels), "replay_plain": len(plain.labels)}
