@@ -27,10 +27,10 @@ COPY pyproject.toml README.md /src/
 RUN cd /src && mkdir -p model bot scripts && touch model/__init__.py bot/__init__.py scripts/__init__.py \
     && if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
     && /venv/bin/pip install . && /venv/bin/pip uninstall -y digitbot
-# 3. What inference never touches: torch's C++ headers, test binaries and tests, and sympy (only
-#    torch.compile's shape reasoning imports it). About 280 MB of the image.
+# 3. What inference never touches: torch's C++ headers, test binaries and tests, sympy (only
+#    torch.compile's shape reasoning imports it) and networkx (only torch.fx's passes). About 300 MB.
 RUN cd /venv/lib/python3.11/site-packages \
-    && rm -rf torch/include torch/test torch/share sympy sympy-* mpmath mpmath-* \
+    && rm -rf torch/include torch/test torch/share sympy sympy-* mpmath mpmath-* networkx networkx-* \
     && find torch/bin -type f ! -name torch_shm_manager -delete
 
 FROM ${BASE_IMAGE} AS runtime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
@@ -18,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admin, feedback, handlers, replies
+from bot import admin, feedback, handlers, replies, tls
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 from bot.health import HealthServer
@@ -39,7 +40,8 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     shipped = Shipped(settings.shipped_models, settings.follow_shipped)
     reader = Reader(settings.model_path, settings.inference_workers, shipped)
     storage = Storage(settings.database, settings.database_timeout)
-    inbox, finished, limiter = Inbox(storage), set[int](), FairRateLimiter(max_retries=3)
+    limiter = FairRateLimiter(max_retries=3, shared=storage.reserve_send if storage.shares_sends else None)
+    inbox, finished = Inbox(storage), set[int]()
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -127,9 +129,10 @@ WEBHOOK_PATH = "telegram"
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
-    """What run_webhook (and the tests' start_webhook) get: behind a TLS-terminating proxy,
-    Telegram proves itself with the secret header; the bot listens on plain HTTP."""
-    return {
+    """What run_webhook (and the tests' start_webhook) get. Telegram proves itself with the secret
+    header; the bot listens on plain HTTP behind a TLS-terminating proxy (``WEBHOOK_TLS=proxy``), or
+    serves HTTPS itself with a certificate that python-telegram-bot uploads with setWebhook."""
+    options: dict[str, Any] = {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
         "url_path": WEBHOOK_PATH,
@@ -137,3 +140,9 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
         "secret_token": settings.webhook_secret.get_secret_value(),
         "allowed_updates": ALLOWED_UPDATES,
     }
+    if settings.webhook_tls == "self-signed":
+        host = urlsplit(settings.webhook_url).hostname or "localhost"
+        options["cert"], options["key"] = tls.self_signed(settings.data_dir, host)
+    elif settings.webhook_tls == "files":
+        options["cert"], options["key"] = settings.webhook_cert, settings.webhook_key
+    return options

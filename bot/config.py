@@ -68,6 +68,13 @@ class Settings(DatabaseSettings):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
+    webhook_tls: Literal["proxy", "self-signed", "files"] = "proxy"
+    """Where the webhook's TLS ends. "proxy": in front of the bot (a load balancer with its own
+    certificate), the bot listens on HTTP. "self-signed": the bot serves HTTPS with a certificate it
+    makes on first start under DATA_DIR/tls and uploads with setWebhook. "files": the bot serves
+    HTTPS with WEBHOOK_CERT and WEBHOOK_KEY (PEM), the certificate uploaded too."""
+    webhook_cert: Path | None = None
+    webhook_key: Path | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     health_host: str = "127.0.0.1"
@@ -95,4 +102,8 @@ class Settings(DatabaseSettings):
     def _webhook_needs_url_and_secret(self) -> Settings:
         if self.mode == "webhook" and not (self.webhook_url and self.webhook_secret.get_secret_value()):
             raise ValueError("MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        if self.webhook_tls == "files" and not (self.webhook_cert and self.webhook_key):
+            raise ValueError("WEBHOOK_TLS=files needs WEBHOOK_CERT and WEBHOOK_KEY")
+        if self.webhook_tls != "proxy" and not self.webhook_url.startswith("https://"):
+            raise ValueError(f"WEBHOOK_TLS={self.webhook_tls} needs an https:// WEBHOOK_URL")
         return self

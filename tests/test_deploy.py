@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import uuid
@@ -117,9 +118,42 @@ def _locally(environment: dict[str, str], database: str, port: int) -> dict[str,
     env["database_url"] = environment["DATABASE_URL"].replace("digitbot:chosen@postgres:5432/digitbot", f"{local_pg}/{database}")
     for own in ("data_dir", "telegram_api_url", "telegram_file_url"):  # the test's own, not production's
         env.pop(own)
-    env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port), webhook_url=f"http://127.0.0.1:{port}")
+    env.update(model_path=str(ROOT / "models"), webhook_listen="127.0.0.1", webhook_port=str(port), webhook_url=f"https://127.0.0.1:{port}")
     env.update(webhook_secret="s3cret-token", health_host="127.0.0.1", health_port=str(free_port()))
     return env
+
+
+async def test_webhook_over_https_with_a_certificate_made_on_first_start(fake, tmp_path, mnist_test):
+    """WEBHOOK_TLS=self-signed: the bot makes a certificate for the webhook's host, serves HTTPS with it
+    and uploads it with setWebhook; Telegram (here, a client trusting only that upload) reaches it."""
+    port = free_port()
+    tls = {"mode": "webhook", "webhook_url": f"https://127.0.0.1:{port}", "webhook_secret": "s3cret", "webhook_tls": "self-signed"}
+    settings = settings_for(fake, tmp_path, webhook_listen="127.0.0.1", webhook_port=port, **tls)
+    async with running(settings):
+        registered = fake.of("setWebhook")[-1]
+        assert registered.params["url"] == f"https://127.0.0.1:{port}/telegram"
+        uploaded = registered.files["certificate"]
+        assert uploaded == (tmp_path / "tls" / "cert.pem").read_bytes() and b"PRIVATE KEY" not in uploaded
+        trusted = ssl.create_default_context(cadata=uploaded.decode())
+        update = _photo_update(fake.add_file(jpeg(on_paper([digit(mnist_test, 6)]))))
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"https://127.0.0.1:{port}/telegram", json=update, headers=headers, ssl=trusted) as accepted:
+                assert accepted.status == 200
+            with pytest.raises(aiohttp.ClientError):
+                await http.post(f"http://127.0.0.1:{port}/telegram", json=update, headers=headers)
+        answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
+        assert "<b>6</b>" in answer.params["text"]
+    async with running(settings):
+        assert fake.of("setWebhook")[-1].files["certificate"] == uploaded, "made once, kept"
+
+
+def test_webhook_tls_settings_say_what_they_need(tmp_path):
+    base = {"bot_token": "1:x", "mode": "webhook", "webhook_secret": "s", "_env_file": None}
+    with pytest.raises(ValueError, match="WEBHOOK_CERT and WEBHOOK_KEY"):
+        Settings(**base, webhook_url="https://bot.example", webhook_tls="files")
+    with pytest.raises(ValueError, match="needs an https:// WEBHOOK_URL"):
+        Settings(**base, webhook_url="http://bot.example", webhook_tls="self-signed")
 
 
 def _photo_update(file_id: str) -> dict[str, Any]:
@@ -146,15 +180,18 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
         env = _locally(environment, name, port)
         assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
         settings = settings_for(fake, tmp_path / "data", **env)
+        assert env["webhook_tls"] == "self-signed", "compose's webhook profile serves HTTPS"
         async with running(settings):
-            registered = fake.of("setWebhook")[-1].params
-            assert registered["url"] == f"http://127.0.0.1:{port}/telegram" and registered["secret_token"] == "s3cret-token"
+            registered = fake.of("setWebhook")[-1]
+            assert registered.params["url"] == f"https://127.0.0.1:{port}/telegram" and registered.params["secret_token"] == "s3cret-token"
+            trusted = ssl.create_default_context(cadata=registered.files["certificate"].decode())
             update = _photo_update(fake.add_file(jpeg(on_paper([digit(mnist_test, 5)]))))
             async with aiohttp.ClientSession() as http:
-                url = f"http://127.0.0.1:{port}/telegram"
-                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:
+                url = f"https://127.0.0.1:{port}/telegram"
+                wrong, right = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                async with http.post(url, json=update, headers=wrong, ssl=trusted) as refused:
                     assert refused.status == 403
-                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as accepted:
+                async with http.post(url, json=update, headers=right, ssl=trusted) as accepted:
                     assert accepted.status == 200
                 answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
                 assert "<b>5</b>" in answer.params["text"]
