@@ -40,7 +40,10 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     shipped = Shipped(settings.shipped_models, settings.follow_shipped)
     reader = Reader(settings.model_path, settings.inference_workers, shipped)
     storage = Storage(settings.database, settings.database_timeout)
-    limiter = FairRateLimiter(max_retries=3, shared=storage.reserve_send if storage.shares_sends else None)
+    # Replicas on PostgreSQL pace their sends together, on connections of their own: an answer never
+    # waits for a connection the handlers' queries hold.
+    budgets = Storage(settings.database, settings.database_timeout) if storage.shares_sends else None
+    limiter = FairRateLimiter(max_retries=3, shared=budgets)
     inbox, finished = Inbox(storage), set[int]()
     builder = (
         ApplicationBuilder()

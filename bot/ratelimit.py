@@ -19,7 +19,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.constants import FloodLimit
 from telegram.error import RetryAfter
@@ -27,6 +27,15 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 Result = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class SharedBudgets(Protocol):
+    """Send budgets every replica sees (``TrafficQueries``, on connections of their own)."""
+
+    async def reserve_send(self, budget: str, interval: float, tolerance: float) -> float:
+        """Take a slot of the budget (its name, the pacer's interval and tolerance); the seconds to wait."""
+
+    async def close(self) -> None: ...
 
 
 class Pacer:
@@ -66,7 +75,11 @@ class FairRateLimiter(BaseRateLimiter[int]):
         group_per_minute: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
         max_retries: int = 3,
         max_groups: int = 512,
+        shared: SharedBudgets | None = None,
     ) -> None:
+        self.shared = shared
+        """Where replicas keep the budgets together (``TrafficQueries.reserve_send``): N replicas each
+        pacing itself would send N times what Telegram allows one bot."""
         self.overall = Pacer(overall_rate, burst=max(1, int(overall_rate)))
         self.group_per_minute, self.max_groups = group_per_minute, max_groups
         self.groups: dict[int | str, Pacer] = {}
@@ -78,7 +91,8 @@ class FairRateLimiter(BaseRateLimiter[int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        if self.shared is not None:
+            await self.shared.close()
 
     def _group(self, chat: int | str, now: float) -> Pacer:
         if chat not in self.groups:
@@ -105,8 +119,20 @@ class FairRateLimiter(BaseRateLimiter[int]):
         holds no slot of the bot's meanwhile."""
         loop, group = asyncio.get_running_loop(), _group_of(chat)
         if group is not None:
-            await _until(self._group(group, loop.time()).reserve(loop.time()), loop)
-        await _until(self.overall.reserve(loop.time()), loop)
+            await self._take(f"group:{group}", self._group(group, loop.time()))
+        await self._take("bot", self.overall)
+
+    async def _take(self, budget: str, pacer: Pacer) -> None:
+        """A slot of the budget every replica shares, or of this process's own where there is no
+        shared one or the database does not answer (an answer late is better than none)."""
+        loop = asyncio.get_running_loop()
+        if self.shared is not None:
+            try:
+                await asyncio.sleep(await self.shared.reserve_send(budget, pacer.interval, pacer.tolerance))
+                return
+            except Exception as err:  # whatever failed, the own pacing still keeps Telegram's limit
+                log.warning("shared send budget unavailable (%s): pacing this process alone", type(err).__name__)
+        await _until(pacer.reserve(loop.time()), loop)
 
     async def process_request(
         self,

@@ -323,3 +323,16 @@ async def test_not_this_time_drops_only_the_owners_shapes_and_only_once(storage)
     assert (await storage.stats()).recalled_dropped == 1
     with pytest.raises(KeyError):
         await storage.drop_recalled(10**9, [], "7", plain)
+
+
+async def test_a_shared_send_budget_hands_out_a_burst_then_one_slot_per_interval(storage):
+    """``reserve_send`` is ``bot.ratelimit.Pacer`` kept in PostgreSQL for every replica at once."""
+    if not storage.shares_sends:
+        assert storage.engine.dialect.name == "sqlite"  # one process: it paces itself
+        return
+    interval, burst = 1 / 30, 30
+    waits = [await storage.reserve_send("bot", interval, (burst - 1) * interval) for _ in range(2 * burst)]
+    assert max(waits[:burst]) == 0.0, "the burst goes at once"
+    assert waits[-1] == pytest.approx(burst * interval, abs=0.5 * burst * interval), "then one slot per interval"
+    assert waits == sorted(waits), "first come, first served"
+    assert await storage.reserve_send("group:-5", 3.0, 0.0) == 0.0, "each budget apart"

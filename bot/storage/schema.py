@@ -97,6 +97,16 @@ class RateRow(Base):
     used: Mapped[int] = mapped_column(Integer)
 
 
+class SendSlotRow(Base):
+    """One row per send budget (the bot's, each group's): when it is empty again, in the database's
+    clock (seconds since the epoch), the theoretical arrival time of the generic cell rate algorithm."""
+
+    __tablename__ = "send_slots"
+
+    budget: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due: Mapped[float] = mapped_column(Float)
+
+
 class InboxRow(Base):
     """An update Telegram delivered and the bot has not finished: kept until its answer is out."""
 

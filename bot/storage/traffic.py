@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, func, select
 
 from bot.storage.engine import Database, bounded
 from bot.storage.memories import memory_mark
 from bot.storage.predictions import one
 from bot.storage.records import MemoryMark, StoredPrediction
-from bot.storage.schema import InboxRow, PredictionRow, RateRow, utcnow
+from bot.storage.schema import InboxRow, PredictionRow, RateRow, SendSlotRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,29 @@ class TrafficQueries(Database):
             index_elements=[RateRow.user_id],
             set_={"used": case((fresh, 1), else_=RateRow.used + 1), "window_start": case((fresh, now), else_=RateRow.window_start)},
         ).returning(RateRow.used)
+
+    @property
+    def shares_sends(self) -> bool:
+        """Can replicas share Telegram's send budget here? PostgreSQL, which several replicas reach; an
+        embedded SQLite file has one bot process, whose own pacing is enough."""
+        return self.engine.dialect.name == "postgresql"
+
+    @bounded
+    async def reserve_send(self, budget: str, interval: float, tolerance: float) -> float:
+        """Take the next slot of a send budget every replica shares; returns the seconds to wait for it.
+
+        The generic cell rate algorithm of ``bot.ratelimit.Pacer`` in one statement, on the database's
+        clock: the upsert's row lock orders replicas that ask at once, first come, first served. It runs
+        in autocommit, so the lock is held while the statement runs, not for a round trip to commit
+        it: every send of every replica passes through this one row."""
+        now = func.extract("epoch", func.statement_timestamp())
+        insert = self._insert(SendSlotRow).values(budget=budget, due=now + interval)
+        statement = insert.on_conflict_do_update(
+            index_elements=[SendSlotRow.budget], set_={"due": func.greatest(SendSlotRow.due, now) + interval}
+        ).returning(func.greatest(0.0, SendSlotRow.due - interval - tolerance - now))
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return float((await autocommit.execute(statement)).scalar_one())
 
     @bounded
     async def keep_update(self, update_id: int, body: str) -> bool:
