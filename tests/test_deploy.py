@@ -149,7 +149,7 @@ async def test_webhook_over_https_with_a_certificate_made_on_first_start(fake, t
 
 
 def test_webhook_tls_settings_say_what_they_need(tmp_path):
-    base = {"bot_token": "1:x", "mode": "webhook", "webhook_secret": "s", "_env_file": None}
+    base: dict[str, Any] = {"bot_token": "1:x", "mode": "webhook", "webhook_secret": "s", "_env_file": None}
     with pytest.raises(ValueError, match="WEBHOOK_CERT and WEBHOOK_KEY"):
         Settings(**base, webhook_url="https://bot.example", webhook_tls="files")
     with pytest.raises(ValueError, match="needs an https:// WEBHOOK_URL"):
