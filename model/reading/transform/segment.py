@@ -170,16 +170,13 @@ def _threshold(ink: Gray, on_lines: Mask, p: SegmentParams) -> _Blobs:
 
 
 def _large(blobs: _Blobs, p: SegmentParams) -> list[int]:
-    return [int(i) for i in _not_specks(blobs.stats, p)]
-
-
-def _not_specks(stats: NDArray[np.int32], p: SegmentParams) -> NDArray[np.intp]:
-    """Blobs that are not specks: at least ``speck_fraction`` of the largest (label 0, the background, never)."""
-    areas = stats[:, cv2.CC_STAT_AREA].copy()
+    """Blobs that are not specks: at least ``speck_fraction`` of the largest."""
+    areas = blobs.stats[:, cv2.CC_STAT_AREA].copy()
     areas[0] = 0
     if len(areas) == 1:
-        return np.zeros(0, np.intp)
-    return np.flatnonzero(areas >= max(p.min_speck, int(p.speck_fraction * int(areas.max()))))
+        return []
+    min_area = max(p.min_speck, int(p.speck_fraction * int(areas.max())))
+    return [int(i) for i in np.flatnonzero(areas >= min_area)]
 
 
 def _box(stat: NDArray[np.int32]) -> Box:
@@ -299,7 +296,9 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     if paper - ink < params.min_contrast * paper:  # the ink's strength against its paper, as in the ink map
         return None
     _, labels, stats = label(mask)
-    members = _not_specks(stats, params)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    areas[0] = 0
+    members = np.flatnonzero(areas >= max(params.min_speck, params.speck_fraction * int(areas.max())))
     if len(members) > params.whole_pieces:
         return None
     x0, y0 = stats[members, 0].min(), stats[members, 1].min()
