@@ -46,8 +46,9 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
     opened = Image.open(io.BytesIO(photo))
     full_width = _upright_width(opened)
     if opened.format == "JPEG":
-        # Decode at a reduced scale where the photo is much larger: a 4000x3000 photo comes out at
-        # 1000x750, a 1280x960 one whole. Decoding and resizing the full photo cost 65 ms, this 10.
+        # Decode at a reduced scale where the photo is much larger (a 4000x3000 photo comes out at
+        # 1000x750, a 1280x960 one whole): the picture is drawn small anyway, and a full decode is
+        # most of its cost (scripts.bench picture).
         width, height = opened.size
         opened.draft("RGB", (width * DRAFT // max(width, height), height * DRAFT // max(width, height)))
     image = ImageOps.exif_transpose(opened).convert("RGB")

@@ -3,8 +3,8 @@ the bot, 20 a minute for a group.
 
 python-telegram-bot's ``AIORateLimiter`` keeps the same limits with a leaky bucket
 (``aiolimiter``) that lets a newcomer take capacity freed for a waiter, which then queues again
-at the back: at the limit, most answers waited about the same, and the slowest in a hundred up
-to three times as long (``scripts.bench bot --think 0``). Here every request reserves its slot when it
+at the back: at the limit, the slowest answers wait far longer than the rest (``scripts.bench bot
+--think 0``, figures in docs/the-bot.md). Here every request reserves its slot when it
 arrives (the generic cell rate algorithm, GCRA), so the waits are served first come, first served,
 and the rate and the burst are the same.
 """

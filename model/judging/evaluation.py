@@ -146,7 +146,7 @@ def compare(predictors: Sequence[Reader], samples: Iterable[Sample], name: str, 
 
     Read on one torch thread, as the bot reads: one photo's small networks run several times faster
     on one thread than on two that the machine's other work keeps waiting (the number reader's
-    recurrent layer most: 4 ms against 40 ms a strip, measured with the cores shared)."""
+    recurrent layer most)."""
     reports = [Report(name) for _ in predictors]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

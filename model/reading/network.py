@@ -22,8 +22,8 @@ FEATURES = 128 * 3 * 3
 class DigitNet(nn.Module):
     """Four conv layers with batch norm and three poolings: 28 -> 14 -> 7 -> 3, then a linear read-out.
 
-    About 143k parameters (0.57 MB as float32): 11 epochs on 2 CPU cores took 585 s of the
-    795 s training run (models/v2.json), inside the 15 minutes a run may take.
+    About 143k parameters (0.57 MB as float32): small enough to ship in the repository and to
+    train on two CPU cores within the time a run may take (each card records its run's time).
     """
 
     def __init__(self, num_classes: int = NUM_CLASSES) -> None:
@@ -61,8 +61,8 @@ class DigitNet(nn.Module):
         """A serving copy of the feature layers (the classifier's input, flat): batch norm folded
         into the convolutions, channels-last memory.
 
-        Pure speed for one core (a photo's two digits: 0.77 -> 0.44 ms measured); the
-        outputs agree with this network's to float rounding. Training keeps the module as is.
+        Pure speed for one core (scripts.bench photo); the outputs agree with this network's to
+        float rounding. Training keeps the module as is.
         """
         self.eval()
         layers = list(self.features)
