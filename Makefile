@@ -8,7 +8,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.PHONY: install run try test lint
+.PHONY: install run try demo test lint
 install: $(BIN)/.installed
 
 run: install
@@ -17,6 +17,10 @@ run: install
 # The bot's replies to your photos without a Telegram token: make try PHOTOS="a.jpg b.png"
 try: install
 	$(BIN)/python -m devkit.try_bot $(PHOTOS)
+
+# The bot in a chat page on http://127.0.0.1:8765/, no Telegram token needed.
+demo: install
+	$(BIN)/python -m devkit.playground
 
 lint: install
 	$(BIN)/ruff check .
