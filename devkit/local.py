@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +34,21 @@ def postgres_missing() -> str | None:
     except Exception as err:
         return f"PostgreSQL not reachable at {PG_ADMIN}: {err}"
     return None
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database beside PG_ADMIN's for one test: its URL, and the database
+    dropped afterwards however the test ends (ask ``postgres_missing`` first)."""
+    import asyncpg
+
+    name = f"digitbot_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

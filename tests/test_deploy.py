@@ -11,7 +11,6 @@ import sqlite3
 import ssl
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from bot.inference import Reader
 from bot.storage import Storage
 from devkit.fake_telegram import TOKEN, FakeTelegram
 from devkit.harness import bot_process, free_port, running, settings_for
-from devkit.local import PG_ADMIN, ROOT, postgres_missing
+from devkit.local import PG_ADMIN, ROOT, fresh_database, postgres_missing
 from devkit.photos import digit, jpeg, on_paper
 
 COMPOSE = shutil.which("docker-compose")
@@ -167,46 +166,41 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
     """The settings compose gives the bot (PostgreSQL URL form, webhook), run for real here."""
     if why := postgres_missing():
         pytest.skip(why)
-    import asyncpg
-
     environment = compose_config(tmp_path, "docker-compose.yml", "docker-compose.webhook.yml")["services"]["bot"]["environment"]
-    name = f"digitbot_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     fake = FakeTelegram()
     await fake.start()
-    try:
-        port = free_port()
-        env = _locally(environment, name, port)
-        assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
-        settings = settings_for(fake, tmp_path / "data", **env)
-        assert env["webhook_tls"] == "self-signed", "compose's webhook profile serves HTTPS"
-        async with running(settings):
-            registered = fake.of("setWebhook")[-1]
-            assert registered.params["url"] == f"https://127.0.0.1:{port}/telegram" and registered.params["secret_token"] == "s3cret-token"
-            trusted = ssl.create_default_context(cadata=registered.files["certificate"].decode())
-            update = _photo_update(fake.add_file(jpeg(on_paper([digit(mnist_test, 5)]))))
-            async with aiohttp.ClientSession() as http:
-                url = f"https://127.0.0.1:{port}/telegram"
-                wrong, right = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
-                async with http.post(url, json=update, headers=wrong, ssl=trusted) as refused:
-                    assert refused.status == 403
-                async with http.post(url, json=update, headers=right, ssl=trusted) as accepted:
-                    assert accepted.status == 200
-                answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
-                assert "<b>5</b>" in answer.params["text"]
-                async with http.get(f"http://127.0.0.1:{settings.health_port}/healthz") as health:
-                    assert health.status == 200 and (await health.json())["database"] is True
-                body = await _metrics_once_counted(http, settings.health_port)
-                assert 'digitbot_predictions_total{digit="5"}' in body and "digitbot_reply_latency_seconds_bucket" in body
-        storage = Storage(settings.database)
-        stats = await storage.stats()
-        await storage.close()
-        assert stats.predictions == 1
-    finally:
-        await fake.stop()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with fresh_database() as database:
+        try:
+            port = free_port()
+            env = _locally(environment, database.rsplit("/", 1)[1], port)
+            assert env["mode"] == "webhook" and env["database_url"].startswith("postgresql://")
+            settings = settings_for(fake, tmp_path / "data", **env)
+            assert env["webhook_tls"] == "self-signed", "compose's webhook profile serves HTTPS"
+            async with running(settings):
+                registered = fake.of("setWebhook")[-1]
+                assert registered.params["url"] == f"https://127.0.0.1:{port}/telegram"
+                assert registered.params["secret_token"] == "s3cret-token"
+                trusted = ssl.create_default_context(cadata=registered.files["certificate"].decode())
+                update = _photo_update(fake.add_file(jpeg(on_paper([digit(mnist_test, 5)]))))
+                async with aiohttp.ClientSession() as http:
+                    url = f"https://127.0.0.1:{port}/telegram"
+                    wrong, right = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                    async with http.post(url, json=update, headers=wrong, ssl=trusted) as refused:
+                        assert refused.status == 403
+                    async with http.post(url, json=update, headers=right, ssl=trusted) as accepted:
+                        assert accepted.status == 200
+                    answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
+                    assert "<b>5</b>" in answer.params["text"]
+                    async with http.get(f"http://127.0.0.1:{settings.health_port}/healthz") as health:
+                        assert health.status == 200 and (await health.json())["database"] is True
+                    body = await _metrics_once_counted(http, settings.health_port)
+                    assert 'digitbot_predictions_total{digit="5"}' in body and "digitbot_reply_latency_seconds_bucket" in body
+            storage = Storage(settings.database)
+            stats = await storage.stats()
+            await storage.close()
+            assert stats.predictions == 1
+        finally:
+            await fake.stop()
 
 
 async def _metrics_once_counted(http: aiohttp.ClientSession, port: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 
 import pytest
 import pytest_asyncio
@@ -12,7 +11,7 @@ from sqlalchemy import event, text
 
 from bot.config import Settings
 from bot.storage import NewMemory, NewPrediction, Remembered, Storage
-from devkit.local import PG_ADMIN, postgres_missing
+from devkit.local import fresh_database, postgres_missing
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -27,20 +26,13 @@ async def storage(request, tmp_path):
         return
     if why := postgres_missing():
         pytest.skip(why)
-    import asyncpg
-
-    name = f"digitbot_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    store = Storage(Settings(_env_file=None, bot_token="x", database_url=url).database)
-    try:
-        await store.migrate()
-        yield store
-    finally:
-        await store.close()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with fresh_database() as url:
+        store = Storage(Settings(_env_file=None, bot_token="x", database_url=url).database)
+        try:
+            await store.migrate()
+            yield store
+        finally:
+            await store.close()
 
 
 def new(user_id: int = 10, digits: str = "7", photo: bytes = b"jpeg-bytes") -> NewPrediction:

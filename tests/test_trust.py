@@ -22,7 +22,7 @@ from bot import replies
 from bot.storage.engine import DEADLINE
 from devkit.fake_telegram import TOKEN, Call, FakeTelegram
 from devkit.harness import bot_process, buttons, free_port, running, settings_for, storage_at
-from devkit.local import PG_ADMIN, postgres_missing
+from devkit.local import PG_ADMIN, fresh_database, postgres_missing
 from devkit.photos import digit, palette_png
 
 USER, STRANGER, GROUP = 7101, 7102, -100777
@@ -215,14 +215,10 @@ class Valve:
 async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_of):
     if why := postgres_missing():
         pytest.skip(why)
-    import asyncpg
-
-    name = f"digitbot_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     server = PG_ADMIN.split("@", 1)[1].rsplit("/", 1)[0]
     host, port = server.split(":")
-    try:
+    async with fresh_database() as database:
+        name = database.rsplit("/", 1)[1]
         async with Valve(host, int(port)) as valve:
             url = f"postgresql://postgres@127.0.0.1:{valve.listen_port}/{name}"
             settings = settings_for(fake, tmp_path, database_url=url, health_port=free_port(), database_timeout=DEADLINE)
@@ -240,9 +236,6 @@ async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_o
                 valve.flowing.set()
                 back = await fake.reply_to(fake.send_photo(USER, photo_of(2)), timeout=30)
                 assert "<b>2</b>" in back.params["text"]
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def test_a_huge_palette_png_is_refused_before_decoding(predictor):

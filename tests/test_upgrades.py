@@ -60,16 +60,22 @@ def test_choosing_a_version_the_registry_lacks_is_refused_with_what_it_holds(tmp
     assert "* v2" in capsys.readouterr().out
 
 
-@pytest.mark.asyncio
-async def test_the_bot_brings_the_release_into_an_empty_volume_and_says_so(tmp_path, caplog):
-    reader = Reader(tmp_path / "volume", 1, Shipped(registry.SHIPPED))
+async def _served(volume: Path, caplog: pytest.LogCaptureFixture) -> str:
+    """The version the bot serves after its start on ``volume``, its log captured."""
+    reader = Reader(volume, 1, Shipped(registry.SHIPPED))
     caplog.set_level(logging.INFO, logger="bot.inference")
     try:
         await reader.load()
+        return reader.version
     finally:
         reader.close()
+
+
+@pytest.mark.asyncio
+async def test_the_bot_brings_the_release_into_an_empty_volume_and_says_so(tmp_path, caplog):
+    version = await _served(tmp_path / "volume", caplog)
     release = registry.current_version(registry.SHIPPED)
-    assert reader.version == release
+    assert version == release
     assert registry.versions(tmp_path / "volume") == registry.versions(registry.SHIPPED)
     assert "shipped models copied into" in caplog.text
 
@@ -80,12 +86,7 @@ async def test_the_bot_keeps_serving_the_operators_choice_and_names_the_newer_re
     registry.adopt(registry.SHIPPED, volume, follow=False)
     older = registry.versions(volume)[-2]
     registry.set_current(volume, older)
-    reader = Reader(volume, 1, Shipped(registry.SHIPPED))
-    caplog.set_level(logging.INFO, logger="bot.inference")
-    try:
-        await reader.load()
-    finally:
-        reader.close()
+    version = await _served(volume, caplog)
     release = registry.current_version(registry.SHIPPED)
-    assert reader.version == older != release
+    assert version == older != release
     assert f"current model stays {older}; this release ships {release}" in caplog.text
