@@ -119,6 +119,22 @@ class Stack:
     async def down(self) -> None:
         await asyncio.to_thread(run, "docker-compose", "-p", self.name, "down", "-v", "--remove-orphans", cwd=self.folder, check=False)
 
+    async def up(self, fake: FakeTelegram) -> float:
+        """PostgreSQL first (its network's gateway is where the fake Bot API listens), then the rest,
+        the bot pointed at the fake; seconds from the bot's ``up`` to healthy."""
+        env = self.folder / ".env"
+        env.write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
+        await self.compose("up", "-d", "--no-build", "postgres")
+        await fake.start(host=await self.gateway())
+        env.write_text(
+            f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
+            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
+        )
+        started = time.monotonic()
+        await self.compose("up", "-d", "--no-build")
+        await self.healthy()
+        return time.monotonic() - started
+
     async def healthy(self, timeout: float = 90) -> float:  # noqa: ASYNC109
         """Seconds until Docker's own health check says healthy."""
         started = time.monotonic()
@@ -141,17 +157,7 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
     stack = Stack(tmp_path)
     fake = FakeTelegram()
     try:
-        (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
-        await stack.compose("up", "-d", "--no-build", "postgres")
-        await fake.start(host=await stack.gateway())
-        (tmp_path / ".env").write_text(
-            f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
-            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
-        )
-        up = time.monotonic()
-        await stack.compose("up", "-d", "--no-build")
-        await stack.healthy()
-        print(f"stack healthy {time.monotonic() - up:.0f} s after up")
+        print(f"stack healthy {await stack.up(fake):.0f} s after up")
 
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(7)), timeout=60)
         assert "<b>7</b>" in answer.params["text"]
@@ -220,15 +226,7 @@ async def test_a_newer_image_brings_its_model_which_is_served_when_the_operator_
     stack = Stack(folder)
     fake = FakeTelegram()
     try:
-        (folder / ".env").write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
-        await stack.compose("up", "-d", "--no-build", "postgres")
-        await fake.start(host=await stack.gateway())
-        (folder / ".env").write_text(
-            f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
-            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
-        )
-        await stack.compose("up", "-d", "--no-build")
-        await stack.healthy()
+        await stack.up(fake)
         assert f"model {release}" in await read(fake, photo_of(7)), "a first start serves the image's model"
 
         (folder / "docker-compose.override.yml").write_text("services:\n  bot:\n    image: digitbot:next\n")
