@@ -121,14 +121,16 @@ class FakeTelegram:
         self.push("message", message)
         return message
 
-    def send_photo(self, user_id: int, data: bytes, chat_id: int | None = None, **extra: Any) -> dict[str, Any]:
+    def send_photo(
+        self, user_id: int, data: bytes, chat_id: int | None = None, language: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         file_id = self.add_file(data)
         sizes = [
             {"file_id": f"{file_id}-small", "file_unique_id": f"u{file_id}s", "width": 90, "height": 90, "file_size": 1000},
             {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280, "height": 960, "file_size": len(data)},
         ]
         self.files[f"{file_id}-small"] = b"not the largest size"
-        return self.send_message(user_id, chat_id, photo=sizes, **extra)
+        return self.send_message(user_id, chat_id, language, photo=sizes, **extra)
 
     def send_document(self, user_id: int, data: bytes, mime_type: str, name: str = "file", chat_id: int | None = None) -> dict[str, Any]:
         file_id = self.add_file(data)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -71,6 +72,20 @@ async def running(settings: Settings) -> AsyncIterator[Application]:  # type: ig
         await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+@asynccontextmanager
+async def sandbox() -> AsyncIterator[FakeTelegram]:
+    """The whole bot on this machine, for a person to try: the fake Bot API on 127.0.0.1 and the bot
+    running against it, its database in a temporary folder that goes with it."""
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        with tempfile.TemporaryDirectory() as data:
+            async with running(settings_for(fake, Path(data))):
+                yield fake
+    finally:
+        await fake.stop()
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import base64
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from devkit.fake_telegram import Call, FakeTelegram
-from devkit.harness import running, settings_for
+from devkit.harness import sandbox
 
 USER = 4242
 SHOWN = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption")
@@ -63,8 +62,7 @@ class Playground:
         raise web.HTTPNotFound(text=f"no bot message {message_id}")
 
     def send_photo(self, data: bytes) -> None:
-        message = self.fake.send_photo(USER, data)
-        message["from"]["language_code"] = self.language
+        message = self.fake.send_photo(USER, data, language=self.language)
         self.sent.append(_yours(message["message_id"], "", "data:image/jpeg;base64," + base64.b64encode(data).decode()))
 
     def send_text(self, text: str, reply_to: int | None) -> None:
@@ -112,21 +110,15 @@ def app(playground: Playground) -> web.Application:
 
 
 async def serve(port: int, language: str) -> None:
-    fake = FakeTelegram()
-    await fake.start()
-    try:
-        with tempfile.TemporaryDirectory() as data:
-            async with running(settings_for(fake, Path(data))):
-                runner = web.AppRunner(app(Playground(fake, language)))
-                await runner.setup()
-                await web.TCPSite(runner, "127.0.0.1", port).start()
-                print(f"digitbot playground: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
-                try:
-                    await asyncio.Event().wait()
-                finally:
-                    await runner.cleanup()
-    finally:
-        await fake.stop()
+    async with sandbox() as fake:
+        runner = web.AppRunner(app(Playground(fake, language)))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        print(f"digitbot playground: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:

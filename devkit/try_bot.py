@@ -15,11 +15,10 @@ import asyncio
 import html
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from devkit.fake_telegram import Call, FakeTelegram
-from devkit.harness import running, settings_for
+from devkit.fake_telegram import Call
+from devkit.harness import sandbox
 
 USER = 7
 
@@ -35,19 +34,8 @@ def readable(call: Call) -> str:
 
 async def converse(photos: list[bytes], language: str) -> list[Call]:
     """Send each photo in order, as the same person; returns the bot's reply to each."""
-    fake = FakeTelegram()
-    await fake.start()
-    replies = []
-    try:
-        with tempfile.TemporaryDirectory() as data:
-            async with running(settings_for(fake, Path(data))):
-                for photo in photos:
-                    message = fake.send_photo(USER, photo)
-                    message["from"]["language_code"] = language
-                    replies.append(await fake.reply_to(message, timeout=60))
-    finally:
-        await fake.stop()
-    return replies
+    async with sandbox() as fake:
+        return [await fake.reply_to(fake.send_photo(USER, photo, language=language), timeout=60) for photo in photos]
 
 
 def main(argv: list[str] | None = None) -> int:
