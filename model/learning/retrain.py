@@ -129,9 +129,9 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         temperature = temperature_for(candidate, replay.validation, transform)
     else:  # only numbers were corrected: the digit network stays as it is
         candidate, temperature = current, float(card.get("temperature", 1.0))
-    reader = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
+    reader = NumberReader.in_version(state, card)
     new_reader = _numbers(config, reader, numbers, transform.params) if reader is not None and numbers.labels else reader
-    turns = Orientation.from_card(registry.part(state, registry.ORIENTATION), card["orientation"]) if "orientation" in card else None
+    turns = Orientation.in_version(state, card)
     now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")), numbers=reader, orientation=turns)
     then = Predictor(candidate, transform, temperature, "candidate", numbers=new_reader, orientation=turns)
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
+from model.reading import registry
 from model.reading.number_net import BLANK, STRIDE, NumberNet
 
 
@@ -64,6 +65,12 @@ class NumberReader:
         network = NumberNet(height=int(card["height"]), hidden=int(card["hidden"]))
         network.load_state_dict(state)
         return cls(network, float(card["temperature"]), float(card["mean"]), float(card["std"]))
+
+    @classmethod
+    def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> NumberReader | None:
+        """The number reader a version holds (its weights and card), or None for one without."""
+        section = card.get("numbers")
+        return cls.from_card(registry.part(state, registry.NUMBERS), section) if section else None
 
     def card(self) -> dict[str, Any]:
         """What :meth:`from_card` needs, for the model card."""

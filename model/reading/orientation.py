@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from model.reading import registry
 from model.reading.network import NOT_A_DIGIT, DigitNet
 from model.reading.transform import DigitCrop
 
@@ -52,6 +53,12 @@ class Orientation:
         prior = card.get("prior", PRIOR)
         temperature = float(card.get("temperature", 1.0))
         return cls(DigitNet.from_state(state).eval(), (float(prior[0]), float(prior[1]), float(prior[2])), temperature)
+
+    @classmethod
+    def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Orientation | None:
+        """The orientation network a version holds (its weights and card), or None for one without."""
+        section = card.get("orientation")
+        return cls.from_card(registry.part(state, registry.ORIENTATION), section) if section else None
 
     def card(self) -> dict[str, Any]:
         classes = ["upright", "left", "right"]
@@ -89,8 +96,8 @@ def turned_back(crop: DigitCrop, orientation: int) -> DigitCrop:
 
 def mix(weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """One shape's reading over its orientations: each orientation's reading (``rows``, one per class,
-    upright first) weighed by its probability; in the turned readings
-    6 and 9 share their probability, and a 1's goes to "not a digit"."""
+    upright first) weighed by its probability; in the turned readings 6 and 9 share their
+    probability, and a 1's goes to "not a digit"."""
     turned = rows.clone()
     pooled = (turned[1:, SIX] + turned[1:, NINE]) / 2
     turned[1:, SIX] = pooled

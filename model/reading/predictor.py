@@ -127,9 +127,7 @@ class Predictor:
         params = TransformParams.from_dict(card.get("transform", {}))
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
         memory = MemoryParams.from_dict(card.get("memory", {}))
-        numbers = NumberReader.from_card(registry.part(state, registry.NUMBERS), card["numbers"]) if "numbers" in card else None
-        turns = card.get("orientation")
-        orientation = Orientation.from_card(registry.part(state, registry.ORIENTATION), turns) if turns else None
+        numbers, orientation = NumberReader.in_version(state, card), Orientation.in_version(state, card)
         return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers, orientation)
 
     def _forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, Vectors]:
