@@ -91,11 +91,11 @@ class Reader:
         shipped, path = self.shipped, self.model_path
         if shipped is None or not shipped.path.is_dir() or path.is_file() or path.resolve() == shipped.path.resolve():
             return  # nothing shipped apart, or a single weights file to serve as it is
-        done = registry.adopt(shipped.path, self.model_path, shipped.follow)
+        done = registry.adopt(shipped.path, path, shipped.follow)
         if done.copied:
-            log.info("shipped models copied into %s: %s", self.model_path, ", ".join(done.copied))
+            log.info("shipped models copied into %s: %s", path, ", ".join(done.copied))
         for version in done.clashing:
-            log.warning("shipped %s not copied: %s holds another model under that name (retrained here)", version, self.model_path)
+            log.warning("shipped %s not copied: %s holds another model under that name (retrained here)", version, path)
         if done.moved_from is not None:
             log.info("current model moved %s -> %s (the release's)", done.moved_from, done.current)
         elif done.current != done.shipped:
