@@ -284,7 +284,9 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
 
     For a digit that fills the frame or is cut by it (a photo cropped to the digit, a
     scanned box, a fat marker close up), the page-level rules find no paper to stand
-    on; a global split needs none. None when the split looks like no single digit.
+    on; a global split needs none. What runs along a side of the frame is the table
+    beyond the page here too (:func:`_is_page_edge`). None when the split looks like no
+    single digit.
     """
     levels = np.round(gray * 255).astype(np.uint8)
     threshold, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -296,10 +298,9 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     if paper - ink < params.min_contrast * paper:  # the ink's strength against its paper, as in the ink map
         return None
     _, labels, stats = label(mask)
-    areas = stats[:, cv2.CC_STAT_AREA]
-    areas[0] = 0
-    members = np.flatnonzero(areas >= max(params.min_speck, params.speck_fraction * int(areas.max())))
-    if len(members) > params.whole_pieces:
+    blobs = _Blobs(0.0, float(threshold), mask, labels, stats)
+    members = np.array([i for i in _large(blobs, params) if not _is_page_edge(blobs, i, mask.shape, params)], dtype=np.int64)
+    if not 0 < len(members) <= params.whole_pieces:
         return None
     x0, y0 = stats[members, 0].min(), stats[members, 1].min()
     x1, y1 = (stats[members, 0] + stats[members, 2]).max(), (stats[members, 1] + stats[members, 3]).max()
