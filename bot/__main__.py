@@ -78,6 +78,8 @@ def run(interrupted: list[int]) -> None:
     settings = load_settings()
     logs.setup(settings.bot_token.get_secret_value(), settings.log_format, settings.log_level)
     if not asyncio.run(reach_telegram(settings)):
+        if settings.on_rejected_token == "wait":
+            _idle()
         sys.exit(2)
     application = build(settings)
     _stop_gracefully_on_ctrl_c(application, interrupted)
@@ -85,6 +87,14 @@ def run(interrupted: list[int]) -> None:
         application.run_webhook(**webhook_options(settings), bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
+
+
+def _idle() -> None:
+    """Do nothing until a signal ends the process (SIGTERM's default action, or Ctrl-C): a supervisor
+    that restarts what exits would otherwise start a bot Telegram refuses again and again."""
+    log.error("digitbot is idle: fix BOT_TOKEN and restart it (ON_REJECTED_TOKEN=wait)")
+    while True:
+        signal.pause()
 
 
 def _stop_gracefully_on_ctrl_c(application: BotApplication, interrupted: list[int]) -> None:

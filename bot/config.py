@@ -79,6 +79,10 @@ class Settings(DatabaseSettings):
     webhook_port: int = 8443
     health_host: str = "127.0.0.1"
     health_port: int = 0
+    on_rejected_token: Literal["exit", "wait"] = "exit"
+    """When Telegram rejects BOT_TOKEN: "exit" with status 2 (a terminal, a CI job), or "wait" idle until
+    stopped (under a supervisor that restarts what exits, so that the one log line is not repeated
+    forever: compose sets it)."""
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

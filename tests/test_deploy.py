@@ -321,6 +321,23 @@ async def test_a_rejected_token_is_one_line_and_exit_code_2(fake, tmp_path):
     assert code == 2 and "Telegram rejected BOT_TOKEN" in line and "not-the-token" not in line
 
 
+async def test_a_rejected_token_under_a_supervisor_is_two_lines_then_idle_until_stopped(fake, tmp_path):
+    """Compose restarts what exits: the bot stays up, idle, rather than repeating its line forever."""
+    process = bot_process(fake, tmp_path, BOT_TOKEN="999:not-the-token", ON_REJECTED_TOKEN="wait")
+    try:
+        lines = [await asyncio.to_thread(process.stderr.readline) for _ in range(2)] if process.stderr else []
+        await asyncio.sleep(1)
+        idle = process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Telegram rejected BOT_TOKEN" in lines[0] and "digitbot is idle: fix BOT_TOKEN" in lines[1], lines
+    assert idle and code == -signal.SIGTERM
+    assert "not-the-token" not in "".join(lines)
+
+
 async def test_ctrl_c_while_telegram_is_being_reached_is_one_line_and_exit_130(tmp_path):
     fake = FakeTelegram()
     fake.port = free_port()  # nothing listens: start-up waits, trying again
