@@ -3,6 +3,8 @@
     python -m scripts.models list                  every version, the current one marked
     python -m scripts.models use v5                serve v5 (an upgrade, or a rollback)
     python -m scripts.models --models /app/models use v4
+    python -m scripts.models export v3 v4          write ONNX exports the bot runs (needs the train extra)
+    python -m scripts.models export --all          every version that lacks one
 
 A running bot picks the change up within MODEL_CHECK_SECONDS (or at once with /reload); retrained
 versions stay in the registry, so a rollback to one is the same command.
@@ -29,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     commands.add_parser("list", help="every version, oldest first, the current one marked")
     use = commands.add_parser("use", help="make a version the current one")
     use.add_argument("version", help="a version in the registry, e.g. v5")
+    export = commands.add_parser("export", help="write a version's ONNX graphs, which the bot serves (needs torch: the train extra)")
+    export.add_argument("versions", nargs="*", help="versions to export again, e.g. v3")
+    export.add_argument("--all", action="store_true", help="every version without an export")
     return parser.parse_args(argv)
 
 
@@ -48,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         for version in registry.versions(directory):
             print(("* " if version == current else "  ") + describe(directory, version))
         return 0
+    if args.command == "export":
+        return export(directory, args.versions, args.all)
     before = registry.current_version(directory)
     try:
         registry.set_current(directory, args.version)
@@ -55,6 +62,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{error}; the registry holds: {', '.join(registry.versions(directory))}", file=sys.stderr)
         return 1
     print(f"current: {before} -> {args.version}")
+    return 0
+
+
+def export(directory: Path, chosen: list[str], missing: bool) -> int:
+    """Export the versions named, and with ``missing`` every one whose card lists no export."""
+    from model.learning.versions import export as export_version  # torch: the train extra, which list and use do not need
+
+    known = registry.versions(directory)
+    unknown = [v for v in chosen if v not in known]
+    if unknown or not (chosen or missing):
+        problem = f"not in the registry: {', '.join(unknown)}" if unknown else f"name versions of {', '.join(known)}, or --all"
+        print(problem, file=sys.stderr)
+        return 1
+    lacking = [v for v in known if missing and registry.EXPORT not in registry.read_card(directory / f"{v}.safetensors")[1]]
+    for version in dict.fromkeys(chosen + lacking):
+        weights = directory / f"{version}.safetensors"
+        made = export_version(weights)["sha256"]
+        print(f"{version}: " + ", ".join(registry.graph(weights, prefix).name for prefix, name in registry.GRAPHS.items() if name in made))
     return 0
 
 

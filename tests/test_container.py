@@ -189,8 +189,10 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
         assert await stack.psql("SELECT count(*) FROM predictions") == "2" and await stack.psql("SELECT count(*) FROM corrections") == "1"
 
         promote = (
-            "from pathlib import Path; from model.reading import registry; m = Path('/app/models'); s, c = registry.load(m);"
-            " registry.save(m, 'v9', s, {**c, 'version': 'v9'}); registry.set_current(m, 'v9')"
+            "import shutil; from pathlib import Path; from model.reading import registry; m = Path('/app/models');"
+            " w, c = registry.read_card(m); v9 = m / 'v9.safetensors'; shutil.copy(w, v9);"
+            " [shutil.copy(registry.graph(w, p), registry.graph(v9, p)) for p in registry.GRAPHS if registry.graph(w, p).exists()];"
+            " registry.write_card(v9, {**c, 'version': 'v9'}); registry.set_current(m, 'v9')"
         )
         await stack.compose("exec", "-T", "bot", "python", "-c", promote)
         for _ in range(30):

@@ -8,7 +8,7 @@ from PIL import Image
 
 from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper
-from model.reading import registry
+from model.learning import versions
 from scripts import evaluate
 
 
@@ -33,9 +33,9 @@ def test_real_photo_folder_is_scored_per_writer(tmp_path, mnist_test, capsys):
 
 
 def test_write_card_adds_figures_to_a_card_without_any(tmp_path, mnist_test):
-    state, card = registry.load(MODELS)
+    state, card = versions.load(MODELS)
     models = tmp_path / "models"
-    registry.save(models, "v1", state, {k: v for k, v in card.items() if k != "metrics"})
+    versions.save(models, "v1", state, {k: v for k, v in card.items() if k != "metrics"})
     folder = tmp_path / "real"
     folder.mkdir()
     (folder / "one.jpg").write_bytes(jpeg(on_paper([digit(mnist_test, 3)])))
@@ -44,7 +44,8 @@ def test_write_card_adds_figures_to_a_card_without_any(tmp_path, mnist_test):
     written = json.loads((models / "v1.json").read_text())
     assert written["metrics"] == {"test_real_accuracy": 1.0, "test_real_count": 1, "test_real_ece": written["metrics"]["test_real_ece"]}
     assert written["transform"] == card["transform"]
-    assert sorted(p.name for p in models.iterdir()) == ["v1.json", "v1.safetensors"], "no temporary file left behind"
+    graphs = [f"v1.{name}.onnx" for name in ("digits", "numbers", "orientation")]
+    assert sorted(p.name for p in models.iterdir()) == sorted(["v1.json", "v1.safetensors", *graphs]), "no temporary file left behind"
 
 
 def test_real_photos_turned_a_quarter_are_scored_with_the_turns_said_and_the_swaps_counted(tmp_path, mnist_test, capsys):

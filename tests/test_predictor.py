@@ -13,7 +13,7 @@ from devkit.local import MODELS
 from devkit.photos import digit, jpeg, on_paper, smiley
 from model.data import sets
 from model.data.numbers import NumberLook, draw_number
-from model.reading import registry
+from model.learning import versions
 from model.reading.predictor import Predictor, _Span
 
 
@@ -101,9 +101,9 @@ def test_models_from_before_the_non_digit_class_still_load(tmp_path, mnist_test)
 
     The 10-output model here is the shipped one without its not-a-digit output, so it reads well.
     """
-    state, card = registry.load(MODELS)
+    state, card = versions.load(MODELS)
     ten = {k: (v[:10] if k.startswith("classifier.2.") else v) for k, v in state.items()}
-    registry.save(tmp_path, "v1", ten, {**card, "version": "v1"})
+    versions.save(tmp_path, "v1", ten, {**card, "version": "v1"})
     loaded = Predictor.load(tmp_path)
     assert not loaded.network.rejects and loaded.version == "v1"
     for value in (3, 5, 8):

@@ -25,6 +25,7 @@ from model.data.sets import Sample
 from model.data.strips import Strips
 from model.data.styles import STYLES, draw
 from model.judging.gate import ALPHA, HELD_OUT, REAL, Comparison, Rules, decide, gate, power, tail
+from model.learning import versions
 from model.learning.corrections import CorrectionDigits, Guards, LabelledPhoto, curate, fine_tune
 from model.learning.fit import FitConfig, reproducible
 from model.learning.number_fit import NumberFitConfig, fit_numbers
@@ -53,8 +54,8 @@ def accuracy(predictor: Predictor, photos: list[bytes], label: str) -> float:
 def models(tmp_path):
     """A registry holding only the shipped model, as v1: the tests count versions from there."""
     copy = tmp_path / "models"
-    state, card = registry.load(MODELS)
-    registry.save(copy, "v1", state, {**card, "version": "v1"})
+    state, card = versions.load(MODELS)
+    versions.save(copy, "v1", state, {**card, "version": "v1"})
     registry.set_current(copy, "v1")
     return copy
 
@@ -86,7 +87,7 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     assert registry.current_version(models) == "v2"
     candidate = Predictor.load(models)
     assert candidate.version == "v2"
-    _, card = registry.load(models)
+    _, card = versions.load(models)
     basis = re.fullmatch(r"(\d+) MNIST-train photos, 7 styles x 40, seed 31337", card["memory"]["calibrated_on"])
     assert basis is not None and 100 < int(basis[1]) <= 150, "the new version's memory is calibrated for it (150 renders, as asked)"
     assert candidate.memory.threshold > 0
@@ -125,7 +126,7 @@ def test_corrections_of_numbers_teach_the_number_reader(tmp_path, models, predic
     candidate = Predictor.load(models)
     after = np.mean([candidate.predict(photo).digits == label for photo, label in fresh])
     assert after >= before + 0.25, (before, after)
-    _, card = registry.load(models)
+    _, card = versions.load(models)
     assert card["data"]["number_corrections"] > 0 and card["numbers"]["temperature"] > 0
     assert "written" in [c.name for c in verdict.comparisons], "the gate reads drawn numbers when the model has a number reader"
 
@@ -187,8 +188,8 @@ async def test_a_running_bot_picks_up_a_new_version(tmp_path, models, mnist_test
         async with running(settings_for(fake, tmp_path, model_path=str(models), model_check_seconds=600)) as application:
             first = await fake.reply_to(fake.send_photo(5, jpeg(on_paper([digit(mnist_test, 3)]))))
             assert "model v1" in first.params["text"]
-            state, card = registry.load(models)
-            registry.save(models, "v2", state, {**card, "version": "v2"})
+            state, card = versions.load(models)
+            versions.save(models, "v2", state, {**card, "version": "v2"})
             registry.set_current(models, "v2")
             assert application.job_queue is not None
             (check,) = application.job_queue.jobs()
@@ -208,8 +209,8 @@ async def test_a_running_bot_picks_up_a_new_version(tmp_path, models, mnist_test
 
 async def test_a_card_without_a_version_is_loaded_once(models):
     """The registry pointer, not the card, says which version is loaded: no reload at every check."""
-    state, card = registry.load(models)
-    registry.save(models, "v2", state, {k: v for k, v in card.items() if k != "version"})
+    state, card = versions.load(models)
+    versions.save(models, "v2", state, {k: v for k, v in card.items() if k != "version"})
     registry.set_current(models, "v2")
     reader = Reader(models, 1)
     try:

@@ -16,6 +16,7 @@ import torch
 from model.data.digits import Digits, load_mnist
 from model.judging import scores
 from model.judging.reference import NAME, PlainNet, normalize
+from model.learning import versions
 from model.learning.fit import FitConfig, Stopwatch, fit
 from model.reading import registry
 from model.reading.transform import DigitTransform
@@ -60,6 +61,6 @@ def run(config: ReferenceConfig) -> Path:
         },
         "git_revision": registry.git_revision(),
     }
-    path = registry.save(config.out, NAME, network.state_dict(), card)
+    path = versions.save(config.out, NAME, network.state_dict(), card, served=False)
     print(f"wrote {path} in {clock.seconds()} s: {metrics}")
     return path

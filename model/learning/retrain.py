@@ -25,6 +25,7 @@ from model.data.strips import Strips, make_strips
 from model.judging.evaluation import Report
 from model.judging.gate import Rules, Verdict, gate
 from model.judging.plots import pyplot
+from model.learning import versions
 from model.learning.corrections import (
     CorrectionDigits,
     Curation,
@@ -115,8 +116,8 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     reproducible(config.seed, config.threads)
     guards = Guards()
     curation = _curated(corrections, guards)
-    state, card = registry.load(config.models)
-    current = DigitNet.from_state(registry.part(state, registry.DIGITS)).eval()
+    state, card = versions.load(config.models)
+    current = DigitNet.from_state(versions.part(state, registry.DIGITS)).eval()
     transform = DigitTransform(TransformParams.from_dict(card.get("transform", {})))
     learn, numbers, held_out = _split(curation, guards, transform, config.number_boost)
     if len(learn.digits.labels) == 0 and not numbers.labels:
@@ -149,9 +150,9 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     counts = {"corrections_exported": len(corrections), "corrections_used": len(learn.digits.labels), "held_out": len(held_out)}
     counts |= {"suspicious": len(curation.suspicious), "distrusted_users": len(curation.distrusted_users)} | replay.counts
     counts["number_corrections"] = len(numbers.labels)
-    parts = {prefix: registry.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.DIGITS: candidate.state_dict()}
+    parts = {prefix: versions.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.DIGITS: candidate.state_dict()}
     parts |= {registry.NUMBERS: new_reader.network.state_dict()} if new_reader else {}
-    _promote(config, card, registry.joined(parts), temperature, new_reader, verdict, counts, clock)
+    _promote(config, card, versions.joined(parts), temperature, new_reader, verdict, counts, clock)
     return verdict
 
 
@@ -252,7 +253,7 @@ def _promote(
     )
     if reader is not None:
         new_card["numbers"] = dict(card["numbers"]) | reader.card()
-    saved = registry.save(config.models, version, weights, new_card)
+    saved = versions.save(config.models, version, weights, new_card)
     _calibrate_memory(config, saved)
     registry.set_current(config.models, version)
     print(f"promoted {version} (was {card.get('version')}) in {clock.seconds()} s")

@@ -19,6 +19,7 @@ import torch
 
 from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, transform_digits
 from model.judging import scores
+from model.learning import versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
 from model.reading import registry
 from model.reading.network import NOT_A_DIGIT, DigitNet
@@ -173,7 +174,7 @@ def promote(config: TrainConfig, model: DigitNet, card: dict[str, Any]) -> Path:
     """A new registry version; ``current`` moves to it unless told not to."""
     version = registry.next_version(config.out)
     card = {"version": version} | card
-    path = registry.save(config.out, version, model.state_dict(), card)
+    path = versions.save(config.out, version, model.state_dict(), card)
     if config.promote:
         registry.set_current(config.out, version)
     print(f"wrote {path} in {card['training']['seconds']} s: {card['metrics']}")

@@ -18,6 +18,7 @@ import torch
 from model.data.digits import load_mnist
 from model.data.strips import StripMix, Strips, make_strips
 from model.judging import scores
+from model.learning import versions
 from model.learning.fit import Stopwatch
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
 from model.learning.train import VALIDATION
@@ -57,7 +58,7 @@ def run(config: NumberTrainConfig) -> Path:
     clock = Stopwatch()
     revision = registry.git_revision()
     base = config.base or registry.current_version(config.models)
-    state, card = registry.load(config.models / f"{base}.safetensors")
+    state, card = versions.load(config.models / f"{base}.safetensors")
     params = TransformParams.from_dict(card.get("transform", {}))
     train, validation = _strips(config, params)
     prepared = clock.seconds()
@@ -74,8 +75,8 @@ def run(config: NumberTrainConfig) -> Path:
         "torch": torch.__version__,
     }
     numbers = reader.card() | {"metrics": metrics, "training": training, "git_revision": revision}
-    parts = {prefix: registry.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.NUMBERS: network.state_dict()}
-    path = registry.derive(config.models, base, card, registry.joined(parts), "numbers", numbers, config.promote)
+    parts = {prefix: versions.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.NUMBERS: network.state_dict()}
+    path = versions.derive(config.models, base, card, versions.joined(parts), "numbers", numbers, config.promote)
     print(f"wrote {path} (the networks of {base}, a new number reader) in {numbers['training']['seconds']} s: {metrics}")
     return path
 

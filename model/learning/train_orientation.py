@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from model.data.digits import Digits, Seen, concat, load_mnist, transform_digits
+from model.learning import versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
 from model.learning.train import VALIDATION
 from model.reading import registry
@@ -62,7 +63,7 @@ def run(config: OrientationTrainConfig) -> Path:
     clock = Stopwatch()
     revision = registry.git_revision()
     base = config.base or registry.current_version(config.models)
-    state, card = registry.load(config.models / f"{base}.safetensors")
+    state, card = versions.load(config.models / f"{base}.safetensors")
     transform = DigitTransform(TransformParams.from_dict(card.get("transform", {})))
     train, validation = _digits(config, transform.params)
     prepared = clock.seconds()
@@ -75,8 +76,8 @@ def run(config: OrientationTrainConfig) -> Path:
     training = {"samples": 3 * len(train.labels), "epoch_losses": [round(x, 4) for x in losses], "data_seconds": prepared}
     training |= {"config": registry.as_json(asdict(config)), "seconds": clock.seconds(), "torch": torch.__version__}
     section = orientation.card() | {"metrics": metrics, "training": training, "git_revision": revision}
-    parts = {prefix: registry.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.ORIENTATION: network.state_dict()}
-    path = registry.derive(config.models, base, card, registry.joined(parts), "orientation", section, config.promote)
+    parts = {prefix: versions.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.ORIENTATION: network.state_dict()}
+    path = versions.derive(config.models, base, card, versions.joined(parts), "orientation", section, config.promote)
     print(f"wrote {path} (the networks of {base}, a new orientation network) in {training['seconds']} s: {metrics}")
     return path
 

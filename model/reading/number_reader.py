@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
+from model.learning import versions
 from model.reading import registry
 from model.reading.number_net import BLANK, STRIDE, NumberNet
 
@@ -70,7 +71,7 @@ class NumberReader:
     def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> NumberReader | None:
         """The number reader a version holds (its weights and card), or None for one without."""
         section = card.get("numbers")
-        return cls.from_card(registry.part(state, registry.NUMBERS), section) if section else None
+        return cls.from_card(versions.part(state, registry.NUMBERS), section) if section else None
 
     def card(self) -> dict[str, Any]:
         """What :meth:`from_card` needs, for the model card."""

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from model.learning import versions
 from model.reading import registry
 from model.reading.network import NOT_A_DIGIT, DigitNet
 from model.reading.transform import DigitCrop
@@ -58,7 +59,7 @@ class Orientation:
     def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Orientation | None:
         """The orientation network a version holds (its weights and card), or None for one without."""
         section = card.get("orientation")
-        return cls.from_card(registry.part(state, registry.ORIENTATION), section) if section else None
+        return cls.from_card(versions.part(state, registry.ORIENTATION), section) if section else None
 
     def card(self) -> dict[str, Any]:
         classes = ["upright", "left", "right"]

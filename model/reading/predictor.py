@@ -15,6 +15,7 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
+from model.learning import versions
 from model.reading import registry
 from model.reading.memory import DIMS, Memory, MemoryParams, Projection, Recalled, Vectors, recall
 from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
@@ -122,8 +123,8 @@ class Predictor:
     def load(cls, path: str | Path) -> Predictor:
         """Weights and card from a registry directory (its current version) or a ``.safetensors`` file."""
         weights, _ = registry.resolve(Path(path))
-        state, card = registry.load(weights)
-        network = DigitNet.from_state(registry.part(state, registry.DIGITS))
+        state, card = versions.load(weights)
+        network = DigitNet.from_state(versions.part(state, registry.DIGITS))
         params = TransformParams.from_dict(card.get("transform", {}))
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
         memory = MemoryParams.from_dict(card.get("memory", {}))

@@ -1,4 +1,4 @@
-"""Versioned model files: ``v<N>.safetensors`` with its card ``v<N>.json``, and a ``current`` pointer.
+"""Versioned model files: ``v<N>.safetensors`` with its card ``v<N>.json`` and its networks' ONNX exports, and a ``current`` pointer.
 
 The pointer is a one-line text file replaced atomically (``os.replace``), so a reader —
 the bot checking for a new model — sees either the old version or the new one, never a
@@ -7,7 +7,6 @@ half-written file. Weights are written before the pointer moves.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -17,9 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import torch
-from safetensors.torch import load_file, save_file
 
 POINTER = "current"
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
@@ -31,6 +27,20 @@ ORIENTATION = "orientation."
 """A version's weights hold its networks side by side, each under its prefix: the digit network's
 names bare (as every version before the number reader has them), the number reader's after ``numbers.``,
 the orientation network's after ``orientation.``."""
+GRAPHS = {DIGITS: "digits", NUMBERS: "numbers", ORIENTATION: "orientation"}
+"""Each network's ONNX export (what the bot runs) lies beside the weights as ``v<N>.<name>.onnx``."""
+EXPORT = "export"
+"""The card's section that lists a version's exports; a version without it is not served."""
+
+
+class NotExported(FileNotFoundError):
+    """A version whose networks have no ONNX export (made before exports, or copied without them)."""
+
+    def __init__(self, weights: Path) -> None:
+        super().__init__(
+            f"{weights.stem} has no ONNX export beside {weights.name}: run "
+            f"python -m scripts.models --models {weights.parent} export {weights.stem} (needs the train extra)"
+        )
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -43,14 +53,19 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
+def write_bytes(target: Path, data: bytes) -> None:
+    """Replace a file in one step: a running bot never reads half of it."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     with os.fdopen(fd, "wb") as handle:
-        handle.write(source.read_bytes())
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    write_bytes(target, source.read_bytes())
 
 
 def versions(directory: Path) -> list[str]:
@@ -90,17 +105,15 @@ def resolve(path: Path) -> tuple[Path, Path]:
     return path, path.with_suffix(".json")
 
 
-def save(directory: Path, version: str, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Path:
-    """Write weights then card (each atomically); the pointer is moved separately by the caller."""
-    directory.mkdir(parents=True, exist_ok=True)
-    weights = directory / f"{version}.safetensors"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{version}.")
-    os.close(fd)
-    save_file({k: v.contiguous() for k, v in state.items()}, tmp, metadata={"version": version})
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, weights)
-    write_card(weights, card)
-    return weights
+def graph(weights: Path, prefix: str) -> Path:
+    """Where the ONNX export of one network (``prefix``) of a version lies."""
+    return weights.with_name(f"{weights.stem}.{GRAPHS[prefix]}.onnx")
+
+
+def read_card(path: Path) -> tuple[Path, dict[str, Any]]:
+    """A version's weights file and card (a registry directory's current version, or a weights file)."""
+    weights, card_path = resolve(path)
+    return weights, (json.loads(card_path.read_text()) if card_path.exists() else {})
 
 
 def write_card(weights: Path, card: dict[str, Any]) -> None:
@@ -111,29 +124,10 @@ def write_card(weights: Path, card: dict[str, Any]) -> None:
 def update_card(path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
     """Read the card of ``path`` (a registry's current version or a weights file), let ``change`` edit
     it, write it back atomically; returns the card's path."""
-    weights, card_path = resolve(path)
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
+    weights, card = read_card(path)
     change(card)
     write_card(weights, card)
-    return card_path
-
-
-def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    weights, card_path = resolve(path)
-    card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    return load_file(str(weights)), card
-
-
-def part(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    """One network's weights out of a version's: those under ``prefix`` (``DIGITS``: under no other prefix)."""
-    if prefix:
-        return {name[len(prefix) :]: tensor for name, tensor in state.items() if name.startswith(prefix)}
-    return {name: tensor for name, tensor in state.items() if not name.startswith((NUMBERS, ORIENTATION))}
-
-
-def joined(parts: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """One version's weights from its networks' (prefix: weights)."""
-    return {prefix + name: tensor for prefix, state in parts.items() for name, tensor in state.items()}
+    return weights.with_suffix(".json")
 
 
 SECTIONS = {NUMBERS: "numbers", ORIENTATION: "orientation"}
@@ -144,19 +138,6 @@ def parts_of(card: dict[str, Any]) -> list[str]:
     """The prefixes of the networks a version holds, as its card tells: the digit network's, and each
     other network whose section the card has."""
     return [DIGITS, *(prefix for prefix, section in SECTIONS.items() if section in card)]
-
-
-def derive(
-    directory: Path, base: str, card: dict[str, Any], state: dict[str, torch.Tensor], section: str, about: dict[str, Any], promote: bool
-) -> Path:
-    """A new version made from ``base`` by adding or replacing one network: the base's card with that
-    network's ``section``; ``current`` moves to it when ``promote``."""
-    version = next_version(directory)
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    path = save(directory, version, state, dict(card) | {"version": version, "parent": base, "created": created, section: about})
-    if promote:
-        set_current(directory, version)
-    return path
 
 
 def as_json(value: Any) -> Any:
@@ -193,7 +174,7 @@ def adopt(shipped: Path, directory: Path, follow: bool) -> Adoption:
     """Bring a release's shipped versions into a deployment's registry, never overwriting one.
 
     A registry on a volume outlives the image it was seeded from: each start copies the versions the
-    image ships that the registry lacks (weights, then card, then nothing else). ``current`` moves to
+    image ships that the registry lacks (weights, their ONNX exports, then the card). ``current`` moves to
     the release's version only where the registry has none yet or ``follow`` says so: a retrained
     version the operator promoted stays current until the operator chooses the shipped one.
     """
@@ -204,6 +185,9 @@ def adopt(shipped: Path, directory: Path, follow: bool) -> Adoption:
             directory.mkdir(parents=True, exist_ok=True)
             card = shipped / f"{version}.json"
             _atomic_copy(shipped / weights.name, weights)
+            for prefix in GRAPHS:
+                if graph(shipped / weights.name, prefix).exists():
+                    _atomic_copy(graph(shipped / weights.name, prefix), graph(weights, prefix))
             if card.exists():
                 _atomic_copy(card, weights.with_suffix(".json"))
             copied.append(version)

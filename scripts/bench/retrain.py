@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from model.data.styles import STYLES, draw
-from model.reading import registry
+from model.learning import versions
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, photo_jpeg, with_model
 from scripts.bench.gate import describe
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
         elapsed = time.perf_counter() - start
         after_model = Predictor.load(f"{tmp}/models")
         after = float(np.mean([after_model.predict(p).digits == label for p in fresh]))
-        state, _ = registry.load(Path(tmp) / "models")
+        state, _ = versions.load(Path(tmp) / "models")
         weights = hashlib.sha256(b"".join(state[k].contiguous().numpy().tobytes() for k in sorted(state))).hexdigest()[:16]
     print(f"retrain on {len(samples)} corrections ({STYLE} x{args.corrections * 4 // 5}, ordinary digits for the rest), 40 users")
     promoted = verdict.promote if verdict else None
