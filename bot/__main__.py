@@ -16,6 +16,7 @@ from bot import logs
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
 from bot.context import BotApplication
+from model.reading import registry
 
 log = logging.getLogger("bot")
 
@@ -83,10 +84,13 @@ def run(interrupted: list[int]) -> None:
         sys.exit(2)
     application = build(settings)
     _stop_gracefully_on_ctrl_c(application, interrupted)
-    if settings.mode == "webhook":
-        application.run_webhook(**webhook_options(settings), bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
+    try:
+        if settings.mode == "webhook":
+            application.run_webhook(**webhook_options(settings), bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1, stop_signals=(signal.SIGTERM,))
+    except registry.NotExported:  # said in the log by the reader, with the command that exports it
+        sys.exit(2)
 
 
 def _idle() -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 from bot import metrics
@@ -41,6 +40,7 @@ class Reader:
         self.executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inference")
         self._predictor: Predictor | None = None
         self._loaded: str | None = None  # the registry version loaded: cards may lack a version of their own
+        self._refused: str | None = None  # a version published without its export
         self._loading = asyncio.Lock()  # /reload and the periodic check never load at once
 
     @property
@@ -54,12 +54,15 @@ class Reader:
         return self._predictor.version if self._predictor else "none"
 
     async def load(self) -> None:
-        # One thread per inference: the pool already gives one photo per core, and
-        # intra-op threads on top would only fight over the same cores.
-        torch.set_num_threads(1)
+        """Adopt the release's models, then load the current version; a version without its ONNX
+        export is refused with the one line that says how to make it."""
         async with self._loading:
             await asyncio.to_thread(self._adopt)
-            await self._load(await asyncio.to_thread(self.published_version))
+            try:
+                await self._load(await asyncio.to_thread(self.published_version))
+            except registry.NotExported as refused:
+                log.error("%s", refused)
+                raise
         log.info("model %s loaded from %s", self.version, self.model_path)
 
     async def _load(self, version: str | None) -> None:
@@ -120,10 +123,15 @@ class Reader:
         """Load the registry's current version if it is not the one loaded; returns the new version."""
         async with self._loading:
             published = await asyncio.to_thread(self.published_version)
-            if published is None or published == self._loaded:
+            if published is None or published in (self._loaded, self._refused):
                 return None
             old = self.version
-            await self._load(published)
+            try:
+                await self._load(published)
+            except registry.NotExported as refused:
+                log.error("not reloaded, still serving %s: %s", old, refused)
+                self._refused = published  # said once, not at every check
+                return None
         log.info("model reloaded: %s -> %s", old, self.version)
         return self.version
 

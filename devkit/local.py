@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("DIGITBOT_MNIST", ROOT.parent / "shared" / "data"))
 MODELS = ROOT / "models"
+REAL_DEV = Path(os.environ.get("DIGITBOT_REAL_DEV", ROOT.parent / "shared" / "data" / "real-dev"))
+"""Real photos to measure on, never to train on (``labels.csv``: file,label,writer)."""
 
 PG_ADMIN = os.environ.get("DIGITBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

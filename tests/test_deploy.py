@@ -24,7 +24,7 @@ from bot.inference import Reader
 from bot.storage import Storage
 from devkit.fake_telegram import TOKEN, FakeTelegram
 from devkit.harness import bot_process, free_port, running, settings_for
-from devkit.local import PG_ADMIN, ROOT, fresh_database, postgres_missing
+from devkit.local import MODELS, PG_ADMIN, ROOT, fresh_database, postgres_missing
 from devkit.photos import digit, jpeg, on_paper
 
 COMPOSE = shutil.which("docker-compose")
@@ -336,6 +336,24 @@ async def test_a_rejected_token_under_a_supervisor_is_two_lines_then_idle_until_
     assert "Telegram rejected BOT_TOKEN" in lines[0] and "digitbot is idle: fix BOT_TOKEN" in lines[1], lines
     assert idle and code == -signal.SIGTERM
     assert "not-the-token" not in "".join(lines)
+
+
+async def test_a_model_without_its_onnx_export_is_refused_with_the_command_that_makes_it(fake, tmp_path):
+    """A retrained version from before exports, made current by hand: the bot says what to run, and stops."""
+    registry_dir = tmp_path / "models"
+    registry_dir.mkdir()
+    (registry_dir / "v3.safetensors").write_bytes((MODELS / "v3.safetensors").read_bytes())
+    card = json.loads((MODELS / "v3.json").read_text())
+    (registry_dir / "v3.json").write_text(json.dumps({k: v for k, v in card.items() if k != "export"}))
+    process = bot_process(fake, tmp_path, BOT_TOKEN=TOKEN, MODEL_PATH=str(registry_dir), SHIPPED_MODELS=str(registry_dir))
+    try:
+        code = await asyncio.to_thread(process.wait, 120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert code == 2 and "Traceback" not in stderr, stderr
+    assert f"v3 has no ONNX export beside v3.safetensors: run python -m scripts.models --models {registry_dir} export v3" in stderr
 
 
 async def test_ctrl_c_while_telegram_is_being_reached_is_one_line_and_exit_130(tmp_path):

@@ -6,30 +6,24 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pytest
-import torch
 from numpy.typing import NDArray
 
-from devkit.local import MODELS
-from model.learning import versions
+from devkit.local import MODELS, REAL_DEV
+from model.data.sets import real_photos
+from model.learning import served, versions
 from model.reading import registry
+from model.reading.graphs import softmax
 from model.reading.network import DigitNet
-from model.reading.number_net import NumberNet
 from model.reading.predictor import Predictor
 from scripts import models as models_cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def _session(path: Path) -> ort.InferenceSession:
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-
 def _golden_views(predictor: Predictor) -> NDArray[np.float32]:
     crops = [crop for photo in sorted(GOLDEN.glob("*.png")) for crop in predictor.transform.segment(photo.read_bytes()).crops]
-    views: NDArray[np.float32] = predictor.transform.to_tensor(crops).numpy()
-    return views
+    return predictor.transform.views(crops)
 
 
 def test_every_shipped_version_is_exported_as_its_card_says():
@@ -42,36 +36,45 @@ def test_every_shipped_version_is_exported_as_its_card_says():
             assert hashlib.sha256(data).hexdigest() == card[registry.EXPORT]["sha256"][registry.GRAPHS[prefix]], version
 
 
-def test_the_exported_networks_give_torch_outputs_on_the_golden_crops(predictor):
-    state, _ = versions.load(MODELS)
-    weights, _ = registry.resolve(MODELS)
+@pytest.fixture(scope="module")
+def on_torch() -> Predictor:
+    """The shipped version read through torch's networks: what the bot served before exports."""
+    state, card = versions.load(MODELS)
+    numbers = served.number_network(state, card)
+    assert numbers is not None
+    digits = DigitNet.from_state(versions.part(state, registry.DIGITS))
+    return served.predictor(digits, card, str(card["version"]), None, served.number_reader(numbers, card), served.orientation(state, card))
+
+
+def test_the_exported_networks_give_torch_outputs_on_the_golden_crops(predictor, on_torch):
     views = _golden_views(predictor)
     assert len(views) >= 40
-    digits = DigitNet.from_state(versions.part(state, registry.DIGITS)).eval()
-    logits, vectors = _session(registry.graph(weights, registry.DIGITS)).run(None, {"views": views})
-    with torch.inference_mode():
-        expected = digits(torch.from_numpy(views))
-        features = digits.features(torch.from_numpy(views))
-    probabilities = torch.softmax(torch.from_numpy(logits) / predictor.temperature, 1)
-    assert float((probabilities - torch.softmax(expected / predictor.temperature, 1)).abs().max()) <= 1e-4
-    assert np.abs(vectors - predictor._projection(features)).max() <= 1e-4
-    orientation = DigitNet.from_state(versions.part(state, registry.ORIENTATION)).eval()
-    (turns,) = _session(registry.graph(weights, registry.ORIENTATION)).run(None, {"views": views})
-    with torch.inference_mode():
-        assert np.abs(turns - orientation(torch.from_numpy(views)).numpy()).max() <= 1e-4
+    (logits, vectors), (expected, their_vectors) = predictor.network(views), on_torch.network(views)
+    probabilities, theirs = (softmax(each / np.float32(predictor.temperature)) for each in (logits, expected))
+    assert np.abs(probabilities - theirs).max() <= 1e-4 and np.abs(vectors - their_vectors).max() <= 1e-4
+    assert predictor.orientation is not None and on_torch.orientation is not None
+    assert np.abs(predictor.orientation.probabilities(views) - on_torch.orientation.probabilities(views)).max() <= 1e-4
 
 
-def test_the_exported_number_reader_reads_strips_of_any_width():
-    state, card = versions.load(MODELS)
-    weights, _ = registry.resolve(MODELS)
-    network = NumberNet(height=int(card["numbers"]["height"]), hidden=int(card["numbers"]["hidden"])).eval()
-    network.load_state_dict(versions.part(state, registry.NUMBERS))
-    session = _session(registry.graph(weights, registry.NUMBERS))
+def test_the_exported_number_reader_reads_strips_of_any_width(predictor, on_torch):
+    assert predictor.numbers is not None and on_torch.numbers is not None
     for width in (16, 100, 412):
-        strips = np.random.default_rng(width).random((3, 1, network.height, width), dtype=np.float32)
-        (logits,) = session.run(None, {"strips": strips})
-        with torch.inference_mode():
-            assert np.abs(logits - network(torch.from_numpy(strips)).numpy()).max() <= 1e-4
+        strips = list(np.random.default_rng(width).random((3, 28, width), dtype=np.float32))
+        ours, theirs = predictor.numbers.log_probabilities(strips)[0], on_torch.numbers.log_probabilities(strips)[0]
+        assert np.abs(np.exp(ours) - np.exp(theirs)).max() <= 1e-4
+
+
+def test_every_real_photo_reads_the_same_on_both_runtimes(predictor, on_torch):
+    """The issue's parity: the same answers on real-dev, each digit's probabilities within 1e-4."""
+    if not (REAL_DEV / "labels.csv").exists():
+        pytest.skip(f"real photos not found under {REAL_DEV} (set DIGITBOT_REAL_DEV)")
+    photos = real_photos(REAL_DEV)
+    for sample in photos:
+        ours, theirs = predictor.predict(sample.photo), on_torch.predict(sample.photo)
+        assert (ours.digits, ours.reason, ours.turned) == (theirs.digits, theirs.reason, theirs.turned), sample.label
+        for mine, other in zip(ours.items, theirs.items, strict=True):
+            assert np.abs(mine.probabilities - other.probabilities).max() <= 1e-4
+    assert len(photos) == 215
 
 
 def test_a_saved_version_gets_its_exports_before_its_card_and_the_cli_writes_them_again(tmp_path):

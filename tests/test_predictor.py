@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image, ImageDraw
 
 from devkit.local import MODELS
@@ -105,7 +104,7 @@ def test_models_from_before_the_non_digit_class_still_load(tmp_path, mnist_test)
     ten = {k: (v[:10] if k.startswith("classifier.2.") else v) for k, v in state.items()}
     versions.save(tmp_path, "v1", ten, {**card, "version": "v1"})
     loaded = Predictor.load(tmp_path)
-    assert not loaded.network.rejects and loaded.version == "v1"
+    assert not loaded.rejects and loaded.version == "v1"
     for value in (3, 5, 8):
         assert loaded.predict(jpeg(on_paper([digit(mnist_test, value)]))).digits == str(value)
 
@@ -134,9 +133,9 @@ def test_mnist_raw_digits(predictor, mnist_test):
     assert correct >= 196
 
 
-def _row(digit: int, p: float) -> torch.Tensor:
+def _row(digit: int, p: float) -> np.ndarray:
     """Probabilities over 10 digits and "not a digit": ``p`` on ``digit``, the rest spread evenly."""
-    row = torch.full((11,), (1 - p) / 10)
+    row = np.full(11, (1 - p) / 10, np.float32)
     row[digit] = p
     return row
 
@@ -145,7 +144,7 @@ def test_a_digit_is_the_mean_of_its_two_views(predictor, mnist_test, monkeypatch
     """Grey and solid views that disagree make an unsure reading; agreeing ones a sure one."""
     crops = list(predictor.transform.segment(jpeg(on_paper([digit(mnist_test, 3)]))).crops)
     assert len(crops) == 1
-    views = torch.stack([_row(3, 0.9), _row(5, 0.9)])
+    views = np.stack([_row(3, 0.9), _row(5, 0.9)])
     monkeypatch.setattr(predictor, "_forward", lambda batch: (views, np.zeros((2, 128), np.float32)))
     probs, _ = predictor._read(crops)
     assert probs.shape == (1, 11) and abs(float(probs[0, 3]) - (0.9 + 0.01) / 2) < 1e-6

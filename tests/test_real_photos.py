@@ -7,17 +7,13 @@ those ``scripts.evaluate --real`` printed for the shipped model.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from devkit.local import ROOT
+from devkit.local import REAL_DEV
 from model.data.sets import derived, real_photos
 from model.judging.evaluation import evaluate
 from model.judging.reference import digit_span
 
-REAL_DEV = Path(os.environ.get("DIGITBOT_REAL_DEV", ROOT.parent / "shared" / "data" / "real-dev"))
 AT_LEAST = {"real": 212, "real_faint_small": 197, "real_small": 201}
 """Photos read right by the shipped model, of real-dev (215) and of its two derived sets (206 each):
 raise them when the model gets better, never lower them."""

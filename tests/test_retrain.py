@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import math
 import re
 from pathlib import Path
@@ -25,11 +24,12 @@ from model.data.sets import Sample
 from model.data.strips import Strips
 from model.data.styles import STYLES, draw
 from model.judging.gate import ALPHA, HELD_OUT, REAL, Comparison, Rules, decide, gate, power, tail
-from model.learning import versions
+from model.learning import served, versions
 from model.learning.corrections import CorrectionDigits, Guards, LabelledPhoto, curate, fine_tune
 from model.learning.fit import FitConfig, reproducible
 from model.learning.number_fit import NumberFitConfig, fit_numbers
 from model.reading import registry
+from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts import retrain
 
@@ -146,11 +146,14 @@ def test_the_gate_reads_through_the_predictor_and_refuses_a_worse_candidate(pred
     """A candidate that swaps 1 and 7 (a fix for someone's 7s that breaks everyone's 1s) is measured
     the whole way a photo goes and refused on the fixed set it breaks, even though it gains on
     the held-out corrections it was made for."""
-    network = copy.deepcopy(predictor.network)
+    state, card = versions.load(MODELS)
+    network = DigitNet.from_state(versions.part(state, registry.DIGITS))
+    readout = network.classifier[2]
+    assert isinstance(readout, torch.nn.Linear)
     with torch.no_grad():
-        for layer in (network.classifier[2].weight, network.classifier[2].bias):
+        for layer in (readout.weight, readout.bias):
             layer[[1, 7]] = layer[[7, 1]].clone()
-    candidate = Predictor(network, predictor.transform, predictor.temperature, "candidate")
+    candidate = served.predictor(network, card, "candidate")
     images, labels = mnist_test
     sevens = [Sample(jpeg(on_paper([digit(mnist_test, 1, n)])), "7") for n in range(4)]
     fixed = {name: sets.named(name, images, labels, 150) for name in ("mnist", "photo")}
@@ -298,13 +301,18 @@ def test_the_same_data_seed_and_threads_give_byte_identical_weights(predictor, m
     corrections = CorrectionDigits(Digits(images[96:128], labels[96:128].astype(np.int64)), np.ones(32, np.float32), 0)
     strips = Strips([np.tile(images[k], (1, 2)) for k in range(24)], [f"{labels[k]}{labels[k]}" for k in range(24)])
 
+    state, card = versions.load(MODELS)
+
     def once(seed: int) -> bytes:
         reproducible(seed, threads=1)
-        tuned = fine_tune(predictor.network, corrections, data, predictor.transform, FitConfig(epochs=1, batch_size=32, seed=seed))
-        reader = copy.deepcopy(predictor.numbers)
-        assert reader is not None
-        fit_numbers(reader.network, strips, reader, NumberFitConfig(epochs=1, batch_size=8, seed=seed, freeze_norm=True))
-        weights = {**tuned.state_dict(), **{f"n.{k}": v for k, v in reader.network.state_dict().items()}}
+        network = DigitNet.from_state(versions.part(state, registry.DIGITS))
+        tuned = fine_tune(network, corrections, data, predictor.transform, FitConfig(epochs=1, batch_size=32, seed=seed))
+        number = served.number_network(state, card)
+        assert number is not None
+        fit_numbers(
+            number, strips, served.number_reader(number, card), NumberFitConfig(epochs=1, batch_size=8, seed=seed, freeze_norm=True)
+        )
+        weights = {**tuned.state_dict(), **{f"n.{k}": v for k, v in number.state_dict().items()}}
         return b"".join(v.contiguous().numpy().tobytes() for _, v in sorted(weights.items()))
 
     threads = torch.get_num_threads()

@@ -10,8 +10,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from devkit.photos import digit, on_paper
-from model.reading.number_net import BLANK, STRIDE
-from model.reading.number_reader import best_path, consensus, string_probability
+from model.reading.number_reader import BLANK, STRIDE, best_path, consensus, ctc_probabilities, string_probability
 from model.reading.transform import DigitTransform, StripParams
 from model.reading.transform.segment import Group
 from model.reading.transform.strip import main_line
@@ -66,12 +65,12 @@ def test_ink_fainter_than_the_pen_leaves_no_trace():
     assert len(gap) < 0.15 * strip.pixels.shape[1], "the pattern between the strokes stayed"
 
 
-def _log_probs(path: list[int], sure: float = 0.9) -> torch.Tensor:
+def _log_probs(path: list[int], sure: float = 0.9) -> np.ndarray:
     """Columns reading ``path`` (a class per column) with probability ``sure``, the rest spread evenly."""
-    probs = torch.full((len(path), BLANK + 1), (1 - sure) / BLANK)
+    probs = np.full((len(path), BLANK + 1), (1 - sure) / BLANK, np.float32)
     for column, cls in enumerate(path):
         probs[column, cls] = sure
-    return probs.log()
+    return np.log(probs)
 
 
 def test_the_best_path_drops_repeats_and_blanks():
@@ -86,9 +85,26 @@ def test_a_string_probability_sums_every_alignment():
     for path in itertools.product(range(BLANK + 1), repeat=4):
         collapsed = [c for i, c in enumerate(path) if c != BLANK and (i == 0 or c != path[i - 1])]
         if collapsed == [4, 2]:
-            brute += float(torch.exp(torch.stack([log_probs[i, c] for i, c in enumerate(path)]).sum()))
+            brute += float(np.exp(sum(log_probs[i, c] for i, c in enumerate(path))))
     assert string_probability(log_probs, [4, 2]) == pytest.approx(brute, rel=1e-4)
     assert string_probability(log_probs, [4, 2]) > string_probability(log_probs, [4])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_ctc_probabilities_are_torchs(seed):
+    """The number reader's CTC (numpy, as the bot runs it) against torch's own, on strings of every
+    length, repeated digits included, under strips of different widths."""
+    rng = np.random.default_rng(seed)
+    strips = [torch.log_softmax(torch.from_numpy(rng.normal(0, 3, (width, BLANK + 1)).astype(np.float32)), -1) for width in (3, 9, 17)]
+    strings = [(), (4,), (1, 1), (7, 0, 7), tuple(int(d) for d in rng.integers(0, 10, 6))]
+    pairs = [(string, each) for string in strings for each in strips if 2 * len(string) <= len(each)]
+    ours = ctc_probabilities([(string, each.numpy()) for string, each in pairs])
+    for (string, each), mine in zip(pairs, ours, strict=True):
+        loss = torch.nn.functional.ctc_loss(
+            each[:, None], torch.tensor([list(string)], dtype=torch.long), torch.tensor([len(each)]), torch.tensor([len(string)]),
+            blank=BLANK, reduction="sum",
+        )  # fmt: skip
+        assert mine == pytest.approx(float(torch.exp(-loss)), rel=1e-4, abs=1e-12), string
 
 
 def test_a_digit_ends_where_the_ink_is_thinnest_between_it_and_the_next():

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 
 from devkit.local import DATA_ROOT
 from model.reading import registry
+from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts import train
 
@@ -37,7 +38,8 @@ def test_tiny_training_run_writes_weights_and_card(tmp_path, mnist_test):
     }
     assert card["data"]["mnist_train"] > 0 and card["data"]["photo_renders"] > 0 and card["data"]["non_digits"] > 0
     assert path.stat().st_size < 2 * 1024 * 1024
-    assert set(load_file(str(path))) == set(Predictor.load(out).network.state_dict())
+    assert set(load_file(str(path))) == set(DigitNet().state_dict())
+    assert Predictor.load(out).version == "v1", "served from its exports"
     assert card["metrics"]["val_mnist_accuracy"] > 0.5
 
 

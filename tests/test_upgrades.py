@@ -90,3 +90,39 @@ async def test_the_bot_keeps_serving_the_operators_choice_and_names_the_newer_re
     release = registry.current_version(registry.SHIPPED)
     assert version == older != release
     assert f"current model stays {older}; this release ships {release}" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_volume_filled_before_exports_gets_them_from_the_release(tmp_path, caplog):
+    """A release before ONNX exports copied weights and cards only: the next start copies the exports
+    of the versions it holds as shipped, and serves its model."""
+    volume = tmp_path / "volume"
+    registry.adopt(registry.SHIPPED, volume, follow=False)
+    for version in registry.versions(volume):
+        weights, card = registry.read_card(volume / f"{version}.safetensors")
+        registry.write_card(weights, {k: v for k, v in card.items() if k != registry.EXPORT})
+        for prefix in registry.GRAPHS:
+            registry.graph(weights, prefix).unlink(missing_ok=True)
+    assert await _served(volume, caplog) == registry.current_version(registry.SHIPPED)
+    assert f"shipped models copied into {volume}: {', '.join(registry.versions(volume))}" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_version_published_without_its_export_is_not_loaded_and_said_once(tmp_path, caplog):
+    volume = tmp_path / "volume"
+    registry.adopt(registry.SHIPPED, volume, follow=False)
+    reader = Reader(volume, 1, Shipped(registry.SHIPPED))
+    caplog.set_level(logging.INFO, logger="bot.inference")
+    try:
+        await reader.load()
+        serving = reader.version
+        weights, card = registry.read_card(volume)
+        retrained = volume / "v90.safetensors"
+        retrained.write_bytes(weights.read_bytes())
+        registry.write_card(retrained, {k: v for k, v in card.items() if k != registry.EXPORT} | {"version": "v90"})
+        registry.set_current(volume, "v90")
+        assert await reader.reload_if_changed() is None and await reader.reload_if_changed() is None
+        assert reader.version == serving
+        assert caplog.text.count(f"not reloaded, still serving {serving}: v90 has no ONNX export") == 1
+    finally:
+        reader.close()

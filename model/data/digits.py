@@ -19,7 +19,7 @@ from tqdm import tqdm
 from model.data.render import Look, render
 from model.data.shapes import non_digits
 from model.data.sweeps import plain_digits
-from model.reading.network import NOT_A_DIGIT
+from model.reading.classes import NOT_A_DIGIT
 from model.reading.transform import DigitTransform, TransformParams
 
 U8 = NDArray[np.uint8]

@@ -18,7 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from model.data.digits import Digits
-from model.reading.network import NUM_CLASSES
+from model.reading.classes import NUM_CLASSES
 from model.reading.transform import DigitTransform
 
 
@@ -89,7 +89,8 @@ def fit(
         bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False)
         for step in bar:
             index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            inputs = transform.normalize(jitter(pixels[index], generator)).contiguous(memory_format=torch.channels_last)
+            inputs = torch.from_numpy(transform.normalize(jitter(pixels[index], generator).numpy()))
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
             loss = F.cross_entropy(model(inputs), labels[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -107,7 +108,7 @@ def fit(
 def logits_of(model: nn.Module, pixels: NDArray[np.uint8], transform: DigitTransform, batch_size: int = 1024) -> torch.Tensor:
     model.eval()
     batch = to_batch(pixels)
-    parts = [model(transform.normalize(batch[i : i + batch_size])) for i in range(0, len(batch), batch_size)]
+    parts = [model(torch.from_numpy(transform.normalize(batch[i : i + batch_size].numpy()))) for i in range(0, len(batch), batch_size)]
     return torch.cat(parts) if parts else torch.empty((0, NUM_CLASSES))
 
 

@@ -18,8 +18,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from model.data.strips import Strips
-from model.reading.number_net import BLANK, STRIDE, NumberNet
-from model.reading.number_reader import WIDTHS, NumberReader, candidates, consensus, widened
+from model.reading.graphs import Batch, log_softmax
+from model.reading.number_net import NumberNet
+from model.reading.number_reader import BLANK, STRIDE, WIDTHS, NumberReader, candidates, consensus, widened
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _ctc_loss(network: NumberNet, reader: NumberReader, pixels: list[np.ndarray]
     batch = np.zeros((len(pixels), 1, pixels[0].shape[0], widest), np.float32)
     for k, p in enumerate(pixels):
         batch[k, 0, :, : p.shape[1]] = p
-    inputs = reader.normalize(torch.from_numpy(batch)).contiguous(memory_format=torch.channels_last)
+    inputs = torch.from_numpy(reader.normalize(batch)).contiguous(memory_format=torch.channels_last)
     log_probs = F.log_softmax(network(inputs), dim=-1).transpose(0, 1)
     targets = torch.tensor([int(c) for text in labels for c in text], dtype=torch.long)
     lengths = torch.tensor([-(-p.shape[1] // STRIDE) for p in pixels])
@@ -97,7 +98,7 @@ def fit_temperature(reader: NumberReader, strips: Strips, temperatures: tuple[fl
     chance of being right on held-out strips (least log loss); the reader's own is left as it was.
     Each strip's candidate strings are found once, at the network's own scale, then rescored."""
     kept, reader.temperature = reader.temperature, 1.0
-    read: list[tuple[list[np.ndarray], list[torch.Tensor], list[tuple[int, ...]], str]] = []
+    read: list[tuple[list[np.ndarray], list[Batch], list[tuple[int, ...]], str]] = []
     for i in range(len(strips.labels)):
         variants = [widened(strips.ink(i), factor) for factor in WIDTHS]
         log_probs, lengths = reader.log_probabilities(variants)
@@ -108,7 +109,7 @@ def fit_temperature(reader: NumberReader, strips: Strips, temperatures: tuple[fl
     for temperature in temperatures:
         loss = 0.0
         for variants, columns, found, label in read:
-            scaled = [F.log_softmax(each / float(temperature), dim=-1) for each in columns]
+            scaled = [log_softmax(each / np.float32(temperature)) for each in columns]
             reading = consensus(variants, scaled, found)
             p = min(max(reading.confidence, 1e-6), 1 - 1e-6)
             loss -= math.log(p if reading.text == label else 1 - p)

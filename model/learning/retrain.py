@@ -25,7 +25,7 @@ from model.data.strips import Strips, make_strips
 from model.judging.evaluation import Report
 from model.judging.gate import Rules, Verdict, gate
 from model.judging.plots import pyplot
-from model.learning import versions
+from model.learning import served, versions
 from model.learning.corrections import (
     CorrectionDigits,
     Curation,
@@ -43,8 +43,8 @@ from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperat
 from model.learning.train import VALIDATION, TrainConfig
 from model.reading import registry
 from model.reading.network import DigitNet
+from model.reading.number_net import NumberNet
 from model.reading.number_reader import NumberReader
-from model.reading.orientation import Orientation
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams
 
@@ -130,13 +130,13 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
         temperature = temperature_for(candidate, replay.validation, transform)
     else:  # only numbers were corrected: the digit network stays as it is
         candidate, temperature = current, float(card.get("temperature", 1.0))
-    reader = NumberReader.in_version(state, card)
-    new_reader = _numbers(config, reader, numbers, transform.params) if reader is not None and numbers.labels else reader
-    turns = Orientation.in_version(state, card)
-    now = Predictor(current, transform, float(card.get("temperature", 1.0)), str(card.get("version")), numbers=reader, orientation=turns)
-    then = Predictor(candidate, transform, temperature, "candidate", numbers=new_reader, orientation=turns)
+    number_network = served.number_network(state, card)
+    tuned = _numbers(config, number_network, card, numbers, transform.params) if number_network is not None and numbers.labels else None
+    reader = tuned[1] if tuned is not None else (served.number_reader(number_network, card) if number_network is not None else None)
+    now = Predictor.load(config.models)
+    then = served.predictor(candidate, card, "candidate", temperature, reader, served.orientation(state, card))
     test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
-    gate_sets = replay.gate_sets | ({"written": config.test_numbers} if reader is not None else {})
+    gate_sets = replay.gate_sets | ({"written": config.test_numbers} if number_network is not None else {})
     fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
     real = sets.real_photos(config.real) if config.real is not None else []
     verdict, reports = gate(now, then, fixed, held_out, real, config.rules)
@@ -151,8 +151,8 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     counts |= {"suspicious": len(curation.suspicious), "distrusted_users": len(curation.distrusted_users)} | replay.counts
     counts["number_corrections"] = len(numbers.labels)
     parts = {prefix: versions.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.DIGITS: candidate.state_dict()}
-    parts |= {registry.NUMBERS: new_reader.network.state_dict()} if new_reader else {}
-    _promote(config, card, versions.joined(parts), temperature, new_reader, verdict, counts, clock)
+    parts |= {registry.NUMBERS: tuned[0].state_dict()} if tuned is not None else {}
+    _promote(config, card, versions.joined(parts), temperature, reader, verdict, counts, clock)
     return verdict
 
 
@@ -185,7 +185,9 @@ def _split(
     return learn, numbers, held_out
 
 
-def _numbers(config: RetrainConfig, reader: NumberReader, corrections: Strips, params: TransformParams) -> NumberReader:
+def _numbers(
+    config: RetrainConfig, current: NumberNet, card: dict[str, Any], corrections: Strips, params: TransformParams
+) -> tuple[NumberNet, NumberReader]:
     """The number reader fine-tuned on the corrected numbers with replayed drawn ones, its temperature fitted anew."""
     images, labels = load_mnist(config.data_root, train=True, download=config.download)
     held = len(images) - VALIDATION
@@ -193,12 +195,12 @@ def _numbers(config: RetrainConfig, reader: NumberReader, corrections: Strips, p
         images[:held], labels[:held], config.number_replay, params, config.seed + 101, workers=config.workers, desc="replay strips"
     )
     validation = make_strips(images[held:], labels[held:], config.number_validation, params, config.seed + 102, workers=config.workers)
-    network = copy.deepcopy(reader.network)
-    candidate = NumberReader(network, reader.temperature, reader.mean, reader.std)
+    network = copy.deepcopy(current)
+    candidate = served.number_reader(network, card)
     data = Strips(corrections.pixels + replay.pixels, corrections.labels + replay.labels)
     fit_numbers(network, data, candidate, NumberFitConfig(epochs=config.epochs, max_lr=2e-4, seed=config.seed, freeze_norm=True))
     candidate.temperature = fit_temperature(candidate, validation)
-    return candidate
+    return network, candidate
 
 
 def _replay(config: RetrainConfig, params: TransformParams, rejects: bool) -> Replay:

@@ -22,7 +22,8 @@ from model.judging import scores
 from model.learning import versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
 from model.reading import registry
-from model.reading.network import NOT_A_DIGIT, DigitNet
+from model.reading.classes import NOT_A_DIGIT
+from model.reading.network import DigitNet
 from model.reading.transform import DigitTransform, TransformParams
 
 

@@ -18,7 +18,7 @@ import torch
 from model.data.digits import load_mnist
 from model.data.strips import StripMix, Strips, make_strips
 from model.judging import scores
-from model.learning import versions
+from model.learning import served, versions
 from model.learning.fit import Stopwatch
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
 from model.learning.train import VALIDATION
@@ -63,7 +63,7 @@ def run(config: NumberTrainConfig) -> Path:
     train, validation = _strips(config, params)
     prepared = clock.seconds()
     network = NumberNet(height=params.strip.height, hidden=config.hidden)
-    reader = NumberReader(network, 1.0, config.mean, config.std)
+    reader = NumberReader(served.as_logits(network), 1.0, config.mean, config.std)
     losses = fit_numbers(network, train, reader, config.fit)
     reader.temperature = fit_temperature(reader, validation)
     metrics = measure(reader, validation)
@@ -74,7 +74,8 @@ def run(config: NumberTrainConfig) -> Path:
         "seconds": clock.seconds(),
         "torch": torch.__version__,
     }
-    numbers = reader.card() | {"metrics": metrics, "training": training, "git_revision": revision}
+    numbers = reader.card() | {"height": network.height, "hidden": network.hidden, "metrics": metrics, "training": training}
+    numbers["git_revision"] = revision
     parts = {prefix: versions.part(state, prefix) for prefix in registry.parts_of(card)} | {registry.NUMBERS: network.state_dict()}
     path = versions.derive(config.models, base, card, versions.joined(parts), "numbers", numbers, config.promote)
     print(f"wrote {path} (the networks of {base}, a new number reader) in {numbers['training']['seconds']} s: {metrics}")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from model.data.digits import Digits, Seen, concat, load_mnist, transform_digits
-from model.learning import versions
+from model.learning import served, versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
 from model.learning.train import VALIDATION
 from model.reading import registry
@@ -71,8 +71,8 @@ def run(config: OrientationTrainConfig) -> Path:
     losses = fit(network, three_ways(train), transform, config.fit)
     held_out = three_ways(validation)
     logits = logits_of(network.eval(), held_out.pixels, transform)
-    orientation = Orientation(network, temperature=fit_temperature(logits, torch.from_numpy(held_out.labels), views=2))
-    metrics = measure(orientation, held_out, transform)
+    orientation = Orientation(served.as_logits(network), temperature=fit_temperature(logits, torch.from_numpy(held_out.labels), views=2))
+    metrics = measure(network, orientation, held_out, transform)
     training = {"samples": 3 * len(train.labels), "epoch_losses": [round(x, 4) for x in losses], "data_seconds": prepared}
     training |= {"config": registry.as_json(asdict(config)), "seconds": clock.seconds(), "torch": torch.__version__}
     section = orientation.card() | {"metrics": metrics, "training": training, "git_revision": revision}
@@ -98,11 +98,11 @@ def _digits(config: OrientationTrainConfig, params: TransformParams) -> tuple[Di
     return train, transform_digits(vx[:count], vy[:count], params, True, c.validation_seed, w, "held-out photos")
 
 
-def measure(orientation: Orientation, digits: Digits, transform: DigitTransform) -> dict[str, float]:
+def measure(network: DigitNet, orientation: Orientation, digits: Digits, transform: DigitTransform) -> dict[str, float]:
     """On held-out photos in each orientation: how often the network's likeliest orientation (its
     temperature and the prior applied, as the predictor applies them) is right, and how often an
     upright one is taken as turned."""
-    probs = view_probabilities(logits_of(orientation.network, digits.pixels, transform), orientation.temperature, views=2)
+    probs = view_probabilities(logits_of(network, digits.pixels, transform), orientation.temperature, views=2)
     weighed = probs * torch.tensor(orientation.prior)
     chosen = weighed.argmax(1).numpy()
     truth = digits.labels[::2]

@@ -19,12 +19,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from model.reading import registry
-from model.reading.memory import Projection
+from model.reading.memory import DIMS, Vectors
 from model.reading.network import FEATURES, DigitNet
 from model.reading.number_net import NumberNet
 
@@ -97,6 +98,20 @@ def _write_graphs(weights: Path, state: State, card: dict[str, Any]) -> dict[str
         registry.write_bytes(registry.graph(weights, prefix), data)
         sha256[registry.GRAPHS[prefix]] = hashlib.sha256(data).hexdigest()
     return {"format": "onnx", "opset": OPSET, "torch": torch.__version__, "sha256": sha256}
+
+
+class Projection:
+    """Features to the memory's unit vectors of :data:`DIMS` numbers, by a fixed random matrix (from
+    ``seed``): the same matrix the digit network's export carries."""
+
+    def __init__(self, features: int, seed: int) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        self.matrix = torch.randn(features, DIMS, generator=generator) / DIMS**0.5
+
+    def __call__(self, features: torch.Tensor) -> Vectors:
+        projected = features.flatten(1) @ self.matrix
+        unit: Vectors = torch.nn.functional.normalize(projected, dim=1).numpy().astype(np.float32)
+        return unit
 
 
 class DigitGraph(nn.Module):

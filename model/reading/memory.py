@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 DIMS = 128
@@ -50,19 +49,6 @@ class MemoryParams:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class Projection:
-    """Features to unit vectors of :data:`DIMS` numbers, by a fixed random matrix (from ``seed``)."""
-
-    def __init__(self, features: int, seed: int) -> None:
-        generator = torch.Generator().manual_seed(seed)
-        self.matrix = torch.randn(features, DIMS, generator=generator) / DIMS**0.5
-
-    def __call__(self, features: torch.Tensor) -> Vectors:
-        projected = features.flatten(1) @ self.matrix
-        unit: Vectors = torch.nn.functional.normalize(projected, dim=1).numpy().astype(np.float32)
-        return unit
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-NUM_CLASSES = 11
-NOT_A_DIGIT = 10
-"""The eleventh output: a face, a star or a smudge must have somewhere to go but a digit."""
+from model.reading.classes import NOT_A_DIGIT, NUM_CLASSES
 
 
 def _conv(channels_in: int, channels_out: int) -> list[nn.Module]:

@@ -12,11 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-BLANK = 10
-"""CTC's "no new digit in this column" class; 0-9 are the digits."""
-CLASSES = 11
-STRIDE = 4
-"""Strip pixels per output column."""
+from model.reading.number_reader import CLASSES
 
 
 def _conv(channels_in: int, channels_out: int, stride: int = 1) -> list[nn.Module]:

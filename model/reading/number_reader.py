@@ -21,13 +21,15 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from model.learning import versions
-from model.reading import registry
-from model.reading.number_net import BLANK, STRIDE, NumberNet
+from model.reading.graphs import Batch, Logits, log_softmax
+
+BLANK = 10
+"""CTC's "no new digit in this column" class; 0-9 are the digits."""
+CLASSES = 11
+STRIDE = 4
+"""Strip pixels per output column."""
 
 
 @dataclass(frozen=True)
@@ -53,35 +55,28 @@ class StripReading:
 
 
 class NumberReader:
-    """The number network with its temperature and input scale: strips in, readings out."""
+    """The number network (as a function of normalized strips) with its temperature and input scale:
+    strips in, readings out."""
 
-    def __init__(self, network: NumberNet, temperature: float, mean: float, std: float) -> None:
-        self.network = network.eval().to(memory_format=torch.channels_last)
+    def __init__(self, network: Logits, temperature: float, mean: float, std: float) -> None:
+        self.network = network
         self.temperature = temperature
         self.mean, self.std = mean, std
 
     @classmethod
-    def from_card(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> NumberReader:
-        """The reader a model card's ``numbers`` section describes, with its weights."""
-        network = NumberNet(height=int(card["height"]), hidden=int(card["hidden"]))
-        network.load_state_dict(state)
+    def from_card(cls, network: Logits, card: dict[str, Any]) -> NumberReader:
+        """The reader a model card's ``numbers`` section describes, over its network."""
         return cls(network, float(card["temperature"]), float(card["mean"]), float(card["std"]))
 
-    @classmethod
-    def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> NumberReader | None:
-        """The number reader a version holds (its weights and card), or None for one without."""
-        section = card.get("numbers")
-        return cls.from_card(versions.part(state, registry.NUMBERS), section) if section else None
-
     def card(self) -> dict[str, Any]:
-        """What :meth:`from_card` needs, for the model card."""
-        net = self.network
-        return {"height": net.height, "hidden": net.hidden, "temperature": self.temperature, "mean": self.mean, "std": self.std}
+        """What :meth:`from_card` needs beside the network, for the model card."""
+        return {"temperature": self.temperature, "mean": self.mean, "std": self.std}
 
-    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
-        return (pixels - self.mean) / self.std
+    def normalize(self, pixels: Batch) -> Batch:
+        normalized: Batch = (pixels - np.float32(self.mean)) / np.float32(self.std)
+        return normalized
 
-    def log_probabilities(self, strips: list[NDArray[np.float32]]) -> tuple[torch.Tensor, list[int]]:
+    def log_probabilities(self, strips: list[NDArray[np.float32]]) -> tuple[Batch, list[int]]:
         """Per-column log-probabilities for strips of one height, padded with paper to the widest;
         each strip's own column count."""
         widest = max(s.shape[1] for s in strips)
@@ -89,9 +84,8 @@ class NumberReader:
         batch = np.zeros((len(strips), 1, strips[0].shape[0], widest), np.float32)
         for i, strip in enumerate(strips):
             batch[i, 0, :, : strip.shape[1]] = strip
-        with torch.inference_mode():
-            logits = self.network(self.normalize(torch.from_numpy(batch)).contiguous(memory_format=torch.channels_last))
-            return F.log_softmax(logits / self.temperature, dim=-1), [-(-s.shape[1] // STRIDE) for s in strips]
+        logits = self.network(self.normalize(batch))
+        return log_softmax(logits / np.float32(self.temperature)), [-(-s.shape[1] // STRIDE) for s in strips]
 
     def read(self, strip: NDArray[np.float32]) -> StripReading:
         variants = [widened(strip, factor) for factor in WIDTHS]
@@ -114,36 +108,50 @@ def widened(strip: NDArray[np.float32], factor: float) -> NDArray[np.float32]:
     return np.asarray(cv2.resize(strip, (width, strip.shape[0]), interpolation=interpolation), dtype=np.float32)
 
 
-def candidates(log_probs: list[torch.Tensor], beams: int = BEAMS) -> list[tuple[int, ...]]:
+def candidates(log_probs: list[Batch], beams: int = BEAMS) -> list[tuple[int, ...]]:
     """Every reading's best path and likeliest strings, each string once."""
     found = [tuple(digit for digit, _, _ in best_path(each)) for each in log_probs]
     return list(dict.fromkeys(found + [c for each in log_probs for c in prefix_search(each, beams)]))
 
 
-def probabilities(log_probs: list[torch.Tensor], strings: list[tuple[int, ...]]) -> NDArray[np.float64]:
-    """CTC's probability of each string (rows) under each reading (columns), in one batched call."""
-    pairs = [(s, k) for s in range(len(strings)) for k in range(len(log_probs))]
-    longest = max(each.shape[0] for each in log_probs)
-    batch = torch.zeros((longest, len(pairs), log_probs[0].shape[1]))
-    for b, (_, k) in enumerate(pairs):
-        batch[: log_probs[k].shape[0], b] = log_probs[k]
-    targets = torch.tensor([d for s, _ in pairs for d in strings[s]], dtype=torch.long)
-    loss = F.ctc_loss(
-        batch,
-        targets,
-        torch.tensor([log_probs[k].shape[0] for _, k in pairs]),
-        torch.tensor([len(strings[s]) for s, _ in pairs]),
-        blank=BLANK,
-        reduction="none",
-        zero_infinity=False,
-    )
-    chances: NDArray[np.float64] = np.exp(-loss.double().numpy()).reshape(len(strings), len(log_probs))
+def probabilities(log_probs: list[Batch], strings: list[tuple[int, ...]]) -> NDArray[np.float64]:
+    """CTC's probability of each string (rows) under each reading (columns), all pairs at once."""
+    pairs = [(strings[s], log_probs[k]) for s in range(len(strings)) for k in range(len(log_probs))]
+    return ctc_probabilities(pairs).reshape(len(strings), len(log_probs))
+
+
+def ctc_probabilities(pairs: list[tuple[tuple[int, ...], Batch]]) -> NDArray[np.float64]:
+    """CTC's probability of each string under its strip's log-probabilities (columns, classes): the
+    sum over every alignment, by the forward recursion over the string with blanks between its
+    digits, in log space, every pair a row of one array."""
+    states = max(2 * len(string) + 1 for string, _ in pairs)
+    columns = max(each.shape[0] for _, each in pairs)
+    labels = np.full((len(pairs), states), BLANK, np.int64)
+    valid = np.zeros((len(pairs), states), bool)
+    scores = np.full((len(pairs), columns, states), -np.inf)
+    for p, (string, each) in enumerate(pairs):
+        labels[p, 1 : 2 * len(string) : 2] = string
+        valid[p, : 2 * len(string) + 1] = True
+        scores[p, : each.shape[0]] = each.astype(np.float64)[:, labels[p]]
+    scores[~np.broadcast_to(valid[:, None, :], scores.shape)] = -np.inf
+    skip = np.zeros_like(valid)
+    skip[:, 2:] = (labels[:, 2:] != BLANK) & (labels[:, 2:] != labels[:, :-2])
+    lengths = np.array([each.shape[0] for _, each in pairs])
+    alpha = np.full((len(pairs), states), -np.inf)
+    alpha[:, :2] = scores[:, 0, :2]
+    for t in range(1, columns):
+        step = alpha.copy()
+        step[:, 1:] = np.logaddexp(step[:, 1:], alpha[:, :-1])
+        step[:, 2:] = np.where(skip[:, 2:], np.logaddexp(step[:, 2:], alpha[:, :-2]), step[:, 2:])
+        alpha = np.where((t < lengths)[:, None], step + scores[:, t], alpha)
+    last = np.array([2 * len(string) for string, _ in pairs])
+    rows = np.arange(len(pairs))
+    ends = np.logaddexp(alpha[rows, last], np.where(last > 0, alpha[rows, np.maximum(last - 1, 0)], -np.inf))
+    chances: NDArray[np.float64] = np.exp(ends)
     return chances
 
 
-def consensus(
-    variants: list[NDArray[np.float32]], log_probs: list[torch.Tensor], found: list[tuple[int, ...]] | None = None
-) -> StripReading:
+def consensus(variants: list[NDArray[np.float32]], log_probs: list[Batch], found: list[tuple[int, ...]] | None = None) -> StripReading:
     """The candidate (``found``, else the likeliest strings of each variant) with the highest mean
     probability over the variants, placed on the first variant (the strip as it is) through the
     variant that gives it the highest probability."""
@@ -164,10 +172,10 @@ def consensus(
     return StripReading(digits, float(scores[best].mean()))
 
 
-def prefix_search(log_probs: torch.Tensor, beams: int, floor: float = 1e-3) -> list[tuple[int, ...]]:
+def prefix_search(log_probs: Batch, beams: int, floor: float = 1e-3) -> list[tuple[int, ...]]:
     """The likeliest strings of one strip, by CTC's prefix beam search (classes under ``floor`` in a
     column are not followed there); best first."""
-    probs = log_probs.exp().numpy()
+    probs = np.exp(log_probs)
     kept: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix: (ends in blank, ends in its digit)
     for column in probs:
         grown: dict[tuple[int, ...], list[float]] = {}
@@ -187,13 +195,13 @@ def prefix_search(log_probs: torch.Tensor, beams: int, floor: float = 1e-3) -> l
     return list(kept)
 
 
-def aligned(log_probs: torch.Tensor, digits: list[int]) -> list[tuple[int, int, int]]:
+def aligned(log_probs: Batch, digits: list[int]) -> list[tuple[int, int, int]]:
     """Where each of ``digits`` lies in the columns, by the most probable CTC alignment (Viterbi), as
     (digit, first column, one past its last)."""
     labels = [BLANK]
     for digit in digits:
         labels += [digit, BLANK]
-    scores = log_probs.numpy()[:, labels]
+    scores = log_probs[:, labels]
     columns, states = scores.shape
     best = np.full((columns, states), -np.inf)
     back = np.zeros((columns, states), np.int64)
@@ -212,7 +220,7 @@ def aligned(log_probs: torch.Tensor, digits: list[int]) -> list[tuple[int, int, 
     return [(labels[s], min(runs[s]), max(runs[s]) + 1) for s in sorted(runs)]
 
 
-def best_path(log_probs: torch.Tensor) -> list[tuple[int, int, int]]:
+def best_path(log_probs: Batch) -> list[tuple[int, int, int]]:
     """CTC's best path as (digit, first column, one past its last column), repeats and blanks dropped."""
     classes = log_probs.argmax(-1).tolist()
     runs: list[tuple[int, int, int]] = []
@@ -227,30 +235,20 @@ def best_path(log_probs: torch.Tensor) -> list[tuple[int, int, int]]:
     return runs
 
 
-def string_probability(log_probs: torch.Tensor, digits: list[int]) -> float:
+def string_probability(log_probs: Batch, digits: list[int]) -> float:
     """CTC's probability of ``digits`` given one strip's log-probabilities (columns, classes)."""
-    if not digits:
-        return float(torch.exp(log_probs[:, BLANK].sum()))
-    loss = F.ctc_loss(
-        log_probs[:, None],
-        torch.tensor([digits]),
-        torch.tensor([log_probs.shape[0]]),
-        torch.tensor([len(digits)]),
-        blank=BLANK,
-        reduction="sum",
-    )
-    return float(torch.exp(-loss))
+    return float(ctc_probabilities([(tuple(digits), log_probs)])[0])
 
 
-def place(log_probs: torch.Tensor, path: list[tuple[int, int, int]], strip: NDArray[np.float32]) -> list[StripDigit]:
+def place(log_probs: Batch, path: list[tuple[int, int, int]], strip: NDArray[np.float32]) -> list[StripDigit]:
     """Each digit of a best path placed on its strip, with its probabilities where the network was surest of it."""
-    probs = log_probs.exp()
+    probs = np.exp(log_probs)
     peaks = [first + int(probs[first:end, digit].argmax()) for digit, first, end in path]
     bounds = _boundaries([STRIDE * peak + STRIDE // 2 for peak in peaks], strip)
     digits = []
     for (digit, _, _), peak, left, right in zip(path, peaks, bounds[:-1], bounds[1:], strict=True):
         over_digits = probs[peak, :BLANK]
-        digits.append(StripDigit(digit, (over_digits / over_digits.sum()).numpy(), (left, right)))
+        digits.append(StripDigit(digit, (over_digits / over_digits.sum()).astype(np.float32), (left, right)))
     return digits
 
 

@@ -22,12 +22,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
-from model.learning import versions
-from model.reading import registry
-from model.reading.network import NOT_A_DIGIT, DigitNet
+from model.reading.classes import NOT_A_DIGIT
+from model.reading.graphs import Batch, Logits, softmax
 from model.reading.transform import DigitCrop
 
 UPRIGHT, LEFT, RIGHT = 0, 1, 2
@@ -42,38 +40,33 @@ ONE, SIX, NINE = 1, 6, 9
 
 @dataclass(frozen=True)
 class Orientation:
-    """The orientation network and the prior its probabilities are reweighed by."""
+    """The orientation network (as a function of normalized views) and the prior its probabilities are reweighed by."""
 
-    network: DigitNet
+    network: Logits
     prior: tuple[float, float, float] = PRIOR
     temperature: float = 1.0
     """Fitted on held-out photos in the three orientations: the network alone is surer than it is right."""
 
     @classmethod
-    def from_card(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Orientation:
+    def from_card(cls, network: Logits, card: dict[str, Any]) -> Orientation:
+        """The weighing a model card's ``orientation`` section describes, over its network."""
         prior = card.get("prior", PRIOR)
         temperature = float(card.get("temperature", 1.0))
-        return cls(DigitNet.from_state(state).eval(), (float(prior[0]), float(prior[1]), float(prior[2])), temperature)
-
-    @classmethod
-    def in_version(cls, state: dict[str, torch.Tensor], card: dict[str, Any]) -> Orientation | None:
-        """The orientation network a version holds (its weights and card), or None for one without."""
-        section = card.get("orientation")
-        return cls.from_card(versions.part(state, registry.ORIENTATION), section) if section else None
+        return cls(network, (float(prior[0]), float(prior[1]), float(prior[2])), temperature)
 
     def card(self) -> dict[str, Any]:
         classes = ["upright", "left", "right"]
         return {"architecture": "DigitNet", "classes": classes, "prior": list(self.prior), "temperature": self.temperature}
 
-    def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
+    def probabilities(self, batch: Batch) -> Batch:
         """Each shape's probability of each orientation, from its views' mean, reweighed by the prior.
 
-        ``batch`` is ``DigitTransform.to_tensor``'s: every shape's grey view, then every solid view."""
-        with torch.inference_mode():
-            probs = torch.softmax(self.network(batch) / self.temperature, dim=1)
+        ``batch`` is ``DigitTransform.views``': every shape's grey view, then every solid view."""
+        probs = softmax(self.network(batch) / np.float32(self.temperature), axis=1)
         count = len(batch) // 2
-        weighed = (probs[:count] + probs[count:]) / 2 * torch.tensor(self.prior)
-        return weighed / weighed.sum(dim=1, keepdim=True)
+        weighed: Batch = (probs[:count] + probs[count:]) / np.float32(2) * np.asarray(self.prior, np.float32)
+        normalized: Batch = weighed / weighed.sum(axis=1, keepdims=True)
+        return normalized
 
 
 def turn(pixels: NDArray[Any], k: int) -> NDArray[Any]:
@@ -95,14 +88,15 @@ def turned_back(crop: DigitCrop, orientation: int) -> DigitCrop:
     return replace(crop, pixels=turn(crop.pixels, k), solid=turn(crop.solid, k))
 
 
-def mix(weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+def mix(weights: Batch, rows: Batch) -> Batch:
     """One shape's reading over its orientations: each orientation's reading (``rows``, one per class,
     upright first) weighed by its probability; in the turned readings 6 and 9 share their
     probability, and a 1's goes to "not a digit"."""
-    turned = rows.clone()
+    turned = rows.copy()
     pooled = (turned[1:, SIX] + turned[1:, NINE]) / 2
     turned[1:, SIX] = pooled
     turned[1:, NINE] = pooled
     turned[1:, NOT_A_DIGIT] += turned[1:, ONE]
     turned[1:, ONE] = 0
-    return (weights.unsqueeze(1) * turned).sum(dim=0)
+    mixed: Batch = (weights[:, None] * turned).sum(axis=0)
+    return mixed

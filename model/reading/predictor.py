@@ -11,14 +11,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from model.learning import versions
-from model.reading import registry
-from model.reading.memory import DIMS, Memory, MemoryParams, Projection, Recalled, Vectors, recall
-from model.reading.network import FEATURES, NOT_A_DIGIT, DigitNet
+from model.reading import graphs, registry
+from model.reading.classes import NOT_A_DIGIT
+from model.reading.graphs import Batch, DigitRun, softmax
+from model.reading.memory import DIMS, Memory, MemoryParams, Recalled, Vectors, recall
 from model.reading.number_reader import NumberReader, StripReading
 from model.reading.orientation import UPRIGHT, Orientation, mix, turned_back
 from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, Segmentation, TransformParams, Unreadable
@@ -94,14 +93,14 @@ class _Span:
     """One hypothesis for one digit: the crop, the network's probabilities for it, its memory vector."""
 
     crop: DigitCrop
-    row: torch.Tensor
+    row: Batch
     vector: Vectors
 
 
 class Predictor:
     def __init__(
         self,
-        network: DigitNet,
+        network: DigitRun,
         transform: DigitTransform,
         temperature: float,
         version: str,
@@ -109,46 +108,45 @@ class Predictor:
         numbers: NumberReader | None = None,
         orientation: Orientation | None = None,
     ) -> None:
-        self.network = network.eval()
+        self.network = network
+        self.rejects = network.classes > NOT_A_DIGIT
+        """Has the "not a digit" output; versions before it (10 outputs) stay loadable for rollback."""
         self.numbers = numbers
         self.orientation = orientation
-        self._served = network.for_inference()
         self.transform = transform
         self.temperature = temperature
         self.version = version
         self.memory = memory or MemoryParams()
-        self._projection = Projection(FEATURES, self.memory.seed)
 
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
-        """Weights and card from a registry directory (its current version) or a ``.safetensors`` file."""
-        weights, _ = registry.resolve(Path(path))
-        state, card = versions.load(weights)
-        network = DigitNet.from_state(versions.part(state, registry.DIGITS))
+        """A version's ONNX exports and card, from a registry directory (its current version) or a
+        ``.safetensors`` file; :class:`registry.NotExported` names the command for a version without them."""
+        weights, card = registry.read_card(Path(path))
+        run = graphs.load(weights, card)
         params = TransformParams.from_dict(card.get("transform", {}))
         version = str(card.get("version") or weights.stem)  # a card without a version: the file names it
         memory = MemoryParams.from_dict(card.get("memory", {}))
-        numbers, orientation = NumberReader.in_version(state, card), Orientation.in_version(state, card)
-        return cls(network, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers, orientation)
+        numbers = NumberReader.from_card(run.numbers, card["numbers"]) if run.numbers is not None else None
+        orientation = Orientation.from_card(run.orientation, card["orientation"]) if run.orientation is not None else None
+        return cls(run.digits, DigitTransform(params), float(card.get("temperature", 1.0)), version, memory, numbers, orientation)
 
-    def _forward(self, batch: torch.Tensor) -> tuple[torch.Tensor, Vectors]:
+    def _forward(self, batch: Batch) -> tuple[Batch, Vectors]:
         """Calibrated class probabilities for a normalized batch, and each input's memory vector."""
-        with torch.inference_mode():
-            features = self._served(batch.contiguous(memory_format=torch.channels_last))
-            logits = self.network.classifier(features)
-            return torch.softmax(logits / self.temperature, dim=1), self._projection(features)
+        logits, vectors = self.network(batch)
+        return softmax(logits / np.float32(self.temperature), axis=1), vectors
 
-    def _read(self, crops: list[DigitCrop]) -> tuple[torch.Tensor, Vectors]:
+    def _read(self, crops: list[DigitCrop]) -> tuple[Batch, Vectors]:
         """Each crop's probabilities, the mean over its two views (grey and solid), and its memory
         vector (of the grey view, the one the bot stores)."""
-        probs, vectors = self._forward(self.transform.to_tensor(crops))
+        probs, vectors = self._forward(self.transform.views(crops))
         count = len(crops)
-        return (probs[:count] + probs[count:]) / 2, vectors[:count]
+        return (probs[:count] + probs[count:]) / np.float32(2), vectors[:count]
 
     def embed(self, inputs: NDArray[np.uint8]) -> Vectors:
         """Memory vectors of stored 28x28 model inputs (0-255): a correction's digits, or ones kept
         under an older model, recomputed for this one."""
-        batch = torch.from_numpy(inputs.reshape(-1, 1, 28, 28).astype(np.float32) / 255)
+        batch = inputs.reshape(-1, 1, 28, 28).astype(np.float32) / np.float32(255)
         return self._forward(self.transform.normalize(batch))[1]
 
     def predict(self, image: bytes | Image.Image, memory: Memory | None = None) -> Reading:
@@ -213,12 +211,12 @@ class Predictor:
         """A lone shape read over the ways it may lie (``model.reading.orientation``): its reading
         weighed over them, and, where it likeliest lies on its side, the shape turned back upright. A
         network without the "not a digit" output reads upright only: a lying 1 would have nowhere to go."""
-        if self.orientation is None or not self.network.rejects:
+        if self.orientation is None or not self.rejects:
             return span, False
-        weights = self.orientation.probabilities(self.transform.to_tensor([span.crop]))[0]
+        weights = self.orientation.probabilities(self.transform.views([span.crop]))[0]
         backs = [turned_back(span.crop, turn) for turn in range(1, len(weights))]
         probs, vectors = self._read(backs)
-        row = mix(weights, torch.cat([span.row.unsqueeze(0), probs]))
+        row = mix(weights, np.concatenate([span.row[None], probs]))
         likeliest = int(weights.argmax())
         if likeliest == UPRIGHT:
             return replace(span, row=row), False
@@ -252,7 +250,7 @@ class Predictor:
         """Where segmentation found more shapes than the number has digits, those the digit network
         judges "not a digit": shown set aside, as the digit-by-digit way shows a doodle it left out."""
         crops = list(segmentation.crops)
-        if len(crops) <= digits or not self.network.rejects:
+        if len(crops) <= digits or not self.rejects:
             return ()
         rows = self._read(crops)[0]
         return tuple(crop.box for crop, row in zip(crops, rows, strict=True) if not self._digit(row))
@@ -267,7 +265,7 @@ class Predictor:
         if digit is None:
             return [whole]
         one = spans[digit]
-        mean = (one.row + whole.row) / 2
+        mean = (one.row + whole.row) / np.float32(2)
         best = int(mean[:NOT_A_DIGIT].argmax())
         if float(whole.row[best]) > float(one.row[best]):
             return [replace(whole, row=mean)]
@@ -278,9 +276,9 @@ class Predictor:
         crop, row, vector = span.crop, span.row, span.vector
         if not self._digit(row):
             return None
-        values, digits = row[:NOT_A_DIGIT].topk(3)
-        top = tuple(Candidate(int(d), round(float(v), 4)) for v, d in zip(values, digits, strict=True))
-        return DigitReading(top[0].digit, float(values[0]), top, crop.box, crop.pixels, vector, probabilities=row[:NOT_A_DIGIT].numpy())
+        digits = np.argsort(-row[:NOT_A_DIGIT], kind="stable")[:3]
+        top = tuple(Candidate(int(d), round(float(row[d]), 4)) for d in digits)
+        return DigitReading(top[0].digit, float(row[digits[0]]), top, crop.box, crop.pixels, vector, probabilities=row[:NOT_A_DIGIT].copy())
 
     def _recall(self, item: DigitReading, memory: Memory) -> DigitReading:
         recalled = recall(item.vector, memory, self.memory)
@@ -288,7 +286,7 @@ class Predictor:
             return item
         return replace(item, digit=recalled.label, confidence=self.memory.precision, recalled=recalled)
 
-    def _best_split(self, rows: dict[tuple[int, int], torch.Tensor]) -> list[tuple[int, int]]:
+    def _best_split(self, rows: dict[tuple[int, int], Batch]) -> list[tuple[int, int]]:
         """The most probable reading of the shapes, left to right, as (start, length) spans.
 
         Each shape is read alone (a digit, or "not a digit" and left out), or, where the
@@ -311,9 +309,9 @@ class Predictor:
             best.append(choice)
         return best[count][1]
 
-    def _score(self, row: torch.Tensor) -> float:
+    def _score(self, row: Batch) -> float:
         """How sure the network is of its reading of one shape, digit or "not a digit"."""
-        return float(row.max() if self.network.rejects else row[:NOT_A_DIGIT].max())
+        return float(row.max() if self.rejects else row[:NOT_A_DIGIT].max())
 
-    def _digit(self, row: torch.Tensor) -> bool:
-        return not self.network.rejects or int(row.argmax()) != NOT_A_DIGIT
+    def _digit(self, row: Batch) -> bool:
+        return not self.rejects or int(row.argmax()) != NOT_A_DIGIT

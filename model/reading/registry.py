@@ -68,6 +68,24 @@ def _atomic_copy(source: Path, target: Path) -> None:
     write_bytes(target, source.read_bytes())
 
 
+def _complete_exports(source: Path, target: Path) -> bool:
+    """Give ``target`` (the same weights as ``source``) the exports its card lacks and ``source``'s has."""
+    _, card = read_card(target)
+    _, shipped = read_card(source)
+    if EXPORT in card or EXPORT not in shipped:
+        return False
+    _copy_exports(source, target)
+    write_card(target, card | {EXPORT: shipped[EXPORT]})
+    return True
+
+
+def _copy_exports(source: Path, target: Path) -> None:
+    """The ONNX exports of the version ``source`` names, beside ``target``."""
+    for prefix in GRAPHS:
+        if graph(source, prefix).exists():
+            _atomic_copy(graph(source, prefix), graph(target, prefix))
+
+
 def versions(directory: Path) -> list[str]:
     """Versions present in a registry, oldest first."""
     found = [m.group(0) for p in directory.glob("v*.safetensors") if (m := VERSION_PATTERN.match(p.stem))]
@@ -174,25 +192,26 @@ def adopt(shipped: Path, directory: Path, follow: bool) -> Adoption:
     """Bring a release's shipped versions into a deployment's registry, never overwriting one.
 
     A registry on a volume outlives the image it was seeded from: each start copies the versions the
-    image ships that the registry lacks (weights, their ONNX exports, then the card). ``current`` moves to
-    the release's version only where the registry has none yet or ``follow`` says so: a retrained
-    version the operator promoted stays current until the operator chooses the shipped one.
+    image ships that the registry lacks (weights, their ONNX exports, then the card), and the exports
+    of the versions it holds as shipped but without them (copied by a release before exports).
+    ``current`` moves to the release's version only where the registry has none yet or ``follow``
+    says so: a retrained version the operator promoted stays current until the operator chooses the
+    shipped one.
     """
     copied, clashing = [], []
     for version in versions(shipped):
-        weights = directory / f"{version}.safetensors"
+        weights, source = directory / f"{version}.safetensors", shipped / f"{version}.safetensors"
         if not weights.exists():
             directory.mkdir(parents=True, exist_ok=True)
-            card = shipped / f"{version}.json"
-            _atomic_copy(shipped / weights.name, weights)
-            for prefix in GRAPHS:
-                if graph(shipped / weights.name, prefix).exists():
-                    _atomic_copy(graph(shipped / weights.name, prefix), graph(weights, prefix))
-            if card.exists():
-                _atomic_copy(card, weights.with_suffix(".json"))
+            _atomic_copy(source, weights)
+            _copy_exports(source, weights)
+            if source.with_suffix(".json").exists():
+                _atomic_copy(source.with_suffix(".json"), weights.with_suffix(".json"))
             copied.append(version)
-        elif weights.read_bytes() != (shipped / f"{version}.safetensors").read_bytes():
+        elif weights.read_bytes() != source.read_bytes():
             clashing.append(version)
+        elif _complete_exports(source, weights):
+            copied.append(version)
     release = current_version(shipped)
     before = current_version(directory) if (directory / POINTER).exists() else None
     moved = release not in clashing and before != release and (before is None or follow)

@@ -9,8 +9,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import torch
-
 from devkit.photos import palette_png
 from model.reading.predictor import Predictor
 from model.reading.transform import ImageError
@@ -23,7 +21,6 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _case(model: str, photos: list[bytes], normal: bytes) -> dict[str, Any]:
     """In a fresh process: RSS before, peak while reading ``photos`` at once, RSS after, and a normal photo's time."""
-    torch.set_num_threads(1)
     predictor = Predictor.load(model)
     normal_ms = timed(lambda: predictor.predict(normal), 5)
     before = status_mb(os.getpid(), "VmRSS")

@@ -6,7 +6,6 @@ and each fixed set's power to see a 0.5-point drop at the churn the run showed."
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 
 import numpy as np
@@ -16,8 +15,11 @@ from model.data.digits import Digits, load_mnist, transform_digits
 from model.data.sets import Sample
 from model.data.styles import STYLES, draw
 from model.judging.gate import Comparison, Rules, gate, power
+from model.learning import served, versions
 from model.learning.fit import FitConfig, fit, reproducible
 from model.learning.retrain import RetrainConfig
+from model.reading import registry
+from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, with_model
 
@@ -40,9 +42,10 @@ def sabotaged(current: Predictor, args: argparse.Namespace, seed: int) -> Predic
     shuffled = data.labels.copy()
     hit = shuffled == args.digit
     shuffled[hit] = rng.integers(0, 10, int(hit.sum()))
-    network = copy.deepcopy(current.network)
+    state, card = versions.load(args.model)
+    network = DigitNet.from_state(versions.part(state, registry.DIGITS))
     fit(network, Digits(data.pixels, shuffled), current.transform, FitConfig(epochs=1, max_lr=1e-4, seed=seed, freeze_norm=True))
-    return Predictor(network.eval(), current.transform, current.temperature, "sabotaged", numbers=current.numbers)
+    return served.predictor(network.eval(), card, "sabotaged", numbers=current.numbers)
 
 
 def run(args: argparse.Namespace) -> None:

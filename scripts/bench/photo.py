@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from model.reading.predictor import Predictor
@@ -34,7 +33,6 @@ def _bare_decode(data: bytes) -> None:
 
 
 def _worker(args: tuple[str, list[bytes]]) -> int:
-    torch.set_num_threads(1)
     predictor = Predictor.load(args[0])
     for data in args[1]:
         predictor.predict(data)
@@ -42,7 +40,6 @@ def _worker(args: tuple[str, list[bytes]]) -> int:
 
 
 def photo(args: argparse.Namespace) -> None:
-    torch.set_num_threads(1)
     predictor = Predictor.load(args.model)
     images, _ = mnist_test(args)
     photos = [phone_jpeg(images, seed, args.digits) for seed in range(8)]

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -188,15 +187,16 @@ class DigitTransform:
         strength, found = split
         return Shapes(strength, found.labels, found.groups, scale, self.stages.crop)
 
-    def to_tensor(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> torch.Tensor:
+    def views(self, crops: tuple[DigitCrop, ...] | list[DigitCrop]) -> NDArray[np.float32]:
         """Stack crops into the normalized batch the network was trained on: every crop's grey view,
-        then every crop's solid view (``2 * len(crops)`` inputs)."""
+        then every crop's solid view (``2 * len(crops)`` inputs, each 1 x 28 x 28)."""
         canvas = self.params.crop.canvas
         if not crops:
-            return torch.empty((0, 1, canvas, canvas))
-        views = [c.pixels for c in crops] + [c.solid for c in crops]
-        return self.normalize(torch.from_numpy(np.stack(views)).unsqueeze(1))
+            return np.zeros((0, 1, canvas, canvas), np.float32)
+        return self.normalize(np.stack([c.pixels for c in crops] + [c.solid for c in crops])[:, None])
 
-    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+    def normalize(self, pixels: NDArray[np.float32]) -> NDArray[np.float32]:
         """Ink in [0, 1] to the network's input scale; training batches use this too."""
-        return (pixels - self.params.crop.mean) / self.params.crop.std
+        crop = self.params.crop
+        normalized: NDArray[np.float32] = (pixels.astype(np.float32) - np.float32(crop.mean)) / np.float32(crop.std)
+        return normalized
