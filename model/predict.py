@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from model.reading import registry
 from model.reading.predictor import ImageError, Predictor, Reading
 
@@ -65,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=str(registry.SHIPPED), help="registry directory or .safetensors file")
     parser.add_argument("files", nargs="+", metavar="FILE")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # one photo at a time: its small networks are faster on one thread than on two (as the bot reads)
     try:
         predictor = Predictor.load(args.model)
     except (OSError, ValueError, RuntimeError, KeyError) as err:

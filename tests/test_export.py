@@ -12,9 +12,9 @@ from numpy.typing import NDArray
 from devkit.local import MODELS, REAL_DEV
 from model.data.sets import real_photos
 from model.learning import served, versions
+from model.learning.network import DigitNet
 from model.reading import registry
 from model.reading.graphs import softmax
-from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts import models as models_cli
 

@@ -27,9 +27,9 @@ from model.judging.gate import ALPHA, HELD_OUT, REAL, Comparison, Rules, decide,
 from model.learning import served, versions
 from model.learning.corrections import CorrectionDigits, Guards, LabelledPhoto, curate, fine_tune
 from model.learning.fit import FitConfig, reproducible
+from model.learning.network import DigitNet
 from model.learning.number_fit import NumberFitConfig, fit_numbers
 from model.reading import registry
-from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts import retrain
 

@@ -7,8 +7,8 @@ import json
 from safetensors.torch import load_file
 
 from devkit.local import DATA_ROOT
+from model.learning.network import DigitNet
 from model.reading import registry
-from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts import train
 

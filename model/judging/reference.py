@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
+from safetensors.torch import load_file
 from torch import nn
 
-from model.learning import versions
 from model.reading import registry
 from model.reading.predictor import Candidate, DigitReading, NoDigit, Reading
 from model.reading.transform import CropParams
@@ -227,7 +227,7 @@ class ReferenceReader:
 
     @classmethod
     def load(cls, models: Path = registry.SHIPPED, numbers: bool = False) -> ReferenceReader:
-        state, _ = versions.load(models / f"{NAME}.safetensors")
+        state = load_file(str(models / f"{NAME}.safetensors"))
         network = PlainNet()
         network.load_state_dict(state)
         return cls(network, numbers=numbers)

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from model.data.digits import Digits
 from model.data.strips import Strips
 from model.learning.fit import FitConfig, fit
-from model.reading.network import DigitNet
+from model.learning.network import DigitNet
 from model.reading.transform import DigitTransform, ImageError
 
 

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from model.data.strips import Strips
+from model.learning.number_net import NumberNet
 from model.reading.graphs import Batch, log_softmax
-from model.reading.number_net import NumberNet
 from model.reading.number_reader import BLANK, STRIDE, WIDTHS, NumberReader, candidates, consensus, widened
 
 

@@ -39,11 +39,11 @@ from model.learning.corrections import (
 )
 from model.learning.fit import FitConfig, Stopwatch, reproducible, temperature_for
 from model.learning.memory_calibration import ORDINARY, PER_STYLE, calibrate_model
+from model.learning.network import DigitNet
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
+from model.learning.number_net import NumberNet
 from model.learning.train import VALIDATION, TrainConfig
 from model.reading import registry
-from model.reading.network import DigitNet
-from model.reading.number_net import NumberNet
 from model.reading.number_reader import NumberReader
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitTransform, TransformParams

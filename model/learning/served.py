@@ -13,12 +13,12 @@ import torch
 from torch import nn
 
 from model.learning import versions
+from model.learning.network import FEATURES, DigitNet
+from model.learning.number_net import NumberNet
 from model.learning.versions import Projection
 from model.reading import registry
 from model.reading.graphs import Batch, Logits
 from model.reading.memory import MemoryParams
-from model.reading.network import FEATURES, DigitNet
-from model.reading.number_net import NumberNet
 from model.reading.number_reader import NumberReader
 from model.reading.orientation import Orientation
 from model.reading.predictor import Predictor

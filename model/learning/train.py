@@ -21,9 +21,9 @@ from model.data.digits import Digits, Seen, concat, drawn_sets, load_mnist, tran
 from model.judging import scores
 from model.learning import versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
+from model.learning.network import DigitNet
 from model.reading import registry
 from model.reading.classes import NOT_A_DIGIT
-from model.reading.network import DigitNet
 from model.reading.transform import DigitTransform, TransformParams
 
 

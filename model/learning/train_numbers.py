@@ -21,9 +21,9 @@ from model.judging import scores
 from model.learning import served, versions
 from model.learning.fit import Stopwatch
 from model.learning.number_fit import NumberFitConfig, fit_numbers, fit_temperature
+from model.learning.number_net import NumberNet
 from model.learning.train import VALIDATION
 from model.reading import registry
-from model.reading.number_net import NumberNet
 from model.reading.number_reader import NumberReader
 from model.reading.transform import TransformParams
 

@@ -19,9 +19,9 @@ import torch
 from model.data.digits import Digits, Seen, concat, load_mnist, transform_digits
 from model.learning import served, versions
 from model.learning.fit import FitConfig, Stopwatch, fit, fit_temperature, logits_of, view_probabilities
+from model.learning.network import DigitNet
 from model.learning.train import VALIDATION
 from model.reading import registry
-from model.reading.network import DigitNet
 from model.reading.orientation import TURNS, UPRIGHT, Orientation, turn
 from model.reading.transform import DigitTransform, TransformParams
 

@@ -24,10 +24,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from model.learning.network import FEATURES, DigitNet
+from model.learning.number_net import NumberNet
 from model.reading import registry
 from model.reading.memory import DIMS, Vectors
-from model.reading.network import FEATURES, DigitNet
-from model.reading.number_net import NumberNet
 
 State = dict[str, torch.Tensor]
 

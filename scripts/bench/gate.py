@@ -17,9 +17,9 @@ from model.data.styles import STYLES, draw
 from model.judging.gate import Comparison, Rules, gate, power
 from model.learning import served, versions
 from model.learning.fit import FitConfig, fit, reproducible
+from model.learning.network import DigitNet
 from model.learning.retrain import RetrainConfig
 from model.reading import registry
-from model.reading.network import DigitNet
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, with_model
 
