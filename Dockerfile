@@ -1,37 +1,32 @@
-# digitbot: the bot, its shipped model and the retraining script, on CPU.
+# digitbot: the bot and its shipped models (no torch: it runs the models' ONNX exports), and the
+# retraining tools on top (torch, CPU only).
 #
-#   docker compose build                      as users build it (python:3.11-slim, PyTorch's CPU index)
-#   docker build --build-arg BASE_IMAGE=... --build-arg TORCH_INDEX_URL=... --build-arg TORCH_PACKAGES=...
+#   docker compose build                      as users build it (python:3.11-slim; the retrain target
+#                                             from PyTorch's CPU index)
+#   docker build --build-arg BASE_IMAGE=... --target runtime .
 #                                             as tests/test_container.py builds it here
 #
-# Two stages: `build` holds pip, its caches and whatever deploy/build-inputs carries (wheels, a CA
-# bundle); `runtime` gets only the finished virtualenv, the code and the model. `retrain` adds
-# what training and its pictures need (torchvision, matplotlib) on top of `runtime`.
-# The torch wheels pin a matched pair: TORCH_PACKAGES and TORCHVISION_PACKAGES change together.
+# `build` holds pip, its caches and whatever deploy/build-inputs carries (wheels, a CA bundle);
+# `runtime` gets only the finished virtualenv (pip itself removed), the code and the models.
+# `retrain` adds torch, torchvision and matplotlib (the train extra) on top of `runtime`; the torch
+# wheels pin a matched pair: TORCH_PACKAGES and TORCHVISION_PACKAGES change together.
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
-ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ARG TORCH_PACKAGES="torch==2.14.1"
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_FIND_LINKS=/build-inputs
 COPY deploy/build-inputs/ /build-inputs/
 RUN python3 -m venv /venv
-# 1. CPU-only torch: a few hundred MB instead of several GB of CUDA libraries. The slowest
-#    layer, and the one that changes least often. (The bot does not use torchvision.)
-RUN if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
-    && /venv/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url https://pypi.org/simple ${TORCH_PACKAGES}
-# 2. The other dependencies, from pyproject.toml only, so a code change does not reinstall them.
+# The bot's dependencies, from pyproject.toml only, so a code change does not reinstall them.
 COPY pyproject.toml README.md /src/
 RUN cd /src && mkdir -p model bot scripts && touch model/__init__.py bot/__init__.py scripts/__init__.py \
     && if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
     && /venv/bin/pip install . && /venv/bin/pip uninstall -y digitbot
-# 3. What inference never touches: torch's C++ headers, test binaries and tests, sympy (only
-#    torch.compile's shape reasoning imports it) and networkx (only torch.fx's passes). About 300 MB.
-RUN cd /venv/lib/python3.11/site-packages \
-    && rm -rf torch/include torch/test torch/share sympy sympy-* mpmath mpmath-* networkx networkx-* \
-    && find torch/bin -type f ! -name torch_shm_manager -delete
+
+# The bot's virtualenv without what only installs need.
+FROM build AS serving
+RUN /venv/bin/pip uninstall -y pip setuptools
 
 FROM ${BASE_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -42,7 +37,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SHIPPED_MODELS=/app/shipped \
     HEALTH_HOST=0.0.0.0 \
     HEALTH_PORT=8080
-COPY --from=build /venv /venv
+COPY --from=serving /venv /venv
 WORKDIR /app
 COPY model ./model
 COPY bot ./bot
@@ -64,10 +59,14 @@ CMD ["python", "-m", "bot"]
 # Stages after `runtime`: the classic builder (no BuildKit) builds every stage before its target.
 FROM build AS build-retrain
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCH_PACKAGES="torch==2.14.1"
 ARG TORCHVISION_PACKAGES="torchvision==0.29.1"
+# CPU-only torch: a few hundred MB instead of several GB of CUDA libraries. Then what training never
+# touches: torch's C++ headers, test binaries and tests.
 RUN cd /src && if [ -f /build-inputs/ca.crt ]; then export PIP_CERT=/build-inputs/ca.crt; fi \
-    && /venv/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url https://pypi.org/simple ${TORCHVISION_PACKAGES} \
-    && /venv/bin/pip install '.[train]' && /venv/bin/pip uninstall -y digitbot
+    && /venv/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url https://pypi.org/simple ${TORCH_PACKAGES} ${TORCHVISION_PACKAGES} \
+    && /venv/bin/pip install '.[train]' && /venv/bin/pip uninstall -y digitbot \
+    && cd /venv/lib/python3.11/site-packages && rm -rf torch/include torch/test torch/share
 
 FROM runtime AS retrain
 COPY --from=build-retrain /venv /venv

@@ -3,6 +3,13 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
+# The bot's own dependencies (no torch: it runs the models' ONNX exports) ...
+$(BIN)/.serving: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# ... and everything: training, evaluation, export (torch), the tests and the linters.
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -11,15 +18,15 @@ $(BIN)/.installed: pyproject.toml
 .PHONY: install run try demo test lint
 install: $(BIN)/.installed
 
-run: install
+run: $(BIN)/.serving
 	$(BIN)/python -m bot
 
 # The bot's replies to your photos without a Telegram token: make try PHOTOS="a.jpg b.png"
-try: install
+try: $(BIN)/.serving
 	$(BIN)/python -m devkit.try_bot $(PHOTOS)
 
 # The bot in a chat page on http://127.0.0.1:8765/, no Telegram token needed.
-demo: install
+demo: $(BIN)/.serving
 	$(BIN)/python -m devkit.playground
 
 lint: install

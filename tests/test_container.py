@@ -30,11 +30,11 @@ import pytest
 from devkit.fake_telegram import TOKEN, FakeTelegram
 from devkit.harness import buttons
 from devkit.local import ROOT
+from model.reading import registry
 
 DOCKER, COMPOSE = shutil.which("docker"), shutil.which("docker-compose")
 BOT_BASE, PG_BASE = "digitbot-base:bookworm", "digitbot-postgres-base:bookworm"
 INPUTS = ROOT / "deploy" / "build-inputs"
-LOCAL_TORCH = sorted(Path(os.environ.get("DIGITBOT_TORCH_WHEELS", "/opt/wheels")).glob("torch-*+cpu-cp311-*.whl"))
 USER = 9301
 
 
@@ -66,15 +66,10 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def images() -> Iterator[None]:
-    """digitbot:latest (target runtime) and postgres:16-alpine, built the way users' compose builds them,
-    with this machine's base, torch wheel and CA bundle given to the build stage only."""
+    """digitbot:latest (target runtime: no torch) and postgres:16-alpine, built the way users' compose
+    builds them, with this machine's base and CA bundle given to the build stage only."""
     added = []
     args = ["--build-arg", f"BASE_IMAGE={BOT_BASE}"]
-    if LOCAL_TORCH:
-        wheel = LOCAL_TORCH[-1]
-        version = wheel.name.split("-")[1].split("+")[0]
-        added.append(Path(shutil.copy(wheel, INPUTS / wheel.name)))
-        args += ["--build-arg", "TORCH_INDEX_URL=https://pypi.org/simple", "--build-arg", f"TORCH_PACKAGES=torch=={version}"]
     if os.environ.get("PIP_CERT"):
         added.append(Path(shutil.copy(os.environ["PIP_CERT"], INPUTS / "ca.crt")))
     try:
@@ -88,10 +83,12 @@ def images() -> Iterator[None]:
     yield
 
 
-def test_the_image_is_small_and_runs_as_a_user(images):
+def test_the_image_is_small_holds_no_torch_and_runs_as_a_user(images):
     size = int(run("docker", "image", "inspect", "digitbot:latest", "--format", "{{.Size}}"))
     print(f"digitbot:latest is {size / 1e9:.2f} GB")
-    assert size <= 1.2e9
+    assert size <= 0.8e9
+    absent = "import importlib.util as u; print([m for m in ('torch', 'torchvision', 'pip') if u.find_spec(m)])"
+    assert run("docker", "run", "--rm", "--entrypoint", "python", "digitbot:latest", "-c", absent) == "[]"
     assert run("docker", "run", "--rm", "--entrypoint", "id", "digitbot:latest", "-u") == "10001"
     history = run("docker", "image", "history", "--no-trunc", "digitbot:latest", "--format", "{{.CreatedBy}}")
     assert "build-inputs" not in history and "ca.crt" not in history, "build inputs stay in the build stage"
@@ -217,11 +214,16 @@ async def test_a_newer_image_brings_its_model_which_is_served_when_the_operator_
     release = (ROOT / "models" / "current").read_text().strip()
     context = tmp_path / "next"
     context.mkdir()
-    shutil.copy(ROOT / "models" / f"{release}.safetensors", context / "v99.safetensors")
+    weights = ROOT / "models" / f"{release}.safetensors"
+    shutil.copy(weights, context / "v99.safetensors")
+    graphs = [registry.graph(context / "v99.safetensors", prefix) for prefix in registry.GRAPHS if registry.graph(weights, prefix).exists()]
+    for graph in graphs:
+        shutil.copy(weights.with_name(graph.name.replace("v99", release)), graph)
     card = json.loads((ROOT / "models" / f"{release}.json").read_text())
     (context / "v99.json").write_text(json.dumps(card | {"version": "v99"}))
     (context / "current").write_text("v99\n")
-    (context / "Dockerfile").write_text("FROM digitbot:latest\nCOPY v99.safetensors v99.json current /app/shipped/\n")
+    shipped = " ".join(["v99.safetensors", *(graph.name for graph in graphs), "v99.json", "current"])
+    (context / "Dockerfile").write_text(f"FROM digitbot:latest\nCOPY {shipped} /app/shipped/\n")
     run("docker", "build", "-q", "-t", "digitbot:next", str(context), timeout=300)
     folder = tmp_path / "stack"
     folder.mkdir()
