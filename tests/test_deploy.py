@@ -106,7 +106,7 @@ def test_dockerfile_uses_cpu_wheels_non_root_and_healthcheck():
     assert "download.pytorch.org/whl/cpu" in text and 'TORCH_PACKAGES="torch==2.14.1"' in text
     assert "USER 10001" in text and "HEALTHCHECK" in text
     assert "COPY models ./shipped" in text and "SHIPPED_MODELS=/app/shipped" in text, "the release's models apart from the volume"
-    assert "COPY --from=build /venv /venv" in text, "the runtime stage takes only the virtualenv from the build stage"
+    assert "COPY --from=serving /venv /venv" in text, "the runtime stage takes only the virtualenv from the build stages"
     assert text.index("COPY pyproject.toml") < text.index("COPY bot ./bot"), "dependencies must be a layer of their own"
 
 
