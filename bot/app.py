@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,9 +43,9 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     storage = Storage(settings.database, settings.database_timeout)
     # Replicas on PostgreSQL pace their sends together, on connections of their own: an answer never
     # waits for a connection the handlers' queries hold.
-    budgets = Storage(settings.database, settings.database_timeout) if storage.shares_sends else None
+    budgets = Storage(settings.database, settings.database_timeout) if storage.shared_by_replicas else None
     limiter = FairRateLimiter(max_retries=3, shared=budgets)
-    inbox, finished = Inbox(storage), set[int]()
+    inbox, finished = Inbox(storage, dt.timedelta(seconds=settings.replica_silence_seconds)), set[int]()
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -109,6 +110,9 @@ async def _post_init(application: BotApplication) -> None:
         await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)
+    if application.job_queue is not None and svc.storage.shared_by_replicas:
+        beat = svc.settings.replica_silence_seconds / 3
+        application.job_queue.run_repeating(_beat, interval=beat, first=beat)
     if application.bot_data.health is not None:
         await application.bot_data.health.start()
     log.info("ready: model %s, database %s, mode %s", svc.reader.version, svc.storage.engine.dialect.name, svc.settings.mode)
@@ -118,8 +122,16 @@ async def _check_model(context: BotContext) -> None:
     await context.services.reader.reload_if_changed()
 
 
+async def _beat(context: BotContext) -> None:
+    try:
+        await context.application.bot_data.inbox.beat(context.bot)
+    except Exception:
+        log.warning("no heartbeat: siblings may take this replica's updates for a stopped one's", exc_info=True)
+
+
 async def _post_shutdown(application: BotApplication) -> None:
     svc = application.bot_data.services
+    await application.bot_data.inbox.leave()
     if application.bot_data.health is not None:
         await application.bot_data.health.stop()
     svc.reader.close()

@@ -62,6 +62,9 @@ class Settings(DatabaseSettings):
     crash can make the bot send twice after its restart (``bot.lanes``)."""
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
+    replica_silence_seconds: float = Field(default=15.0, gt=0)
+    """A replica sharing PostgreSQL whose heartbeat is older than this is taken for stopped: another
+    handles the updates it kept (``bot.inbox``). Heartbeats come three times within it."""
     memory: bool = True
     """Read a person's digits against the shapes they corrected (``bot.memory``); off: the network alone."""
 

@@ -9,13 +9,22 @@ never lose one: the photo handler answers a photo it already read from its store
 prediction, and skips it once the answer's message id is stored, so only an answer sent
 in the moment before its id was committed can go out twice: at most ``ANSWERS_IN_FLIGHT`` (2) in
 all (``bot.lanes``).
+
+Replicas on one database each own the updates they keep. A replica beats (a row with the time) every
+third of ``REPLICA_SILENCE_SECONDS``, and adopts, at start and at every beat, the updates of replicas
+silent for longer: a replica killed for good loses nothing either, and one starting beside live
+siblings does not handle their updates a second time. On SQLite, which one process uses, a start
+adopts everything left. The window a crash may repeat is each process's own: a killed replica can
+repeat only the answers it was sending.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -29,9 +38,10 @@ log = logging.getLogger(__name__)
 
 
 class Inbox(asyncio.Queue[object]):
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, silence: dt.timedelta) -> None:
         super().__init__()
-        self.storage = storage
+        self.storage, self.silence = storage, silence
+        self.replica = uuid.uuid4().hex
 
     async def put(self, item: object) -> None:
         """Keep, then queue. A database that cannot keep it does not stop the bot: the update is
@@ -39,7 +49,7 @@ class Inbox(asyncio.Queue[object]):
         if isinstance(item, Update):
             try:
                 with metrics.stage("inbox"):
-                    kept = await self.storage.keep_update(item.update_id, item.to_json())
+                    kept = await self.storage.keep_update(item.update_id, item.to_json(), self.replica)
                 if not kept:
                     log.info("update %d is already kept: handled from there", item.update_id)
                     return
@@ -48,14 +58,30 @@ class Inbox(asyncio.Queue[object]):
         await super().put(item)
 
     async def resume(self, bot: Bot) -> int:
-        """Queue what a previous run kept and did not finish; returns how many."""
-        pending = await self.storage.pending_updates()
+        """At start: say this replica is alive, then queue what stopped ones kept and did not finish."""
+        await self.storage.beat(self.replica)
+        return await self._adopt(bot, self.silence if self.storage.shared_by_replicas else dt.timedelta(0))
+
+    async def beat(self, bot: Bot) -> int:
+        """Say this replica is alive, and take over what silent ones left; returns how many."""
+        await self.storage.beat(self.replica)
+        return await self._adopt(bot, self.silence)
+
+    async def leave(self) -> None:
+        """A clean stop: what is left here goes to the next replica's beat, not after the silence."""
+        try:
+            await self.storage.leave(self.replica)
+        except Exception:
+            log.warning("could not say this replica stops: its updates wait for the silence", exc_info=True)
+
+    async def _adopt(self, bot: Bot, silence: dt.timedelta) -> int:
+        pending = await self.storage.adopt_updates(self.replica, silence)
         for body in pending:
             update = Update.de_json(_loads(body), bot)
             if update is not None:
                 self.put_nowait(update)
         if pending:
-            log.info("resuming %d updates a previous run did not finish", len(pending))
+            log.warning("resuming %d updates a stopped replica did not finish", len(pending))
         return len(pending)
 
 

@@ -135,12 +135,27 @@ async def test_labels_are_ascii_digits(storage):
 
 
 async def test_inbox_keeps_each_update_once(storage):
-    assert await storage.keep_update(5, '{"update_id": 5}') is True
-    assert await storage.keep_update(5, '{"update_id": 5}') is False
-    assert await storage.keep_update(3, '{"update_id": 3}') is True
+    assert await storage.keep_update(5, '{"update_id": 5}', "a") is True
+    assert await storage.keep_update(5, '{"update_id": 5}', "b") is False
+    assert await storage.keep_update(3, '{"update_id": 3}', "a") is True
     assert await storage.pending_updates() == ['{"update_id": 3}', '{"update_id": 5}']
     await storage.drop_update(3)
     assert await storage.pending_updates() == ['{"update_id": 5}']
+
+
+async def test_a_replica_adopts_only_what_stopped_or_silent_replicas_kept(storage):
+    minute = dt.timedelta(minutes=1)
+    await storage.beat("a")
+    await storage.beat("b")
+    for update_id, owner in [(1, "a"), (2, "b"), (3, "gone")]:  # "gone" never beat: a process before this one
+        await storage.keep_update(update_id, f'{{"update_id": {update_id}}}', owner)
+    assert await storage.adopt_updates("b", minute) == ['{"update_id": 3}'], "a is alive: only the orphan"
+    assert await storage.adopt_updates("a", minute) == [], "3 is b's now, and b is alive"
+    assert await storage.adopt_updates("b", dt.timedelta(0)) == ['{"update_id": 1}'], "a silent for longer than zero"
+    assert await storage.adopt_updates("b", dt.timedelta(0)) == []
+    await storage.leave("b")
+    assert await storage.adopt_updates("c", minute) == ['{"update_id": 1}', '{"update_id": 2}', '{"update_id": 3}']
+    assert await storage.pending_updates() == ['{"update_id": 1}', '{"update_id": 2}', '{"update_id": 3}'], "adopted, not dropped"
 
 
 def test_database_url_forms():
@@ -319,7 +334,7 @@ async def test_not_this_time_drops_only_the_owners_shapes_and_only_once(storage)
 
 async def test_a_shared_send_budget_hands_out_a_burst_then_one_slot_per_interval(storage):
     """``reserve_send`` is ``bot.ratelimit.Pacer`` kept in PostgreSQL for every replica at once."""
-    if not storage.shares_sends:
+    if not storage.shared_by_replicas:
         assert storage.engine.dialect.name == "sqlite"  # one process: it paces itself
         return
     interval, burst = 1 / 30, 30

@@ -115,6 +115,17 @@ class InboxRow(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     body: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The replica handling it; another adopts it once this one's heartbeat stops (``bot.inbox``)."""
+
+
+class ReplicaRow(Base):
+    """A running bot process and its last heartbeat: what tells its siblings it is still alive."""
+
+    __tablename__ = "replicas"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ForgetRow(Base):

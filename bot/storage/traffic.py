@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 
 from bot.storage.engine import Database, bounded
 from bot.storage.memories import memory_mark
 from bot.storage.predictions import one
 from bot.storage.records import MemoryMark, StoredPrediction
-from bot.storage.schema import InboxRow, PredictionRow, RateRow, SendSlotRow, utcnow
+from bot.storage.schema import InboxRow, PredictionRow, RateRow, ReplicaRow, SendSlotRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,10 @@ class TrafficQueries(Database):
         ).returning(RateRow.used)
 
     @property
-    def shares_sends(self) -> bool:
-        """Can replicas share Telegram's send budget here? PostgreSQL, which several replicas reach; an
-        embedded SQLite file has one bot process, whose own pacing is enough."""
+    def shared_by_replicas(self) -> bool:
+        """Can several bot processes run on this database? PostgreSQL, which several replicas reach; an
+        embedded SQLite file has one bot process: its own pacing is enough, and any other process the
+        database remembers is a predecessor that is gone."""
         return self.engine.dialect.name == "postgresql"
 
     @bounded
@@ -81,9 +82,9 @@ class TrafficQueries(Database):
             return float((await autocommit.execute(statement)).scalar_one())
 
     @bounded
-    async def keep_update(self, update_id: int, body: str) -> bool:
-        """Keep an update before Telegram is told it arrived; False if it was already kept."""
-        insert = self._insert(InboxRow).values(update_id=update_id, body=body, received_at=utcnow())
+    async def keep_update(self, update_id: int, body: str, owner: str) -> bool:
+        """Keep an update, as the replica ``owner``'s, before Telegram is told it arrived; False if it was already kept."""
+        insert = self._insert(InboxRow).values(update_id=update_id, body=body, received_at=utcnow(), owner=owner)
         async with self.transaction() as session:
             return (await session.execute(insert.on_conflict_do_nothing().returning(InboxRow.update_id))).first() is not None
 
@@ -91,6 +92,32 @@ class TrafficQueries(Database):
     async def pending_updates(self) -> list[str]:
         async with self.sessions() as session:
             return list((await session.scalars(select(InboxRow.body).order_by(InboxRow.update_id))).all())
+
+    @bounded
+    async def beat(self, replica: str) -> None:
+        """The replica is alive now."""
+        insert = self._insert(ReplicaRow).values(id=replica, seen_at=utcnow())
+        async with self.transaction() as session:
+            await session.execute(insert.on_conflict_do_update(index_elements=[ReplicaRow.id], set_={"seen_at": insert.excluded.seen_at}))
+
+    @bounded
+    async def adopt_updates(self, replica: str, silence: dt.timedelta) -> list[str]:
+        """Make ``replica`` the owner of the kept updates no live replica owns, oldest first: those of
+        replicas whose heartbeat is older than ``silence`` (forgotten here) and those kept with no owner.
+        The update's row lock orders two replicas adopting at once: a row the first took has a live owner
+        when the second reads it again."""
+        async with self.transaction() as session:
+            await session.execute(delete(ReplicaRow).where(ReplicaRow.seen_at < utcnow() - silence, ReplicaRow.id != replica))
+            orphaned = InboxRow.owner.is_(None) | InboxRow.owner.not_in(select(ReplicaRow.id))
+            adopted = update(InboxRow).where(orphaned).values(owner=replica).returning(InboxRow.update_id, InboxRow.body)
+            rows = (await session.execute(adopted)).all()
+        return [body for _, body in sorted(rows)]
+
+    @bounded
+    async def leave(self, replica: str) -> None:
+        """The replica stops: what it still owns may be adopted at once."""
+        async with self.transaction() as session:
+            await session.execute(delete(ReplicaRow).where(ReplicaRow.id == replica))
 
     @bounded
     async def drop_update(self, update_id: int) -> None:
