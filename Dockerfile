@@ -29,7 +29,10 @@ FROM build AS serving
 RUN /venv/bin/pip uninstall -y pip setuptools
 
 FROM ${BASE_IMAGE} AS runtime
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# MALLOC_ARENA_MAX=2: glibc gives each thread that allocates its own heap by default, and the bot's
+# inference workers and event loop keep ~50 MB more resident that way (docs/training-and-figures.md).
+ENV MALLOC_ARENA_MAX=2 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/venv/bin:$PATH \
     DATA_DIR=/data \

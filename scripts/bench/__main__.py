@@ -3,6 +3,7 @@
     python -m scripts.bench photo       # ms per 1280x960 JPEG vs Pillow's bare decode; photos/s on 2 cores
     python -m scripts.bench mnist-cli   # MNIST test accuracy through `python -m model.predict --json`
     python -m scripts.bench bot         # the bot in its own process: replies/s, latency, RSS, stages (--bot fixed: the ceiling)
+    python -m scripts.bench start       # a cold start of the bot: seconds to ready and to a first answer, RSS
     python -m scripts.bench decode      # memory of huge palette PNGs, one and four at once
     python -m scripts.bench export      # peak memory of the retraining export: 1,000 corrections with 2 MB photos
     python -m scripts.bench press       # database time of a button press on a prediction whose photo is 20 MB
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 
-from scripts.bench import bot, database, decode, gate, memory, photo, picture, retrain, strokes
+from scripts.bench import bot, database, decode, gate, memory, photo, picture, retrain, start, strokes
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,7 +28,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m scripts.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="which", required=True, metavar="benchmark")
-    for module in (photo, bot, decode, database, picture, memory, retrain, gate, strokes):
+    for module in (photo, bot, start, decode, database, picture, memory, retrain, gate, strokes):
         module.add(sub)
     return parser.parse_args(argv)
 

@@ -25,7 +25,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
     parser.add_argument("--memory", choices=["on", "off"], default="on", help="MEMORY for the bot")
     parser.add_argument("--remembered", type=int, default=0, help="corrected digits each measured user has in memory")
-    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv with CPU-only torch)")
+    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv of the serving install, without torch)")
     parser.add_argument("--database-url", default="", help="the database the bot uses (default: SQLite in a temporary folder)")
     parser.add_argument(
         "--bot", choices=["digitbot", "fixed"], default="digitbot", help="fixed: devkit.fixed_reply_bot, the harness's ceiling (no model)"
@@ -34,7 +34,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def start_bot(python: str, env: dict[str, str], cwd: str, module: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([python, "-m", module], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env})
+    malloc = {name: value for name, value in os.environ.items() if name.startswith("MALLOC_")}  # glibc tuning, passed on
+    return subprocess.Popen([python, "-m", module], cwd=cwd, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **malloc, **env})
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,9 +51,9 @@ async def run(args: argparse.Namespace) -> None:
     photos = [phone_jpeg(images, seed) for seed in range(8)]
     fake = FakeTelegram()
     await fake.start()
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url, "TELEGRAM_FILE_URL": fake.file_url, **_settings(args, tmp, port)}
+        env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url, "TELEGRAM_FILE_URL": fake.file_url, **bot_settings(args, tmp, port)}
         bot = start_bot(args.bot_python, env, tmp, "bot" if args.bot == "digitbot" else "devkit.fixed_reply_bot")
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
@@ -84,7 +85,7 @@ async def run(args: argparse.Namespace) -> None:
     _print_stages(stages_before, stages_after, len(latencies))
 
 
-def _settings(args: argparse.Namespace, data_dir: str, health_port: int) -> dict[str, str]:
+def bot_settings(args: argparse.Namespace, data_dir: str, health_port: int) -> dict[str, str]:
     """The bot's environment besides Telegram's addresses: no rate limit of the bot's own, metrics on ``health_port``."""
     return {
         "DATA_DIR": data_dir,
@@ -151,7 +152,7 @@ def _print_stages(before: Stages, after: Stages, photos: int) -> None:
     print("    " + ", ".join(row))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as probe:
