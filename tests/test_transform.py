@@ -99,6 +99,18 @@ def test_ruled_and_squared_lines_are_removed(mnist_test):
     assert TRANSFORM.segment(squared()).crops == ()
 
 
+def test_a_margin_darker_than_the_grid_is_paper_and_a_stroke_along_a_grid_line_is_ink():
+    """A red margin on squared paper is darker than the grid, as a pen stroke drawn along a grid line
+    is; the margin is as dark along the page's whole length, the stroke only where it was drawn."""
+    page = squared()
+    ImageDraw.Draw(page).line([(60, 0), (60, page.height)], fill=(180, 40, 40), width=3)
+    assert TRANSFORM.segment(page).crops == ()
+    stroke = page.copy()
+    top, bottom = 60, 300
+    ImageDraw.Draw(stroke).line([(175 - 4 * top / 360, top), (175 - 4 * bottom / 360, bottom)], fill=(30, 30, 40), width=5)
+    assert len(TRANSFORM.segment(stroke).crops) == 1
+
+
 def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
     """The mission's failure: the same 8 with a fat marker must look like the 8 with a pen."""
     eight = digit(mnist_test, 8)

@@ -25,7 +25,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--think", type=float, default=1.0, help="seconds a user looks at an answer before the next photo")
     parser.add_argument("--memory", choices=["on", "off"], default="on", help="MEMORY for the bot")
     parser.add_argument("--remembered", type=int, default=0, help="corrected digits each measured user has in memory")
-    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a venv of the serving install, without torch)")
+    parser.add_argument("--bot-python", default=sys.executable, help="interpreter that runs the bot (e.g. a serving venv, no torch)")
     parser.add_argument("--database-url", default="", help="the database the bot uses (default: SQLite in a temporary folder)")
     parser.add_argument(
         "--bot", choices=["digitbot", "fixed"], default="digitbot", help="fixed: devkit.fixed_reply_bot, the harness's ceiling (no model)"

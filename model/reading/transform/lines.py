@@ -118,7 +118,11 @@ class Lines(Stage[LineParams]):
         for index in np.flatnonzero(is_line).tolist():
             x, y, w, h = (int(v) for v in stats[index, :4])
             levels[index] = np.median(opened[y : y + h, x : x + w][candidates[y : y + h, x : x + w] == index])
-        is_line &= ~_darker_than_its_fellows(levels, is_line, params.family_contrast)
+        darker = _darker_than_its_fellows(levels, is_line, params.family_contrast)
+        for index in np.flatnonzero(darker).tolist():  # a margin is as dark along the page's whole length; a pen stroke along a line is not
+            if _drawn_extent(candidates == index, thin, params, axis, levels[index] / params.family_contrast) >= params.alone_length * span:
+                darker[index] = False
+        is_line &= ~darker
         _erase(cleared, double(is_line[candidates]), double(thin), params.keep_factor * double(levels[candidates]), params)
 
 
@@ -130,10 +134,10 @@ def _erase(cleared: Cleared, lines: Mask, thin: Gray, level: NDArray[np.floating
     cleared.on_lines[: lines.shape[0], : lines.shape[1]] |= line_like
 
 
-def _drawn_extent(candidate: Mask, thin: Gray, params: LineParams, axis: int) -> int:
-    """How far along the page a line candidate's own ink runs, before gaps were bridged (bridging
-    stretches a stroke that nearly reaches the edge right up to it)."""
-    drawn = np.flatnonzero((candidate & (thin > params.candidate_level)).any(axis=0 if axis == 1 else 1))
+def _drawn_extent(candidate: Mask, thin: Gray, params: LineParams, axis: int, level: float = 0.0) -> int:
+    """How far along the page a line candidate's own ink (above ``level`` too) runs, before gaps were
+    bridged (bridging stretches a stroke that nearly reaches the edge right up to it)."""
+    drawn = np.flatnonzero((candidate & (thin > max(params.candidate_level, level))).any(axis=0 if axis == 1 else 1))
     return int(drawn[-1] - drawn[0] + 1) if drawn.size else 0
 
 
