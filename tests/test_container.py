@@ -175,7 +175,7 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
         bot_id = await stack.compose("ps", "-q", "bot")
         shown = "{{.HostConfig.Memory}} {{.HostConfig.LogConfig.Config}}"
         limits = await asyncio.to_thread(run, "docker", "inspect", "--format", shown, bot_id)
-        assert limits.startswith(str(1024**3)) and "max-size:10m" in limits
+        assert limits.startswith(str(512 * 1024**2)) and "max-size:10m" in limits
 
         await stack.compose("restart", "bot")
         await stack.healthy()
