@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from devkit.fake_telegram import TOKEN, Call, FakeTelegram
+from devkit.fake_telegram import BOT_USER, TOKEN, Call, FakeTelegram
 from devkit.harness import TEST_DEADLINE, bot_process, free_port
 from devkit.local import ROOT, fresh_database, postgres_missing
 from devkit.photos import digit, jpeg, on_paper
@@ -23,10 +23,20 @@ PHOTOS = 240
 """Enough that reading them all takes well under the time the shared budget spreads their answers over."""
 
 
-def _update(update_id: int, user: int, file_id: str) -> dict[str, object]:
+GROUP, GROUP_BURST, GROUP_RATE = -700, 20, 20 / 60
+"""A group's budget, as ``bot.ratelimit`` keeps it: 20 a minute, 20 at once."""
+
+
+def _update(update_id: int, user: int, file_id: str, group: int | None = None) -> dict[str, object]:
+    """A photo sent to the bot in private, or in ``group`` with the bot mentioned (what a group has it read)."""
     photo = {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 200, "height": 200, "file_size": 1000}
-    sender, chat = {"id": user, "is_bot": False, "first_name": "u"}, {"id": user, "type": "private"}
-    return {"update_id": update_id, "message": {"message_id": update_id, "date": 0, "chat": chat, "from": sender, "photo": [photo]}}
+    sender = {"id": user, "is_bot": False, "first_name": "u"}
+    chat = {"id": user, "type": "private"} if group is None else {"id": group, "type": "group", "title": "logbook"}
+    message = {"message_id": update_id, "date": 0, "chat": chat, "from": sender, "photo": [photo]}
+    if group is not None:
+        mention = f"@{BOT_USER['username']}"
+        message |= {"caption": mention, "caption_entities": [{"type": "mention", "offset": 0, "length": len(mention)}]}
+    return {"update_id": update_id, "message": message}
 
 
 @dataclass
@@ -109,6 +119,30 @@ async def test_two_replicas_together_send_no_faster_than_one_bot_may(fake, tmp_p
             assert span >= 0.9 * (PHOTOS - BURST) / RATE, f"{PHOTOS} answers in {span:.2f} s: faster than one bot may send"
             logs = [line for replica in replicas for line in replica.logs]
             assert not [line for line in logs if "shared send budget unavailable" in line], "every slot came from the shared budget"
+        finally:
+            await _stop(replicas)
+
+
+async def test_two_replicas_keep_a_groups_minute_together(fake, tmp_path, mnist_test):
+    """A group's photos arriving at both replicas: past the group's burst, its answers go out at the
+    group's pace, as if one bot sent them (each replica alone would send its share at once)."""
+    if why := postgres_missing():
+        pytest.skip(why)
+    ports, count = [free_port(), free_port()], GROUP_BURST + 4
+    replicas: list[Replica] = []
+    async with fresh_database() as database:
+        try:
+            replicas = [_replica(fake, tmp_path / f"r{i}", database, port) for i, port in enumerate(ports)]
+            for port in ports:
+                await fake.wait_for(lambda c, port=port: c.method == "setWebhook" and f":{port}/" in c.params["url"], timeout=120)
+            files = [fake.add_file(jpeg(on_paper([digit(mnist_test, i % 10)]))) for i in range(count)]
+            sent_before = len(fake.of("sendMessage"))
+            await _deliver(ports, [_update(3000 + i, 70000 + i, files[i], GROUP) for i in range(count)])
+            answers = [call for call in await _answers(fake, count, sent_before) if call.params["chat_id"] == GROUP]
+            assert len(answers) == count, f"{len(answers)} answers to {count} photos in the group"
+            times = sorted(call.at for call in answers)
+            span = times[-1] - times[0]
+            assert span >= 0.9 * (count - GROUP_BURST) / GROUP_RATE, f"{count} answers in {span:.2f} s: faster than a group allows"
         finally:
             await _stop(replicas)
 
