@@ -19,12 +19,14 @@ import asyncio
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from devkit.fake_telegram import TOKEN, FakeTelegram
@@ -97,14 +99,17 @@ def test_the_image_is_small_holds_no_torch_and_runs_as_a_user(images):
 class Stack:
     """The compose project in a copy of the deployment files, with its own name, network and volumes."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *overlays: str) -> None:
         self.folder, self.name = folder, f"digitbottest{uuid.uuid4().hex[:8]}"
-        shutil.copy(ROOT / "docker-compose.yml", folder / "docker-compose.yml")
+        # Named files only with overlays: without -f, compose also reads docker-compose.override.yml.
+        self.files = [arg for name in ("docker-compose.yml", *overlays) for arg in ("-f", name)] if overlays else []
+        for name in ("docker-compose.yml", *overlays):
+            shutil.copy(ROOT / name, folder / name)
         shutil.copytree(ROOT / "deploy", folder / "deploy", ignore=shutil.ignore_patterns("build-inputs"))
 
     async def compose(self, *args: str, timeout: float = 180) -> str:  # noqa: ASYNC109
         """docker-compose in a thread: the fake Bot API shares this event loop and must keep answering."""
-        return await asyncio.to_thread(run, "docker-compose", "-p", self.name, *args, cwd=self.folder, timeout=timeout)
+        return await asyncio.to_thread(run, "docker-compose", "-p", self.name, *self.files, *args, cwd=self.folder, timeout=timeout)
 
     async def psql(self, query: str) -> str:
         return await self.compose("exec", "-T", "postgres", "psql", "-U", "digitbot", "-d", "digitbot", "-tAc", query)
@@ -114,23 +119,32 @@ class Stack:
         return str(network["IPAM"]["Config"][0]["Gateway"])
 
     async def down(self) -> None:
-        await asyncio.to_thread(run, "docker-compose", "-p", self.name, "down", "-v", "--remove-orphans", cwd=self.folder, check=False)
+        await asyncio.to_thread(
+            run, "docker-compose", "-p", self.name, *self.files, "down", "-v", "--remove-orphans", cwd=self.folder, check=False
+        )
 
-    async def up(self, fake: FakeTelegram) -> float:
-        """PostgreSQL first (its network's gateway is where the fake Bot API listens), then the rest,
-        the bot pointed at the fake; seconds from the bot's ``up`` to healthy."""
+    async def up(self, fake: FakeTelegram, *services: str, settings: str = "") -> float:
+        """PostgreSQL first (its network's gateway is where the fake Bot API listens), then the rest
+        (or ``services``), the bot pointed at the fake; seconds from the bot's ``up`` to healthy."""
         env = self.folder / ".env"
         env.write_text(f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\n")
         await self.compose("up", "-d", "--no-build", "postgres")
         await fake.start(host=await self.gateway())
         env.write_text(
             f"BOT_TOKEN={TOKEN}\nPOSTGRES_PASSWORD=container-test\nMODEL_CHECK_SECONDS=2\n"
-            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n"
+            f"TELEGRAM_API_URL={fake.api_url}\nTELEGRAM_FILE_URL={fake.file_url}\n{settings}"
         )
         started = time.monotonic()
-        await self.compose("up", "-d", "--no-build")
+        await self.compose("up", "-d", "--no-build", *services)
         await self.healthy()
         return time.monotonic() - started
+
+    async def address(self, service: str) -> str:
+        """A service's address on the stack's network, which this host reaches."""
+        container = await self.compose("ps", "-q", service)
+        return await asyncio.to_thread(
+            run, "docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container
+        )
 
     async def healthy(self, timeout: float = 90) -> float:  # noqa: ASYNC109
         """Seconds until Docker's own health check says healthy."""
@@ -202,6 +216,39 @@ async def test_the_stack_answers_keeps_its_data_and_takes_a_new_model(images, tm
         await stack.compose("start")
         await stack.healthy()
         assert "model v9" in await read(fake, photo_of(5)), "the models volume keeps the promoted model"
+    finally:
+        await stack.down()
+        await fake.stop()
+
+
+async def test_webhook_mode_serves_https_with_the_certificate_it_made_and_uploaded(images, tmp_path, photo_of):
+    """``docker-compose.webhook.yml`` as an operator runs it, the proxy left out (no nginx image
+    without a registry; it passes TLS through unchanged): the bot makes a certificate for
+    WEBHOOK_URL's host, uploads it with ``setWebhook``, and answers an update posted over HTTPS."""
+    stack = Stack(tmp_path, "docker-compose.webhook.yml")
+    fake = FakeTelegram()
+    try:
+        await stack.up(fake, "postgres", "bot", settings="WEBHOOK_URL=https://bot.test:8443\nWEBHOOK_SECRET=s3cret\n")
+        registered = await fake.wait_for(lambda c: c.method == "setWebhook", timeout=60)
+        assert registered.params["url"] == "https://bot.test:8443/telegram" and registered.params["secret_token"] == "s3cret"
+        trusted = ssl.create_default_context(cadata=registered.files["certificate"].decode())
+        sender = {"id": USER, "is_bot": False, "first_name": "u"}
+        photo = {"file_id": fake.add_file(photo_of(7)), "file_unique_id": "w7", "width": 200, "height": 200, "file_size": 1000}
+        message = {"message_id": 1, "date": 0, "chat": {"id": USER, "type": "private"}, "from": sender, "photo": [photo]}
+        url = f"https://{await stack.address('bot')}:8443/telegram"
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http,
+            http.post(
+                url,
+                json={"update_id": 1, "message": message},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+                ssl=trusted,
+                server_hostname="bot.test",
+            ) as response,
+        ):
+            assert response.status == 200
+        answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == USER, timeout=60)
+        assert "<b>7</b>" in answer.params["text"]
     finally:
         await stack.down()
         await fake.stop()
