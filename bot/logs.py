@@ -53,3 +53,5 @@ def setup(token: str, fmt: str = "text", level: str = "INFO") -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # The job queue's scheduler logs every run of every job at INFO: a heartbeat every few seconds.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
