@@ -58,24 +58,14 @@ class Inbox(asyncio.Queue[object]):
         await super().put(item)
 
     async def resume(self, bot: Bot) -> int:
-        """At start: say this replica is alive, then queue what stopped ones kept and did not finish."""
+        """At start: :meth:`beat`; on SQLite, which one process uses, whatever is left is a predecessor's."""
+        return await self.beat(bot, self.silence if self.storage.shared_by_replicas else dt.timedelta(0))
+
+    async def beat(self, bot: Bot, silence: dt.timedelta | None = None) -> int:
+        """Say this replica is alive, then queue what replicas silent for longer than ``silence`` (by
+        default the configured one) kept and did not finish; returns how many."""
         await self.storage.beat(self.replica)
-        return await self._adopt(bot, self.silence if self.storage.shared_by_replicas else dt.timedelta(0))
-
-    async def beat(self, bot: Bot) -> int:
-        """Say this replica is alive, and take over what silent ones left; returns how many."""
-        await self.storage.beat(self.replica)
-        return await self._adopt(bot, self.silence)
-
-    async def leave(self) -> None:
-        """A clean stop: what is left here goes to the next replica's beat, not after the silence."""
-        try:
-            await self.storage.leave(self.replica)
-        except Exception:
-            log.warning("could not say this replica stops: its updates wait for the silence", exc_info=True)
-
-    async def _adopt(self, bot: Bot, silence: dt.timedelta) -> int:
-        pending = await self.storage.adopt_updates(self.replica, silence)
+        pending = await self.storage.adopt_updates(self.replica, self.silence if silence is None else silence)
         for body in pending:
             update = Update.de_json(_loads(body), bot)
             if update is not None:
@@ -83,6 +73,13 @@ class Inbox(asyncio.Queue[object]):
         if pending:
             log.warning("resuming %d updates a stopped replica did not finish", len(pending))
         return len(pending)
+
+    async def leave(self) -> None:
+        """A clean stop: what is left here goes to the next replica's beat, not after the silence."""
+        try:
+            await self.storage.leave(self.replica)
+        except Exception:
+            log.warning("could not say this replica stops: its updates wait for the silence", exc_info=True)
 
 
 class Finisher(SimpleUpdateProcessor):
