@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from devkit.harness import free_port
 from model.reading.predictor import Predictor
 from scripts.bench.common import ROOT, mnist_test, phone_jpeg, status_mb, unit_vectors, with_model
 
@@ -150,14 +151,6 @@ def _print_stages(before: Stages, after: Stages, photos: int) -> None:
             bound = next(key for key in bounds if ran[key] >= 0.99 * ran["count"])
             row.append(f"{name}{'*' if name in WAITING else ''} {1000 * ran['sum'] / max(photos, 1):.1f} (p99 <= {float(bound) * 1000:g})")
     print("    " + ", ".join(row))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:

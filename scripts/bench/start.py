@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from scripts.bench.bot import bot_settings, free_port, start_bot
+from devkit.harness import free_port
+from scripts.bench.bot import bot_settings, start_bot
 from scripts.bench.common import mnist_test, phone_jpeg, status_mb, with_model
 
 
