@@ -40,21 +40,26 @@ def inputs_picture(model_inputs: bytes, count: int) -> bytes:
     return buffer.getvalue()
 
 
-def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 0, low_confidence: float = 0.8) -> bytes:
-    """The photo (upright, at most :data:`LONGEST_SIDE` px) with every digit read boxed and labelled
-    with its digit and confidence, set-aside shapes dashed, and the model inputs below: a JPEG."""
+def _upright(photo: bytes) -> tuple[Image.Image, float]:
+    """The photo upright at the picture's size, and that size over the upright photo's width."""
     opened = Image.open(io.BytesIO(photo))
     full_width = _upright_width(opened)
     if opened.format == "JPEG":
         # Decode at a reduced scale where the photo is much larger (a 4000x3000 photo comes out at
         # 1000x750, a 1280x960 one whole): the picture is drawn small anyway, and a full decode is
-        # most of its cost (scripts.bench picture).
+        # most of its cost.
         width, height = opened.size
         opened.draft("RGB", (width * DRAFT // max(width, height), height * DRAFT // max(width, height)))
     image = ImageOps.exif_transpose(opened).convert("RGB")
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     image = _enlarged(image)
-    scale = image.width / full_width
+    return image, image.width / full_width
+
+
+def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 0, low_confidence: float = 0.8) -> bytes:
+    """The photo (upright, at most :data:`LONGEST_SIDE` px) with every digit read boxed and labelled
+    with its digit and confidence, set-aside shapes dashed, and the model inputs below: a JPEG."""
+    image, scale = _upright(photo)
     draw = ImageDraw.Draw(image)
     line = max(2, round(image.width / 320))
     font = ImageFont.load_default(size=max(14, image.width // 40))

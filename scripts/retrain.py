@@ -28,6 +28,7 @@ from model.judging.gate import ALPHA, MARGINS, Rules, Verdict
 from model.learning.corrections import LabelledPhoto
 from model.learning.memory_calibration import ORDINARY
 from model.learning.retrain import RetrainConfig, run
+from model.learning.train import VALIDATION
 from model.reading import registry
 from model.reading.labels import is_label
 
@@ -64,30 +65,40 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-root", default="data", help="where MNIST is (or is downloaded to)")
     parser.add_argument("--no-download", action="store_true", help="never download MNIST")
     parser.add_argument("--dry-run", action="store_true", help="train and compare, but write nothing")
+    _gate_arguments(parser, defaults)
+    _learning_arguments(parser, defaults)
+    parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
+    return parser.parse_args(argv)
+
+
+def _gate_arguments(parser: argparse.ArgumentParser, defaults: RetrainConfig) -> None:
+    """What the gate reads, and how much worse a candidate may do there."""
     parser.add_argument("--alpha", type=float, default=ALPHA, help="the gate's one-sided level per set")
     parser.add_argument(
         "--margin", action="append", default=[], metavar="SET=SHARE", help="a fixed set's largest net loss, e.g. photo=0.006 (repeatable)"
     )
+    parser.add_argument("--test-non-digits", type=int, default=defaults.test_non_digits, help="non-digit photos in the gate")
+    parser.add_argument("--test", type=int, default=defaults.test, help="MNIST test digits in the gate")
+    parser.add_argument("--test-photos", type=int, default=defaults.test_photos, help="photo-like test digits in the gate")
+    parser.add_argument("--real", type=Path, help="a folder of real photos (labels.csv) the gate reads too: fewer read right refuses")
+    parser.add_argument("--test-numbers", type=int, default=defaults.test_numbers, help="drawn numbers in the gate (with a number reader)")
+
+
+def _learning_arguments(parser: argparse.ArgumentParser, defaults: RetrainConfig) -> None:
+    """What the candidate learns from, and how."""
     parser.add_argument("--epochs", type=int, default=3, help="passes over the data")
     parser.add_argument("--replay", type=int, default=6000, help="MNIST training digits replayed")
     parser.add_argument("--photos", type=int, default=6000, help="photo-like renders replayed (at most --replay)")
     parser.add_argument("--non-digits", type=int, default=600, help="non-digit drawings replayed (models with that class)")
-    parser.add_argument("--test-non-digits", type=int, default=defaults.test_non_digits, help="non-digit photos in the gate")
-    parser.add_argument("--test", type=int, default=defaults.test, help="MNIST test digits in the gate")
-    parser.add_argument("--test-photos", type=int, default=defaults.test_photos, help="photo-like test digits in the gate")
-    parser.add_argument("--validation", type=int, default=2000, help="MNIST digits the temperature is fitted on (at most 5000)")
-    parser.add_argument("--real", type=Path, help="a folder of real photos (labels.csv) the gate reads too: fewer read right refuses")
+    parser.add_argument("--validation", type=int, default=2000, help=f"MNIST digits the temperature is fitted on (at most {VALIDATION})")
     parser.add_argument("--memory-ordinary", type=int, default=ORDINARY, help="ordinary digits of the new version's memory calibration")
     parser.add_argument("--number-replay", type=int, default=defaults.number_replay, help="drawn numbers replayed beside corrected ones")
     parser.add_argument(
         "--number-validation", type=int, default=defaults.number_validation, help="drawn numbers the number reader's temperature is fit on"
     )
-    parser.add_argument("--test-numbers", type=int, default=defaults.test_numbers, help="drawn numbers in the gate (with a number reader)")
     parser.add_argument("--workers", type=int, default=2, help="processes drawing and transforming replay")
     parser.add_argument("--threads", type=int, default=2, help="torch's threads (the same count, seed and data give the same weights)")
     parser.add_argument("--seed", type=int, default=0, help="batch order, augmentation and initial weights")
-    parser.add_argument("--report", type=Path, default=Path("runs/retrain"), help="where the per-digit PNG goes")
-    return parser.parse_args(argv)
 
 
 def rollback(models: Path, to: str | None) -> str:

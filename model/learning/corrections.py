@@ -65,50 +65,66 @@ def contradicts(item: LabelledPhoto, guards: Guards) -> bool:
 
 
 def curate(corrections: list[LabelledPhoto], guards: Guards) -> Curation:
-    """Apply the poisoning guards; the order matters: cap first, so a flood cannot win a vote.
+    """Apply the poisoning guards in order: distrust, then the cap, then the vote, so a flood
+    cannot win a vote.
 
     A user most of whose corrections contradict a very confident model (random or
     malicious labels look exactly like that) is set aside whole; other contradicting
     corrections are kept, reported and weighed down.
     """
-    result = Curation()
+    result = Curation(distrusted_users=_distrusted(corrections, guards))
+    trusted = [c for c in corrections if c.user_id not in result.distrusted_users]
+    by_photo: dict[str, list[LabelledPhoto]] = defaultdict(list)
+    for item in reversed(_capped(trusted, guards, result)):
+        by_photo[item.photo_sha256].append(item)
+    for votes in by_photo.values():
+        _vote(votes, guards, result)
+    return result
+
+
+def _distrusted(corrections: list[LabelledPhoto], guards: Guards) -> list[int]:
     mine: dict[int, list[LabelledPhoto]] = defaultdict(list)
     for item in corrections:
         mine[item.user_id].append(item)
+    distrusted = []
     for user, items in mine.items():
         against = sum(contradicts(i, guards) for i in items)
         if against >= guards.distrust_min and against / len(items) > guards.distrust_share:
-            result.distrusted_users.append(user)
-    corrections = [c for c in corrections if c.user_id not in result.distrusted_users]
-    total = len(corrections)
-    cap = min(guards.per_user_cap, max(10, int(guards.per_user_share * total)))
+            distrusted.append(user)
+    return distrusted
+
+
+def _capped(corrections: list[LabelledPhoto], guards: Guards, result: Curation) -> list[LabelledPhoto]:
+    """At most the cap per user, newest first: a user's latest corrections are kept."""
+    cap = min(guards.per_user_cap, max(10, int(guards.per_user_share * len(corrections))))
     per_user: dict[int, int] = Counter()
     capped: list[LabelledPhoto] = []
-    for item in reversed(corrections):  # newest first: a user's latest corrections are kept
+    for item in reversed(corrections):
         if per_user[item.user_id] >= cap:
             result.capped += 1
             continue
         per_user[item.user_id] += 1
         capped.append(item)
-    by_photo: dict[str, list[LabelledPhoto]] = defaultdict(list)
-    for item in reversed(capped):
-        by_photo[item.photo_sha256].append(item)
-    for votes in by_photo.values():
-        labels = Counter(v.label for v in votes)
-        label, count = labels.most_common(1)[0]
-        if len(labels) > 1:
-            if count / len(votes) < guards.agreement:
-                result.conflicts_dropped += 1
-                continue
-            result.conflicts_resolved += 1
-        chosen = next(v for v in votes if v.label == label)
-        weight = 1.0
-        if contradicts(chosen, guards):
-            result.suspicious.append(chosen)
-            weight = guards.confident_weight
-        result.kept.append(chosen)
-        result.weights.append(weight)
-    return result
+    return capped
+
+
+def _vote(votes: list[LabelledPhoto], guards: Guards, result: Curation) -> None:
+    """One photo's corrections: the label enough of them agree on is kept, weighed down where it
+    contradicts a very confident model; without enough agreement, none."""
+    labels = Counter(v.label for v in votes)
+    label, count = labels.most_common(1)[0]
+    if len(labels) > 1:
+        if count / len(votes) < guards.agreement:
+            result.conflicts_dropped += 1
+            return
+        result.conflicts_resolved += 1
+    chosen = next(v for v in votes if v.label == label)
+    weight = 1.0
+    if contradicts(chosen, guards):
+        result.suspicious.append(chosen)
+        weight = guards.confident_weight
+    result.kept.append(chosen)
+    result.weights.append(weight)
 
 
 def is_held_out(item: LabelledPhoto, share: float) -> bool:

@@ -76,15 +76,8 @@ def fit(
     sampling = torch.from_numpy(weights).double() if weights is not None else None
     losses: list[float] = []
     for epoch in range(config.epochs):
-        model.train()
-        if config.freeze_norm:
-            for module in model.modules():
-                if isinstance(module, nn.BatchNorm2d):
-                    module.eval()
-        if sampling is None:
-            order = torch.randperm(len(labels), generator=generator)[:drawn]
-        else:
-            order = torch.multinomial(sampling, drawn, replacement=True, generator=generator)
+        _train_mode(model, config.freeze_norm)
+        order = _order(len(labels), drawn, sampling, generator)
         total = 0.0
         bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False)
         for step in bar:
@@ -102,6 +95,22 @@ def fit(
         tqdm.write(f"epoch {epoch + 1}: loss {losses[-1]:.4f}")
     model.to(memory_format=torch.contiguous_format)
     return losses
+
+
+def _train_mode(model: nn.Module, freeze_norm: bool) -> None:
+    """Training mode; with ``freeze_norm`` (fine-tuning on few samples) the batch norms keep the statistics they have."""
+    model.train()
+    if freeze_norm:
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+
+
+def _order(count: int, drawn: int, sampling: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    """An epoch's samples: ``drawn`` of ``count`` without repeats, or with repeats by the ``sampling`` weights."""
+    if sampling is None:
+        return torch.randperm(count, generator=generator)[:drawn]
+    return torch.multinomial(sampling, drawn, replacement=True, generator=generator)
 
 
 @torch.no_grad()

@@ -133,13 +133,9 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     number_network = served.number_network(state, card)
     tuned = _numbers(config, number_network, card, numbers, transform.params) if number_network is not None and numbers.labels else None
     reader = tuned[1] if tuned is not None else (served.number_reader(number_network, card) if number_network is not None else None)
-    now = Predictor.load(config.models)
     then = served.predictor(candidate, card, "candidate", temperature, reader, served.orientation(state, card))
-    test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
     gate_sets = replay.gate_sets | ({"written": config.test_numbers} if number_network is not None else {})
-    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
-    real = sets.real_photos(config.real) if config.real is not None else []
-    verdict, reports = gate(now, then, fixed, held_out, real, config.rules)
+    verdict, reports = _judged(config, then, gate_sets, held_out)
     report(verdict, reports, config.report)
     if not verdict.promote:
         print("NOT promoted, keeping " + str(card.get("version")) + ":\n  " + "\n  ".join(verdict.reasons))
@@ -154,6 +150,17 @@ def run(config: RetrainConfig, corrections: list[LabelledPhoto]) -> Verdict:
     parts |= {registry.NUMBERS: tuned[0].state_dict()} if tuned is not None else {}
     _promote(config, card, versions.joined(parts), temperature, reader, verdict, counts, clock)
     return verdict
+
+
+def _judged(
+    config: RetrainConfig, candidate: Predictor, gate_sets: dict[str, int], held_out: list[sets.Sample]
+) -> tuple[Verdict, dict[str, list[Report]]]:
+    """The gate's verdict on the candidate against the model served now, on the fixed sets, the
+    held-out corrections and, where given, the real photos."""
+    test_x, test_y = load_mnist(config.data_root, train=False, download=config.download)
+    fixed = {name: sets.named(name, test_x, test_y, count) for name, count in gate_sets.items()}
+    real = sets.real_photos(config.real) if config.real is not None else []
+    return gate(Predictor.load(config.models), candidate, fixed, held_out, real, config.rules)
 
 
 def _curated(corrections: list[LabelledPhoto], guards: Guards) -> Curation:

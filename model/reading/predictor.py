@@ -160,10 +160,9 @@ class Predictor:
         (made by this model), each digit read is then checked against it (``model.reading.memory``).
         """
         segmentation = self.transform.segment(image)
-        if self.numbers is not None and segmentation.strip is not None:
-            number = self.numbers.read(segmentation.strip.pixels)
-            if len(number.digits) > 1 and not self._alone(segmentation, number.confidence):
-                return self._number(segmentation, number, memory)
+        number = self._read_number(segmentation)
+        if number is not None:
+            return self._number(segmentation, number, memory)
         whole = segmentation.whole
         singles = list(segmentation.crops)
         joined = {i: pair for i, pair in enumerate(segmentation.pairs) if pair is not None}
@@ -179,9 +178,7 @@ class Predictor:
         ]
         if whole is not None and sum(self._digit(span.row) for span in spans) <= 1:  # one digit in pieces, or none found
             spans = self._with_whole(spans, _Span(whole, probs[-1], vectors[-1]))
-        turned = False
-        if len(spans) == 1:
-            spans[0], turned = self._oriented(spans[0])
+        spans, turned = self._lone_oriented(spans)
         items = [self._item(span) for span in spans]
         digits = [item for item in items if item is not None]
         set_aside = tuple(span.crop.box for span, item in zip(spans, items, strict=True) if item is None)
@@ -191,6 +188,14 @@ class Predictor:
         if memory is not None and memory.version in ("", self.version):  # vectors of another model mean nothing here
             digits = [self._recall(item, memory) for item in digits]
         return Reading(items=tuple(digits), model_version=self.version, set_aside=set_aside, turned=turned)
+
+    def _read_number(self, segmentation: Segmentation) -> StripReading | None:
+        """The number reader's reading of the main line of writing, where it reads two digits or more
+        and the photo is not one digit after all."""
+        if self.numbers is None or segmentation.strip is None:
+            return None
+        number = self.numbers.read(segmentation.strip.pixels)
+        return number if len(number.digits) > 1 and not self._alone(segmentation, number.confidence) else None
 
     def _alone(self, segmentation: Segmentation, number: float) -> bool:
         """Is the photo one digit, whatever the number reader makes of it? Where segmentation finds one
@@ -206,6 +211,13 @@ class Predictor:
         if x1 - x0 > y1 - y0 and not turned:
             return False
         return self._digit(span.row) and float(span.row[:NOT_A_DIGIT].max()) > number
+
+    def _lone_oriented(self, spans: list[_Span]) -> tuple[list[_Span], bool]:
+        """A lone shape read over the ways it may lie (``_oriented``); several are read as they stand."""
+        if len(spans) != 1:
+            return spans, False
+        span, turned = self._oriented(spans[0])
+        return [span], turned
 
     def _oriented(self, span: _Span) -> tuple[_Span, bool]:
         """A lone shape read over the ways it may lie (``model.reading.orientation``): its reading
