@@ -23,11 +23,11 @@ from telegram.request import BaseRequest
 from bot import admin, feedback, handlers, replies, tls
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
+from bot.delivery import Delivery
 from bot.health import HealthServer
 from bot.i18n import LANGUAGES, translations
 from bot.inbox import Finisher, Inbox
 from bot.inference import Reader, Shipped
-from bot.lanes import Lanes
 from bot.memory import Memories
 from bot.ratelimit import FairRateLimiter
 from bot.storage import Storage
@@ -45,7 +45,8 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     # waits for a connection the handlers' queries hold.
     budgets = Storage(settings.database, settings.database_timeout) if storage.shared_by_replicas else None
     limiter = FairRateLimiter(max_retries=3, shared=budgets)
-    inbox, finished = Inbox(storage, dt.timedelta(seconds=settings.replica_silence_seconds)), set[int]()
+    inbox = Inbox(storage, dt.timedelta(seconds=settings.replica_silence_seconds))
+    delivery = Delivery(storage, limiter, settings.answers_in_flight)
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -54,7 +55,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
         .base_file_url(settings.telegram_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=True, allow_sending_without_reply=True))
         .update_queue(inbox)
-        .concurrent_updates(Finisher(storage, 64, finished))
+        .concurrent_updates(Finisher(storage, 64, delivery.left_with_its_answer))
         .rate_limiter(limiter)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -62,8 +63,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    lanes = Lanes(settings.answers_in_flight)
-    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), finished, limiter, lanes)
+    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), delivery)
     application.bot_data.inbox = inbox
     if settings.health_port:
         application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)

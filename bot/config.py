@@ -59,7 +59,7 @@ class Settings(DatabaseSettings):
     inference_workers: int = 2
     answers_in_flight: int = Field(default=2, ge=1)
     """Answers between their send and the commit of their message id, at most, in all chats: what a
-    crash can make the bot send twice after its restart (``bot.lanes``)."""
+    crash can make the bot send twice after its restart (``bot.delivery``)."""
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
     replica_silence_seconds: float = Field(default=15.0, gt=0)

@@ -13,12 +13,11 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.config import Settings
+from bot.delivery import Delivery
 from bot.health import HealthServer
 from bot.inbox import Inbox
 from bot.inference import Reader
-from bot.lanes import Lanes
 from bot.memory import Memories
-from bot.ratelimit import FairRateLimiter
 from bot.storage import Storage
 
 
@@ -28,12 +27,8 @@ class Services:
     storage: Storage
     reader: Reader
     memories: Memories
-    finished: set[int]
-    """Updates whose inbox row left with their answer's commit: ``bot.inbox.Finisher`` has nothing more to drop."""
-    limiter: FairRateLimiter
-    """Telegram's flood limits; an answer takes its turn before it enters the sending window."""
-    lanes: Lanes
-    """Answers go out one at a time per chat, and few at once until their message ids are committed (``bot.lanes``)."""
+    delivery: Delivery
+    """The one way an answer is sent (``bot.delivery``)."""
 
 
 class BotData:

@@ -1,4 +1,4 @@
-"""Update handlers: plain async functions, with no state outside the database.
+"""Update handlers: plain async functions; what they keep is in the database (``bot.delivery`` holds an answer on its way).
 
 A photo's path is five steps: admit (a crash's replay, the rate limits, the announced size), fetch (the file),
 read (the predictor in the thread pool, with the person's memory), store (the prediction
@@ -16,13 +16,14 @@ import logging
 import time
 
 import numpy as np
-from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update, User
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram import Message, MessageEntity, Update, User
+from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
 from bot import metrics, picture, replies
 from bot.answer import Answer
 from bot.context import BotContext, Services
+from bot.delivery import Reply
 from bot.i18n import Translations
 from bot.storage import Admission, NewPrediction
 from bot.talk import reply, say, tr_of
@@ -105,7 +106,7 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         await reply(update, tr.gettext(replies.NOT_AN_IMAGE))
         return
     with metrics.stage("admit"):
-        admitted = await _admit(update, svc, asking, message, user, found[1], tr)
+        admitted = await _admit(update, context, asking, message, user, found[1], tr)
     if admitted is None:
         return
     started = time.perf_counter()
@@ -124,17 +125,18 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     if prediction_id is None:
         await reply(update, replies.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
     else:
-        await _send_answer(update, message, svc, prediction_id, answer, data, tr)
+        await _send_answer(update, context, message, prediction_id, answer, data, tr)
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
 
 
 async def _admit(
-    update: Update, svc: Services, asking: Message, message: Message, user: User, size: int | None, tr: Translations
+    update: Update, context: BotContext, asking: Message, message: Message, user: User, size: int | None, tr: Translations
 ) -> Admission | None:
     """The admission to read this photo, or None: not if a run before a crash read it (then it is
     answered once, if the answer was not sent yet: never read or stored twice), not over the rate
     limits (the person's, and a group's own budget, its id < 0), not when announced larger than
     allowed. One transaction, which reads the person's memory mark too."""
+    svc = context.services
     limit = svc.settings.rate_limit_per_minute
     budgets = [user.id] + ([asking.chat_id] if asking.chat.type != ChatType.PRIVATE else [])
     key = svc.memories.key(user.id) if svc.settings.memory else None
@@ -144,7 +146,7 @@ async def _admit(
         if done.reply_message_id is None:
             answer = Answer.from_json(done.details)
             photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
-            await _send_answer(update, message, svc, done.id, answer, photo, tr)
+            await _send_answer(update, context, message, done.id, answer, photo, tr)
         return None
     if not admission.allowed:
         await reply(update, replies.slow_down(limit, tr))
@@ -208,33 +210,17 @@ def _count(reading: Reading, seconds: float, low_confidence: float) -> None:
 
 
 async def _send_answer(
-    update: Update, message: Message, svc: Services, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations
+    update: Update, context: BotContext, message: Message, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations
 ) -> None:
-    """Text, or the boxed photo with the text as its caption (``Answer.boxed``); the picture is drawn
-    before the chat's lane (``bot.lanes``), off the event loop."""
+    """Text, or the boxed photo with the text as its caption (``Answer.boxed``), the picture drawn off
+    the event loop, sent the one way answers are (``bot.delivery``)."""
+    svc = context.services
     text, markup = replies.answer(answer, svc.settings.low_confidence, tr), replies.keyboard(answer, prediction_id, tr)
     boxes = None
     if answer.boxed and photo is not None:
         with metrics.stage("draw"):
             boxes = await asyncio.to_thread(picture.boxed, photo, answer, low_confidence=svc.settings.low_confidence)
-    queued = time.perf_counter()
-    async with svc.lanes.of(message.chat_id):
-        metrics.STAGE.labels("lane").observe(time.perf_counter() - queued)
-        queued = time.perf_counter()
-        # Its slot at Telegram's rate limit, then the window a crash can repeat: the send and the commit.
-        async with svc.limiter.slot(message.chat_id), svc.lanes.sending():
-            metrics.STAGE.labels("turn").observe(time.perf_counter() - queued)
-            with metrics.stage("send"):
-                sent = await _deliver(message, text, markup, boxes)
-            with metrics.stage("commit"):  # the update leaves the inbox with it: the answer is out
-                await svc.storage.set_reply_message(prediction_id, sent.message_id, update.update_id)
-        svc.finished.add(update.update_id)
-
-
-async def _deliver(message: Message, text: str, markup: InlineKeyboardMarkup, boxes: bytes | None) -> Message:
-    if boxes is not None:
-        return await message.reply_photo(boxes, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await svc.delivery.answer(context.bot, update.update_id, prediction_id, message, Reply(text, markup, boxes))
 
 
 TYPING_AFTER = 1.0

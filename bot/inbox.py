@@ -8,7 +8,7 @@ whatever a killed process left behind is handled again. A crash can repeat an an
 never lose one: the photo handler answers a photo it already read from its stored
 prediction, and skips it once the answer's message id is stored, so only an answer sent
 in the moment before its id was committed can go out twice: at most ``ANSWERS_IN_FLIGHT`` (2) in
-all (``bot.lanes``).
+all (``bot.delivery``).
 
 Replicas on one database each own the updates they keep. A replica beats (a row with the time) every
 third of ``REPLICA_SILENCE_SECONDS``, and adopts, at start and at every beat, the updates of replicas
@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
@@ -86,15 +86,13 @@ class Finisher(SimpleUpdateProcessor):
     """Runs an update's handlers, then drops it from the inbox (also when a handler failed: the
     error handler has answered by then, and a poison update must not come back at every start)."""
 
-    def __init__(self, storage: Storage, max_concurrent_updates: int, finished: set[int]) -> None:
+    def __init__(self, storage: Storage, max_concurrent_updates: int, left_with_its_answer: Callable[[int], bool]) -> None:
         super().__init__(max_concurrent_updates)
-        self.storage, self.finished = storage, finished
+        self.storage, self.left_with_its_answer = storage, left_with_its_answer
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
-        if isinstance(update, Update) and update.update_id in self.finished:  # dropped with its answer's commit
-            self.finished.discard(update.update_id)
-        elif isinstance(update, Update):
+        if isinstance(update, Update) and not self.left_with_its_answer(update.update_id):
             try:
                 with metrics.stage("done"):
                     await self.storage.drop_update(update.update_id)

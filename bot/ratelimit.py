@@ -16,9 +16,7 @@ import contextlib
 import datetime as dt
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from telegram.constants import FloodLimit
@@ -60,11 +58,16 @@ class Pacer:
         return self.due <= now
 
 
-_HELD: ContextVar[object] = ContextVar("slot_held", default=None)
-"""The chat whose slot this task took with :meth:`FairRateLimiter.slot` and has not used yet."""
+class Held:
+    """The ``rate_limit_args`` of a request whose sender took its turn beforehand (:meth:`FairRateLimiter.turn`):
+    its first try goes at once, a retry takes a turn of its own. ``bot.delivery`` sends answers so, to wait
+    for the turn before it enters the window a crash may repeat."""
 
 
-class FairRateLimiter(BaseRateLimiter[int]):
+HELD = Held()
+
+
+class FairRateLimiter(BaseRateLimiter[Held]):
     """The bot's overall limit on every request that names a chat, a group's own on top for groups
     and channels (a chat id < 0 or a @name), and Telegram's ``RetryAfter`` obeyed up to
     ``max_retries`` times, every request waiting meanwhile (as ``AIORateLimiter`` does)."""
@@ -102,21 +105,9 @@ class FairRateLimiter(BaseRateLimiter[int]):
             self.groups[chat] = Pacer(self.group_per_minute / 60, burst=max(1, int(self.group_per_minute)))
         return self.groups[chat]
 
-    @asynccontextmanager
-    async def slot(self, chat: int) -> AsyncIterator[None]:
-        """Wait for and take the next slot for a message to ``chat``; inside, the first request to
-        that chat goes in it, at once. A caller can so wait for its turn before it enters a window
-        it wants short (``bot.lanes``)."""
-        await self._turn(chat)
-        token = _HELD.set(chat)
-        try:
-            yield
-        finally:
-            _HELD.reset(token)
-
-    async def _turn(self, chat: object) -> None:
-        """A group's own slot first, then the bot's: a group message held for its group's minute
-        holds no slot of the bot's meanwhile."""
+    async def turn(self, chat: object) -> None:
+        """Wait for and take the next slot for a message to ``chat``: a group's own slot first, then
+        the bot's (a group message held for its group's minute holds no slot of the bot's meanwhile)."""
         loop, group = asyncio.get_running_loop(), _group_of(chat)
         if group is not None:
             await self._take(f"group:{group}", self._group(group, loop.time()))
@@ -141,20 +132,18 @@ class FairRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Held | None,
     ) -> Result:
-        retries, attempt = rate_limit_args or self.max_retries, 0
+        attempt = 0
         while True:
             await self._clear.wait()
             chat = data.get("chat_id")
-            if chat is not None and attempt == 0 and chat == _HELD.get():
-                _HELD.set(None)
-            elif chat is not None:
-                await self._turn(chat)
+            if chat is not None and not (attempt == 0 and rate_limit_args is HELD):
+                await self.turn(chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as err:
-                if attempt == retries:
+                if attempt == self.max_retries:
                     raise
                 attempt += 1
                 seconds = _seconds(err)

@@ -259,6 +259,18 @@ async def test_in_a_group_only_what_is_asked_is_read(offline, tmp_path, photo_of
         assert len(offline.of("sendMessage", GROUP)) == 2, "another bot's command is not ours"
 
 
+async def test_an_answer_goes_to_the_forum_topic_it_was_asked_in(offline, tmp_path, photo_of):
+    async with offline_bot(offline, tmp_path) as bot:
+        topic = {"message_thread_id": 17, "is_topic_message": True}
+        photo = offline.send_photo(USER, photo_of(3), chat_id=GROUP, **topic)
+        offline.send_message(USER, chat_id=GROUP, text="/read@digit_test_bot", reply_to_message=photo, **topic)
+        await handle(bot, offline)
+        (answer,) = offline.of("sendMessage", GROUP)
+        assert "<b>3</b>" in answer.params["text"]
+        assert answer.params["reply_parameters"]["message_id"] == photo["message_id"]
+        assert answer.params["message_thread_id"] == 17, "in the topic, not in the group's general chat"
+
+
 @pytest.mark.parametrize(
     "target",
     [

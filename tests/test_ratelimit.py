@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import FairRateLimiter, Pacer
+from bot.ratelimit import HELD, FairRateLimiter, Held, Pacer
 
 
 def test_a_pacer_allows_its_burst_then_its_rate() -> None:
@@ -39,13 +39,13 @@ def test_bad_pacer_parameters_are_refused() -> None:
         Pacer(rate=1, burst=0)
 
 
-async def _request(limiter: FairRateLimiter, chat: object, done: list[Any], tag: Any) -> Any:
+async def _request(limiter: FairRateLimiter, chat: object, done: list[Any], tag: Any, held: Held | None = None) -> Any:
     async def call() -> dict[str, Any]:
         done.append(tag)
         return {"ok": tag}
 
     data = {"chat_id": chat} if chat is not None else {}
-    return await limiter.process_request(call, (), {}, "sendMessage", data, None)
+    return await limiter.process_request(call, (), {}, "sendMessage", data, held)
 
 
 def _overtaken(done: list[int]) -> int:
@@ -95,13 +95,13 @@ async def test_a_group_waits_for_its_minute_without_holding_up_private_chats() -
         await second
 
 
-async def test_a_slot_taken_beforehand_is_used_by_the_first_request_only() -> None:
+async def test_a_turn_taken_beforehand_is_used_by_its_request_only() -> None:
     limiter, done = FairRateLimiter(overall_rate=0.01), list[str]()
-    async with limiter.slot(5):  # a burst of 1: the bot's next slot is 100 s away
-        await _request(limiter, 5, done, "in the slot")
-        second = asyncio.create_task(_request(limiter, 5, done, "needs a slot of its own"))
-        await asyncio.sleep(0.05)
-    assert done == ["in the slot"] and not second.done()
+    await limiter.turn(5)  # a burst of 1: the bot's next slot is 100 s away
+    await _request(limiter, 5, done, "held", HELD)
+    second = asyncio.create_task(_request(limiter, 5, done, "needs a slot of its own"))
+    await asyncio.sleep(0.05)
+    assert done == ["held"] and not second.done()
     second.cancel()
     with pytest.raises(asyncio.CancelledError):
         await second
