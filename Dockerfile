@@ -46,7 +46,7 @@ COPY model ./model
 COPY bot ./bot
 COPY scripts ./scripts
 # The release's models apart from the registry volume at /app/models: each start copies the versions
-# the volume lacks (bot.inference.Reader), so an upgraded image's model reaches a running deployment.
+# the volume lacks (bot.reading.inference.Reader), so an upgraded image's model reaches a running deployment.
 COPY models ./shipped
 COPY alembic.ini ./
 RUN (useradd --create-home --uid 10001 digitbot 2>/dev/null || adduser --disabled-password --uid 10001 digitbot) \

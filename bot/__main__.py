@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
-from bot import logs
 from bot.app import ALLOWED_UPDATES, build, webhook_options
 from bot.config import Settings
 from bot.context import BotApplication
+from bot.ops import logs
 from model.reading import registry
 
 log = logging.getLogger("bot")

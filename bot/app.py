@@ -20,16 +20,18 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admin, feedback, handlers, replies, tls
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext, Services
-from bot.delivery import Delivery
+from bot.delivery.inbox import Finisher, Inbox
+from bot.delivery.ratelimit import FairRateLimiter
+from bot.delivery.sending import Delivery
+from bot.handlers import admin, feedback, photos
 from bot.health import HealthServer
-from bot.i18n import LANGUAGES, translations
-from bot.inbox import Finisher, Inbox
-from bot.inference import Reader, Shipped
-from bot.memory import Memories
-from bot.ratelimit import FairRateLimiter
+from bot.ops import tls
+from bot.reading.inference import Reader, Shipped
+from bot.reading.memory import Memories
+from bot.replies import texts
+from bot.replies.i18n import LANGUAGES, translations
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -80,23 +82,23 @@ PRIVATE = filters.ChatType.PRIVATE
 
 
 def add_handlers(application: BotApplication) -> None:
-    application.add_handler(TypeHandler(Update, handlers.count_update), group=-1)
+    application.add_handler(TypeHandler(Update, photos.count_update), group=-1)
     for name, callback in (
-        ("start", handlers.start),
-        ("help", handlers.help_command),
-        ("forget", handlers.forget),
+        ("start", photos.start),
+        ("help", photos.help_command),
+        ("forget", photos.forget),
         ("stats", admin.stats),
         ("reload", admin.reload_model),
-        ("read", handlers.read_command),
+        ("read", photos.read_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=NEW))
-    application.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(NEW & (filters.PHOTO | filters.Document.IMAGE), handlers.photo))
-    application.add_handler(MessageHandler(NEW & PRIVATE & filters.Document.ALL, handlers.not_an_image))
+    application.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, photos.unknown_command))
+    application.add_handler(MessageHandler(NEW & (filters.PHOTO | filters.Document.IMAGE), photos.photo))
+    application.add_handler(MessageHandler(NEW & PRIVATE & filters.Document.ALL, photos.not_an_image))
     application.add_handler(CallbackQueryHandler(feedback.button))
     application.add_handler(MessageHandler(NEW & filters.TEXT & filters.REPLY, feedback.typed_correction))
-    application.add_handler(MessageHandler(NEW & PRIVATE & ~filters.StatusUpdate.ALL, handlers.not_a_photo))
-    application.add_error_handler(handlers.on_error)
+    application.add_handler(MessageHandler(NEW & PRIVATE & ~filters.StatusUpdate.ALL, photos.not_a_photo))
+    application.add_error_handler(photos.on_error)
 
 
 async def _post_init(application: BotApplication) -> None:
@@ -106,7 +108,7 @@ async def _post_init(application: BotApplication) -> None:
     await application.bot_data.inbox.resume(application.bot)
     for language in LANGUAGES:  # English is also the default, for languages without a catalog
         tr = translations(language)
-        commands = [BotCommand(name, tr.gettext(text)) for name, text in replies.COMMANDS]
+        commands = [BotCommand(name, tr.gettext(text)) for name, text in texts.COMMANDS]
         await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
     if application.job_queue is not None and svc.settings.model_check_seconds > 0:
         application.job_queue.run_repeating(_check_model, interval=svc.settings.model_check_seconds, first=svc.settings.model_check_seconds)

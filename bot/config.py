@@ -59,14 +59,14 @@ class Settings(DatabaseSettings):
     inference_workers: int = 2
     answers_in_flight: int = Field(default=2, ge=1)
     """Answers between their send and the commit of their message id, at most, in all chats: what a
-    crash can make the bot send twice after its restart (``bot.delivery``)."""
+    crash can make the bot send twice after its restart (``bot.delivery.sending``)."""
     low_confidence: float = 0.8
     model_check_seconds: float = 60.0
     replica_silence_seconds: float = Field(default=15.0, gt=0)
     """A replica sharing PostgreSQL whose heartbeat is older than this is taken for stopped: another
-    handles the updates it kept (``bot.inbox``). Heartbeats come three times within it."""
+    handles the updates it kept (``bot.delivery.inbox``). Heartbeats come three times within it."""
     memory: bool = True
-    """Read a person's digits against the shapes they corrected (``bot.memory``); off: the network alone."""
+    """Read a person's digits against the shapes they corrected (``bot.reading.memory``); off: the network alone."""
 
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""

@@ -13,11 +13,11 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery.inbox import Inbox
+from bot.delivery.sending import Delivery
 from bot.health import HealthServer
-from bot.inbox import Inbox
-from bot.inference import Reader
-from bot.memory import Memories
+from bot.reading.inference import Reader
+from bot.reading.memory import Memories
 from bot.storage import Storage
 
 
@@ -28,7 +28,7 @@ class Services:
     reader: Reader
     memories: Memories
     delivery: Delivery
-    """The one way an answer is sent (``bot.delivery``)."""
+    """The one way an answer is sent (``bot.delivery.sending``)."""
 
 
 class BotData:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.inference import Reader
+from bot.reading.inference import Reader
 from bot.storage import Storage
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot import handlers, logs, replies
-from bot.inference import Reader
+from bot.handlers import photos
+from bot.ops import logs
+from bot.reading.inference import Reader
+from bot.replies import texts
 from bot.storage import StoredPrediction
 from devkit.fake_telegram import TOKEN
 from devkit.harness import buttons, running, settings_for, storage_at
@@ -57,7 +59,7 @@ async def test_photo_is_read_stored_and_answered_with_buttons(fake, tmp_path, ph
 
 
 async def test_typing_is_shown_only_when_the_answer_takes_long(fake, tmp_path, photo_of, monkeypatch):
-    monkeypatch.setattr(handlers, "TYPING_AFTER", 0.0)
+    monkeypatch.setattr(photos, "TYPING_AFTER", 0.0)
     async with running(settings_for(fake, tmp_path)):
         await fake.reply_to(fake.send_photo(USER, photo_of(7)))
         (typing,) = fake.of("sendChatAction", USER)
@@ -113,7 +115,7 @@ async def test_several_digits_are_corrected_by_a_typed_reply(fake, tmp_path, pho
         finally:
             await storage.close()
         not_digits = fake.send_message(USER, text="twenty", reply_to_message=prompt.params["_result"])
-        assert (await fake.reply_to(not_digits)).params["text"] == replies.DIGITS_ONLY
+        assert (await fake.reply_to(not_digits)).params["text"] == texts.DIGITS_ONLY
         typed = fake.send_message(USER, text="2 027", reply_to_message=prompt.params["_result"])
         assert "<b>2027</b>" in (await fake.reply_to(typed)).params["text"]
         edited = await fake.wait_for(lambda c: c.method == "editMessageCaption")
@@ -126,7 +128,7 @@ async def test_what_i_saw_sends_the_model_inputs(fake, tmp_path, photo_of):
     async with running(settings_for(fake, tmp_path)):
         answer = await fake.reply_to(fake.send_photo(USER, photo_of(5, 1)))
         fake.press(USER, answer.params["_result"], buttons(answer)[2])
-        sent = await fake.wait_for(lambda c: c.method == "sendPhoto" and c.params["caption"] == replies.WHAT_I_SAW)
+        sent = await fake.wait_for(lambda c: c.method == "sendPhoto" and c.params["caption"] == texts.WHAT_I_SAW)
         picture = Image.open(io.BytesIO(sent.files["photo"]))
         assert picture.format == "JPEG" and max(picture.size) <= 1280 and picture.height > 360, "the photo, boxed, inputs below"
 
@@ -187,7 +189,7 @@ async def test_flood_control_server_errors_and_no_token_in_logs(fake, tmp_path, 
             assert "<b>2</b>" in reply.params["text"]
             fake.fail_next("getFile", 500, "Internal Server Error")
             sorry = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
-            assert sorry.params["text"] == replies.SORRY
+            assert sorry.params["text"] == texts.SORRY
             assert "/forget" in (await fake.reply_to(fake.send_message(USER, text="/help"))).params["text"]
     finally:
         root.handlers[:] = saved_handlers

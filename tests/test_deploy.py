@@ -20,7 +20,7 @@ import yaml
 
 from bot.config import Settings
 from bot.health import HealthServer
-from bot.inference import Reader
+from bot.reading.inference import Reader
 from bot.storage import Storage
 from devkit.fake_telegram import TOKEN, FakeTelegram
 from devkit.harness import bot_process, free_port, running, settings_for

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
-from bot import replies
+from bot.replies import texts
 from bot.storage import MemoryRow, Storage, StoredPrediction
 from devkit.fake_telegram import FakeTelegram
 from devkit.harness import buttons, storage_at
@@ -44,27 +44,27 @@ async def test_start_and_help_explain_the_bot_and_commands_are_registered(offlin
         offline.send_message(USER, text="/help")
         await handle(bot, offline)
     start, help_ = sent(offline)
-    assert start == replies.START and "photo of a handwritten number" in start and "/forget" in start
-    assert help_ == replies.HELP
+    assert start == texts.START and "photo of a handwritten number" in start and "/forget" in start
+    assert help_ == texts.HELP
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ({"document": ("application/pdf", b"%PDF-1.4 ...")}, replies.NOT_AN_IMAGE),
+        ({"document": ("application/pdf", b"%PDF-1.4 ...")}, texts.NOT_AN_IMAGE),
         ({"document": ("image/png", b"")}, "couldn't open that image"),
         ({"document": ("image/jpeg", b"\xff\xd8\xff\xe0truncated")}, "couldn't open that image"),
         ({"document": ("image/png", png_header_only(40000, 40000))}, "too large"),
         (
             {"sticker": STICKER},
-            replies.NOT_A_PHOTO,
+            texts.NOT_A_PHOTO,
         ),
-        ({"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}}, replies.NOT_A_PHOTO),
-        ({"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 1}}, replies.NOT_A_PHOTO),
-        ({"voice": {"file_id": "o", "file_unique_id": "o", "duration": 1}}, replies.NOT_A_PHOTO),
-        ({"text": "hello, what do you do?"}, replies.NOT_A_PHOTO),
-        ({"text": "x" * 4000}, replies.NOT_A_PHOTO),
-        ({"text": "/frobnicate now"}, replies.UNKNOWN_COMMAND),
+        ({"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}}, texts.NOT_A_PHOTO),
+        ({"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 1}}, texts.NOT_A_PHOTO),
+        ({"voice": {"file_id": "o", "file_unique_id": "o", "duration": 1}}, texts.NOT_A_PHOTO),
+        ({"text": "hello, what do you do?"}, texts.NOT_A_PHOTO),
+        ({"text": "x" * 4000}, texts.NOT_A_PHOTO),
+        ({"text": "/frobnicate now"}, texts.UNKNOWN_COMMAND),
     ],
     ids=["pdf", "zero-bytes", "truncated", "bomb", "sticker", "gif", "video", "voice", "text", "long-text", "unknown-command"],
 )
@@ -77,7 +77,7 @@ async def test_bad_input_gets_one_clear_reply(offline, tmp_path, content, expect
             offline.send_message(USER, **content)
         await handle(bot, offline)
     (reply,) = sent(offline)
-    assert expected in reply and replies.SORRY not in reply
+    assert expected in reply and texts.SORRY not in reply
     storage = storage_at(tmp_path)
     try:
         assert (await storage.stats()).predictions == 0, "nothing readable, nothing stored"
@@ -94,10 +94,10 @@ async def test_a_strangers_press_and_typed_reply_in_a_group_are_refused(offline,
         offline.press(STRANGER, answer.params["_result"], f"fb:{prediction_id}:8")
         await handle(bot, offline)
         (ack,) = offline.of("answerCallbackQuery")
-        assert ack.params["text"] == replies.NOT_YOURS and ack.params["show_alert"] is True
+        assert ack.params["text"] == texts.NOT_YOURS and ack.params["show_alert"] is True
         offline.send_message(STRANGER, chat_id=GROUP, text="8", reply_to_message=answer.params["_result"])
         await handle(bot, offline)
-        assert sent(offline)[-1] == replies.NOT_YOURS
+        assert sent(offline)[-1] == texts.NOT_YOURS
         found = await bot.bot_data.services.storage.prediction(prediction_id)
     assert found is not None and found.label is None and not offline.of("editMessageText")
 
@@ -108,7 +108,7 @@ async def test_button_data_the_bot_never_wrote_is_gone(offline, tmp_path):
             offline.press(USER, {"message_id": 5, "date": 0, "chat": {"id": USER, "type": "private"}}, data)
             await handle(bot, offline)
     acks = offline.of("answerCallbackQuery")
-    assert [a.params.get("text") for a in acks] == [replies.GONE] * 6, "every press is answered, none is stored"
+    assert [a.params.get("text") for a in acks] == [texts.GONE] * 6, "every press is answered, none is stored"
 
 
 async def test_stats_are_for_admins_and_forget_deletes(offline, tmp_path, photo_of):
@@ -122,7 +122,7 @@ async def test_stats_are_for_admins_and_forget_deletes(offline, tmp_path, photo_
             await handle(bot, offline)
     _, stats, refused, gone, again = sent(offline)
     assert "Predictions: 1 from 1 users" in stats and "100.0%" in stats
-    assert refused == replies.ADMINS_ONLY
+    assert refused == texts.ADMINS_ONLY
     assert "deleted 1 photo," in gone and "nothing stored" in again
 
 
@@ -217,7 +217,7 @@ async def test_a_correction_racing_forget_is_gone_and_leaves_nothing(offline, tm
         offline.press(USER, answer.params["_result"], f"fb:{prediction_id}:9")
         await handle(bot, offline)
         (ack,) = offline.of("answerCallbackQuery")
-        assert ack.params["text"] == replies.GONE
+        assert ack.params["text"] == texts.GONE
         assert await memory_rows(storage) == []
         assert (await storage.stats()).feedback == 0
 
@@ -249,7 +249,7 @@ async def test_in_a_group_only_what_is_asked_is_read(offline, tmp_path, photo_of
         offline.press(STRANGER, answer.params["_result"], f"fb:{prediction.id}:4")
         await handle(bot, offline)
         refused, saved = offline.of("answerCallbackQuery")
-        assert refused.params["text"] == replies.NOT_YOURS and saved.params["text"] == "Saved"
+        assert refused.params["text"] == texts.NOT_YOURS and saved.params["text"] == "Saved"
 
         offline.send_photo(USER, photo_of(7), chat_id=GROUP, caption="@Digit_Test_Bot is this a 1?")
         await handle(bot, offline)
@@ -290,7 +290,7 @@ async def test_read_of_something_that_is_not_a_photo_gets_one_clear_answer(offli
         extra = {"reply_to_message": target} if target is not None else {}
         offline.send_message(USER, chat_id=GROUP, text="/read", **extra)
         await handle(bot, offline)
-    assert sent(offline) == [replies.READ_WHAT]
+    assert sent(offline) == [texts.READ_WHAT]
 
 
 async def test_a_group_has_its_own_rate_limit(offline, tmp_path, photo_of):
@@ -325,12 +325,12 @@ async def test_a_correction_of_a_sure_answer_is_remembered_only_after_yes(offlin
 
         offline.press(STRANGER, answer.params["_result"], f"my:{prediction_id}:8")
         await handle(bot, offline)
-        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.NOT_YOURS and await memory_rows(storage) == []
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == texts.NOT_YOURS and await memory_rows(storage) == []
         for _ in range(2):
             offline.press(USER, answer.params["_result"], f"my:{prediction_id}:8")
             await handle(bot, offline)
         acks = [a.params.get("text") for a in offline.of("answerCallbackQuery")[-2:]]
-        assert acks == [replies.SAVED, replies.ALREADY_SAVED]
+        assert acks == [texts.SAVED, texts.ALREADY_SAVED]
         assert await memory_rows(storage) == [(USER, bot.bot_data.services.reader.version)]
         text, keys = last_edit(offline)
         assert "Remembered" in text and keys[:2] == [f"ok:{prediction_id}", f"saw:{prediction_id}"]
@@ -344,9 +344,9 @@ async def test_a_correction_of_a_sure_answer_is_remembered_only_after_yes(offlin
         for _ in range(2):
             offline.press(USER, again.params["_result"], f"nt:{second}")
             await handle(bot, offline)
-        assert [a.params.get("text") for a in offline.of("answerCallbackQuery")[-2:]] == [replies.SAVED, replies.ALREADY_SAVED]
+        assert [a.params.get("text") for a in offline.of("answerCallbackQuery")[-2:]] == [texts.SAVED, texts.ALREADY_SAVED]
         text, keys = last_edit(offline)
-        assert replies.DROPPED in text and "<b>3</b>" in text and f"nt:{second}" not in keys
+        assert texts.DROPPED in text and "<b>3</b>" in text and f"nt:{second}" not in keys
         assert await memory_rows(storage) == []
         assert "I read: <b>3</b>" in (await send_and_answer(bot, offline, USER, photo)).params["text"]
         offline.send_message(ADMIN, text="/stats")
@@ -370,7 +370,7 @@ async def test_no_a_typed_correction_and_a_stale_question(offline, tmp_path, pho
         ]
         offline.press(USER, question.params["_result"], f"no:{prediction_id}")
         await handle(bot, offline)
-        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.NOT_REMEMBERED
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == texts.NOT_REMEMBERED
         text, keys = last_edit(offline)
         assert "Remember" not in text and keys == [] and await memory_rows(storage) == []
 
@@ -378,12 +378,12 @@ async def test_no_a_typed_correction_and_a_stale_question(offline, tmp_path, pho
         await handle(bot, offline)
         offline.press(USER, question.params["_result"], f"my:{prediction_id}:8")
         await handle(bot, offline)
-        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.OUT_OF_DATE and await memory_rows(storage) == []
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == texts.OUT_OF_DATE and await memory_rows(storage) == []
         offline.send_message(USER, text="/forget")
         await handle(bot, offline)
         offline.press(USER, answer.params["_result"], f"my:{prediction_id}:5")
         await handle(bot, offline)
-        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.GONE and await memory_rows(storage) == []
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == texts.GONE and await memory_rows(storage) == []
 
 
 async def test_yes_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, monkeypatch, photo_of):
@@ -396,7 +396,7 @@ async def test_yes_racing_forget_is_gone_and_leaves_nothing(offline, tmp_path, m
         await forget_after_the_press_was_read(storage, prediction_id, monkeypatch)
         offline.press(USER, answer.params["_result"], f"my:{prediction_id}:8")
         await handle(bot, offline)
-        assert offline.of("answerCallbackQuery")[-1].params["text"] == replies.GONE
+        assert offline.of("answerCallbackQuery")[-1].params["text"] == texts.GONE
         assert await memory_rows(storage) == [] and (await storage.stats()).feedback == 0
 
 

@@ -12,8 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot import replies
-from bot.i18n import DOMAIN, LANGUAGES, LOCALE, translations
+from bot.replies import texts
+from bot.replies.i18n import DOMAIN, LANGUAGES, LOCALE, translations
 from devkit.fake_telegram import FakeTelegram
 from devkit.local import ROOT
 from devkit.offline import handle, offline_bot
@@ -54,7 +54,7 @@ def test_catalogs_hold_exactly_the_messages_in_the_code_and_are_compiled(languag
     }
     found = catalog(language)
     in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in found if m.id}
-    assert in_catalog == in_code, "run pybabel extract/update (see bot/i18n.py)"
+    assert in_catalog == in_code, "run pybabel extract/update (see bot/replies/i18n.py)"
     compiled = io.BytesIO()
     write_mo(compiled, found)
     compiled.seek(0)
@@ -62,7 +62,7 @@ def test_catalogs_hold_exactly_the_messages_in_the_code_and_are_compiled(languag
     shipped = translations(language)
     for message in found:
         if message.id and isinstance(message.id, str):
-            assert shipped.gettext(message.id) == fresh.gettext(message.id), "run pybabel compile (see bot/i18n.py)"
+            assert shipped.gettext(message.id) == fresh.gettext(message.id), "run pybabel compile (see bot/replies/i18n.py)"
 
 
 def test_telegram_language_codes_pick_a_catalog_and_fall_back_to_english():
@@ -71,7 +71,7 @@ def test_telegram_language_codes_pick_a_catalog_and_fall_back_to_english():
     assert translations("fr").gettext("Right") == "Right"
     assert translations(None).gettext("Right") == "Right"
     assert "{count}" in translations("ru").ngettext("Done: I deleted {count} photo, what I read in it and your corrections.", "x", 5)
-    assert replies.forgotten(3, translations("de")).startswith("Erledigt: Ich habe 3 Fotos gelöscht")
+    assert texts.forgotten(3, translations("de")).startswith("Erledigt: Ich habe 3 Fotos gelöscht")
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from bot import picture
-from bot.answer import Answer
+from bot.replies import picture
+from bot.replies.answer import Answer
 from devkit.photos import digit, jpeg, on_paper, smiley
 
 

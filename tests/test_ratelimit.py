@@ -1,4 +1,4 @@
-"""Telegram's flood limits kept first come, first served (``bot.ratelimit``)."""
+"""Telegram's flood limits kept first come, first served (``bot.delivery.ratelimit``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import HELD, FairRateLimiter, Held, Pacer
+from bot.delivery.ratelimit import HELD, FairRateLimiter, Held, Pacer
 
 
 def test_a_pacer_allows_its_burst_then_its_rate() -> None:

@@ -18,13 +18,13 @@ from devkit.local import ROOT, fresh_database, postgres_missing
 from devkit.photos import digit, jpeg, on_paper
 
 RATE, BURST = 30, 30
-"""Telegram's budget for one bot, as ``bot.ratelimit`` keeps it: 30 a second, 30 at once."""
+"""Telegram's budget for one bot, as ``bot.delivery.ratelimit`` keeps it: 30 a second, 30 at once."""
 PHOTOS = 240
 """Enough that reading them all takes well under the time the shared budget spreads their answers over."""
 
 
 GROUP, GROUP_BURST, GROUP_RATE = -700, 20, 20 / 60
-"""A group's budget, as ``bot.ratelimit`` keeps it: 20 a minute, 20 at once."""
+"""A group's budget, as ``bot.delivery.ratelimit`` keeps it: 20 a minute, 20 at once."""
 
 
 def _update(update_id: int, user: int, file_id: str, group: int | None = None) -> dict[str, object]:

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bot import replies
-from bot.answer import Answer
-from bot.feedback import BUTTON
-from bot.i18n import translations
+from bot.handlers.feedback import BUTTON
+from bot.replies import texts
+from bot.replies.answer import Answer
+from bot.replies.i18n import translations
 from model.reading.predictor import NoDigit, Unreadable
 
 
@@ -22,43 +22,43 @@ def details(*digits: tuple[int, float, list[tuple[int, float]]], reason: str | N
 
 
 def test_a_sure_answer_names_the_number_and_the_model():
-    text = replies.answer(details((4, 0.99, [(9, 0.01)]), (2, 0.98, [(7, 0.01)])), low_confidence=0.8)
+    text = texts.answer(details((4, 0.99, [(9, 0.01)]), (2, 0.98, [(7, 0.01)])), low_confidence=0.8)
     assert text.startswith("I read: <b>42</b> (97% sure)") and "model v2" in text
 
 
 def test_an_unsure_answer_names_the_weakest_digit_and_its_alternatives():
-    text = replies.answer(details((1, 0.99, [(7, 0.01)]), (7, 0.55, [(1, 0.30), (2, 0.10)])), low_confidence=0.8)
+    text = texts.answer(details((1, 0.99, [(7, 0.01)]), (7, 0.55, [(1, 0.30), (2, 0.10)])), low_confidence=0.8)
     assert "I'm not sure: my best guess is <b>17</b> (54%)" in text
     assert "For digit 2 I also considered 1 (30%), 2 (10%)." in text
 
 
 def test_no_digit_says_why_and_how_to_do_better():
-    text = replies.answer(details(reason=NoDigit.BLANK), low_confidence=0.8)
-    assert "can't find a digit in this photo (the page looks blank)" in text and replies.NO_DIGIT_TIPS in text
+    text = texts.answer(details(reason=NoDigit.BLANK), low_confidence=0.8)
+    assert "can't find a digit in this photo (the page looks blank)" in text and texts.NO_DIGIT_TIPS in text
 
 
 def test_every_reason_is_said_in_the_readers_language():
     """The model gives codes; the reader gets a sentence of their own language, never English inside it."""
     spanish = translations("es")
-    assert set(replies.NO_DIGIT_BECAUSE) == set(NoDigit) and set(replies.UNREADABLE_BECAUSE) == set(Unreadable)
+    assert set(texts.NO_DIGIT_BECAUSE) == set(NoDigit) and set(texts.UNREADABLE_BECAUSE) == set(Unreadable)
     for code in NoDigit:
-        text = replies.answer(details(reason=code), low_confidence=0.8, tr=spanish)
-        assert replies.NO_DIGIT_BECAUSE[code] not in text and spanish.gettext(replies.NO_DIGIT_BECAUSE[code]) in text
+        text = texts.answer(details(reason=code), low_confidence=0.8, tr=spanish)
+        assert texts.NO_DIGIT_BECAUSE[code] not in text and spanish.gettext(texts.NO_DIGIT_BECAUSE[code]) in text
     for kind in Unreadable:
-        assert replies.UNREADABLE_BECAUSE[kind] not in replies.unreadable(kind, spanish)
-    stored_long_ago = replies.answer(details(reason="no ink: the page looks blank <b>"), low_confidence=0.8)
-    assert replies.NO_DIGIT in stored_long_ago and "<b>" not in stored_long_ago.split("(")[1]
+        assert texts.UNREADABLE_BECAUSE[kind] not in texts.unreadable(kind, spanish)
+    stored_long_ago = texts.answer(details(reason="no ink: the page looks blank <b>"), low_confidence=0.8)
+    assert texts.NO_DIGIT in stored_long_ago and "<b>" not in stored_long_ago.split("(")[1]
 
 
 def test_a_digit_read_turned_upright_says_so_in_the_readers_language():
     lying = dataclasses.replace(details((7, 0.93, [(1, 0.04)])), turned=True)
     assert Answer.from_json(lying.to_json()) == lying, "stored and read back, still turned"
     assert "turned" not in details((7, 0.93, [(1, 0.04)])).to_json(), "an upright answer is stored as before"
-    assert replies.TURNED in replies.answer(lying, low_confidence=0.8)
-    assert replies.TURNED not in replies.answer(details((7, 0.93, [(1, 0.04)])), low_confidence=0.8)
+    assert texts.TURNED in texts.answer(lying, low_confidence=0.8)
+    assert texts.TURNED not in texts.answer(details((7, 0.93, [(1, 0.04)])), low_confidence=0.8)
     russian = translations("ru")
-    text = replies.answer(lying, low_confidence=0.8, tr=russian)
-    assert russian.gettext(replies.TURNED) in text and replies.TURNED not in text
+    text = texts.answer(lying, low_confidence=0.8, tr=russian)
+    assert russian.gettext(texts.TURNED) in text and texts.TURNED not in text
 
 
 @pytest.mark.parametrize(
@@ -66,24 +66,24 @@ def test_a_digit_read_turned_upright_says_so_in_the_readers_language():
 )
 def test_keyboards_carry_only_ids_and_digits_that_the_handler_accepts(count, expected):
     answer = details(*[(d, 0.9, [(7, 0.05)]) for d in range(count)])
-    data = [str(b.callback_data) for row in replies.keyboard(answer, 2**62).inline_keyboard for b in row]
+    data = [str(b.callback_data) for row in texts.keyboard(answer, 2**62).inline_keyboard for b in row]
     assert [d.split(":")[0] + ":" if not d.startswith("fb:") else f"fb:{d.rsplit(':', 1)[1]}" for d in data] == expected
     for item in data:
         assert isinstance(item, str) and len(item.encode()) <= 64 and BUTTON.fullmatch(item), item
-    largest = replies.keyboard(details((3, 0.9, [])), 2**63 - 1).inline_keyboard[2][4].callback_data
+    largest = texts.keyboard(details((3, 0.9, [])), 2**63 - 1).inline_keyboard[2][4].callback_data
     assert isinstance(largest, str) and BUTTON.fullmatch(largest) and len(largest.encode()) <= 64
 
 
 def test_the_remember_question_and_not_this_time_carry_what_the_handler_accepts():
     longest = "9" * 32
-    data = [str(b.callback_data) for row in replies.remember_keyboard(2**63 - 1, longest).inline_keyboard for b in row]
+    data = [str(b.callback_data) for row in texts.remember_keyboard(2**63 - 1, longest).inline_keyboard for b in row]
     assert data == [f"my:{2**63 - 1}:{longest}", f"no:{2**63 - 1}"]
     assert all(BUTTON.fullmatch(d) and len(d.encode()) <= 64 for d in data)
     recalled = from_memory(details((9, 0.91, [(4, 0.3)])), 0)
-    first_row = [str(b.callback_data) for b in replies.keyboard(recalled, 5).inline_keyboard[0]]
+    first_row = [str(b.callback_data) for b in texts.keyboard(recalled, 5).inline_keyboard[0]]
     assert first_row == ["ok:5", "saw:5", "nt:5"] and BUTTON.fullmatch("nt:5")
-    assert "nt:5" not in [str(b.callback_data) for row in replies.keyboard(details((9, 0.91, [])), 5).inline_keyboard for b in row]
-    question = replies.remember_question(0.94, "5", "8")
+    assert "nt:5" not in [str(b.callback_data) for row in texts.keyboard(details((9, 0.91, [])), 5).inline_keyboard for b in row]
+    question = texts.remember_question(0.94, "5", "8")
     assert question == "🧠 I was 94% sure this is <b>5</b>. Remember it as <b>8</b> for your photos?"
 
 
@@ -112,13 +112,9 @@ def test_forged_button_data_is_not_accepted():
 
 
 def test_outcomes_and_counts_read_naturally():
-    assert replies.outcome("7", "7") == "✅ Thanks for confirming!"
-    assert "<b>2027</b>" in replies.outcome("2027", "2026")
-    assert (
-        replies.forgotten(0).startswith("I had nothing stored")
-        and "1 photo," in replies.forgotten(1)
-        and "3 photos" in replies.forgotten(3)
-    )
+    assert texts.outcome("7", "7") == "✅ Thanks for confirming!"
+    assert "<b>2027</b>" in texts.outcome("2027", "2026")
+    assert texts.forgotten(0).startswith("I had nothing stored") and "1 photo," in texts.forgotten(1) and "3 photos" in texts.forgotten(3)
 
 
 def from_memory(answer: Answer, index: int) -> Answer:
@@ -129,7 +125,7 @@ def from_memory(answer: Answer, index: int) -> Answer:
 
 def test_digits_from_memory_are_named_in_the_answer():
     one = from_memory(details((9, 0.91, [(4, 0.3)])), 0)
-    assert "🧠 Read as <b>9</b>, like the one you corrected." in replies.answer(one, low_confidence=0.8)
+    assert "🧠 Read as <b>9</b>, like the one you corrected." in texts.answer(one, low_confidence=0.8)
     two = from_memory(details((1, 0.99, [(7, 0.01)]), (9, 0.91, [(4, 0.3)])), 1)
-    assert "🧠 Digit 2 read as in your corrections." in replies.answer(two, low_confidence=0.8)
-    assert "🧠" not in replies.answer(details((9, 0.91, [(4, 0.3)])), low_confidence=0.8)
+    assert "🧠 Digit 2 read as in your corrections." in texts.answer(two, low_confidence=0.8)
+    assert "🧠" not in texts.answer(details((9, 0.91, [(4, 0.3)])), low_confidence=0.8)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from bot.inference import Reader
+from bot.reading.inference import Reader
 from devkit.fake_telegram import FakeTelegram
 from devkit.harness import running, settings_for
 from devkit.local import DATA_ROOT, MODELS

@@ -24,6 +24,16 @@ MODEL_ROOMS = {
     "model.judging": {"model.reading", "model.data"},
     "model.learning": {"model.reading", "model.data", "model.judging"},
 }
+BOT_ROOMS = {
+    "bot.ops": set(),
+    "bot.storage": set(),
+    "bot.migrations": {"bot.storage", "bot.config"},
+    "bot.replies": set(),
+    "bot.reading": {"bot.ops", "bot.storage"},
+    "bot.delivery": {"bot.ops", "bot.storage"},
+    "bot.handlers": {"bot.replies", "bot.delivery", "bot.reading", "bot.ops", "bot.storage", "bot.context", "bot.config"},
+}
+"""Each room of the bot and what else of the bot it may import (``bot/__init__.py`` and each room's own)."""
 
 
 def source_of(module: str) -> list[Path]:
@@ -83,7 +93,7 @@ def reached_from(entries: list[str]) -> dict[str, set[str]]:
 
 def test_serving_reaches_nothing_of_the_train_extra():
     reached = reached_from(SERVING_ENTRIES)
-    assert "model.reading.predictor" in reached and "bot.handlers" in reached, "the walk follows the project's imports"
+    assert "model.reading.predictor" in reached and "bot.handlers.photos" in reached, "the walk follows the project's imports"
     offenders = {name: sorted(packages & TRAIN_ONLY) for name, packages in reached.items() if packages & TRAIN_ONLY}
     assert offenders == {}
 
@@ -99,6 +109,16 @@ def test_each_room_imports_only_the_rooms_it_may():
     for path in source_of("bot"):
         model_imports = {i for i in all_imports(path) if i.startswith("model")}
         assert all(i.startswith("model.reading") for i in model_imports), f"{path.relative_to(ROOT)}: {model_imports}"
+
+
+def test_each_room_of_the_bot_imports_only_the_rooms_it_may():
+    rooms = set(source_of("bot")) - {path for room in BOT_ROOMS for path in source_of(room)}
+    assert {module_name(path) for path in rooms} == {"bot", "bot.__main__", "bot.app", "bot.config", "bot.context", "bot.health"}
+    for room, allowed in BOT_ROOMS.items():
+        for path in source_of(room):
+            for imported in (i for i in all_imports(path) if i == "bot" or i.startswith("bot.")):
+                other = next((r for r in [room, *allowed] if imported == r or imported.startswith(r + ".")), None)
+                assert other is not None, f"{path.relative_to(ROOT)} imports {imported}"
 
 
 BLOCKED_RUN = """

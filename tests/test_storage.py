@@ -335,7 +335,7 @@ async def test_not_this_time_drops_only_the_owners_shapes_and_only_once(storage)
 
 
 async def test_a_shared_send_budget_hands_out_a_burst_then_one_slot_per_interval(storage):
-    """``reserve_send`` is ``bot.ratelimit.Pacer`` kept in PostgreSQL for every replica at once."""
+    """``reserve_send`` is ``bot.delivery.ratelimit.Pacer`` kept in PostgreSQL for every replica at once."""
     if not storage.shared_by_replicas:
         assert storage.engine.dialect.name == "sqlite"  # one process: it paces itself
         return

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from PIL import Image, PngImagePlugin
 
-from bot import replies
+from bot.replies import texts
 from bot.storage.engine import DEADLINE
 from devkit.fake_telegram import TOKEN, Call, FakeTelegram
 from devkit.harness import bot_process, buttons, free_port, running, settings_for, storage_at
@@ -57,11 +57,11 @@ async def test_labels_that_are_not_ascii_digits_are_refused(fake, tmp_path, phot
         forged = (f"fb:{prediction_id}:²", f"fb:{prediction_id}:10", "fb:²:3", f"fb:{9 * 10**18}:3", f"fb:{2**63}:3", "junk")
         for data in (*forged, f"ok:{prediction_id}:x", f"fb:{'9' * 20}:3"):
             ack = await press(fake, USER, answer.params["_result"], data)
-            assert ack.params.get("text") == replies.GONE, data
+            assert ack.params.get("text") == texts.GONE, data
         for typed in ("²", "٣", "\uff17", "1" * 59):
             reply = await fake.reply_to(fake.send_message(USER, text=typed, reply_to_message=answer.params["_result"]))
-            assert reply.params["text"] == replies.DIGITS_ONLY, typed
-        assert replies.SORRY not in [c.params.get("text") for c in fake.calls]
+            assert reply.params["text"] == texts.DIGITS_ONLY, typed
+        assert texts.SORRY not in [c.params.get("text") for c in fake.calls]
     storage = storage_at(tmp_path)
     found = await storage.prediction(prediction_id)
     await storage.close()
@@ -85,7 +85,7 @@ async def test_only_the_sender_sees_what_i_saw(fake, tmp_path, photo_of):
         private = await fake.reply_to(fake.send_photo(USER, photo_of(5)))
         saw = next(b for b in buttons(private) if b.startswith("saw:"))
         ack = await press(fake, STRANGER, private.params["_result"], saw)
-        assert ack.params["text"] == replies.NOT_YOURS_TO_SEE and ack.params.get("show_alert") is True
+        assert ack.params["text"] == texts.NOT_YOURS_TO_SEE and ack.params.get("show_alert") is True
         grouped = await fake.reply_to(fake.send_photo(USER, photo_of(6), chat_id=GROUP, caption="@digit_test_bot"))
         await press(fake, STRANGER, grouped.params["_result"], next(b for b in buttons(grouped) if b.startswith("saw:")))
         sent = await fake.wait_for(lambda c: c.method == "sendPhoto")
@@ -114,7 +114,7 @@ async def test_forget_is_a_barrier_and_leaves_no_bytes_behind(fake, tmp_path, ph
         await asyncio.gather(*(fake.reply_to(m) for m in [*photos, forget]))
         await asyncio.sleep(1.1)  # Telegram dates have whole seconds: a photo sent at the same second counts as before
         after = await fake.reply_to(fake.send_photo(USER, photo_of(2)))
-        assert "<b>2</b>" in after.params["text"] and replies.NOT_KEPT not in after.params["text"]
+        assert "<b>2</b>" in after.params["text"] and texts.NOT_KEPT not in after.params["text"]
     storage = storage_at(tmp_path)
     stats = await storage.stats()
     await storage.close()
@@ -228,9 +228,9 @@ async def test_a_frozen_database_gives_try_again_and_503(fake, tmp_path, photo_o
                 assert "<b>7</b>" in answer.params["text"]
                 valve.flowing.clear()  # frozen until set again: whatever answers before that, the deadline gave
                 sorry = await fake.reply_to(fake.send_photo(USER, photo_of(3)), timeout=30)
-                assert sorry.params["text"] == replies.SORRY
+                assert sorry.params["text"] == texts.SORRY
                 ack = await press(fake, USER, answer.params["_result"], buttons(answer)[0], timeout=30)
-                assert ack.params["text"] == replies.SORRY
+                assert ack.params["text"] == texts.SORRY
                 health = await http.get(health_url)
                 assert health.status == 503
                 valve.flowing.set()

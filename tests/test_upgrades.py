@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.inference import Reader, Shipped
+from bot.reading.inference import Reader, Shipped
 from model.reading import registry
 from scripts import models
 
@@ -63,7 +63,7 @@ def test_choosing_a_version_the_registry_lacks_is_refused_with_what_it_holds(tmp
 async def _served(volume: Path, caplog: pytest.LogCaptureFixture) -> str:
     """The version the bot serves after its start on ``volume``, its log captured."""
     reader = Reader(volume, 1, Shipped(registry.SHIPPED))
-    caplog.set_level(logging.INFO, logger="bot.inference")
+    caplog.set_level(logging.INFO, logger="bot.reading.inference")
     try:
         await reader.load()
         return reader.version
@@ -112,7 +112,7 @@ async def test_a_version_published_without_its_export_is_not_loaded_and_said_onc
     volume = tmp_path / "volume"
     registry.adopt(registry.SHIPPED, volume, follow=False)
     reader = Reader(volume, 1, Shipped(registry.SHIPPED))
-    caplog.set_level(logging.INFO, logger="bot.inference")
+    caplog.set_level(logging.INFO, logger="bot.reading.inference")
     try:
         await reader.load()
         serving = reader.version

@@ -116,7 +116,7 @@ class InboxRow(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     body: Mapped[str] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    """The replica handling it; another adopts it once this one's heartbeat stops (``bot.inbox``)."""
+    """The replica handling it; another adopts it once this one's heartbeat stops (``bot.delivery.inbox``)."""
 
 
 class ReplicaRow(Base):

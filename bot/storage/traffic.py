@@ -68,7 +68,7 @@ class TrafficQueries(Database):
     async def reserve_send(self, budget: str, interval: float, tolerance: float) -> float:
         """Take the next slot of a send budget every replica shares; returns the seconds to wait for it.
 
-        The generic cell rate algorithm of ``bot.ratelimit.Pacer`` in one statement, on the database's
+        The generic cell rate algorithm of ``bot.delivery.ratelimit.Pacer`` in one statement, on the database's
         clock: the upsert's row lock orders replicas that ask at once, first come, first served. It runs
         in autocommit, so the lock is held while the statement runs, not for a round trip to commit
         it: every send of every replica passes through this one row."""

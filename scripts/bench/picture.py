@@ -9,8 +9,8 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-from bot import picture
-from bot.answer import Answer
+from bot.replies import picture
+from bot.replies.answer import Answer
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, phone_jpeg, timed, with_model
 

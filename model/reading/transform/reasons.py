@@ -1,6 +1,6 @@
 """Why a photo holds no digit, or cannot be read at all: codes, not sentences.
 
-The model says what it found; the bot says it in its user's language (``bot.replies`` maps each
+The model says what it found; the bot says it in its user's language (``bot.replies.texts`` maps each
 code to a translated message). The values are stable strings, stored with each prediction.
 """
 

@@ -1,9 +1,9 @@
-"""Update handlers: plain async functions; what they keep is in the database (``bot.delivery`` holds an answer on its way).
+"""Update handlers: plain async functions; what they keep is in the database (``bot.delivery.sending`` holds an answer on its way).
 
 A photo's path is five steps: admit (a crash's replay, the rate limits, the announced size), fetch (the file),
 read (the predictor in the thread pool, with the person's memory), store (the prediction
-committed), answer (with buttons that carry the prediction's id, which ``bot.feedback``
-handles after a restart and on any replica as well). ``bot.admin`` holds the admins' commands.
+committed), answer (with buttons that carry the prediction's id, which ``bot.handlers.feedback``
+handles after a restart and on any replica as well). ``bot.handlers.admin`` holds the admins' commands.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
-from bot import metrics, picture, replies
-from bot.answer import Answer
 from bot.context import BotContext, Services
-from bot.delivery import Reply
-from bot.i18n import Translations
+from bot.delivery.sending import Reply
+from bot.ops import metrics
+from bot.replies import picture, texts
+from bot.replies.answer import Answer
+from bot.replies.i18n import Translations
+from bot.replies.talk import reply, say, tr_of
 from bot.storage import Admission, NewPrediction
-from bot.talk import reply, say, tr_of
 from model.reading.predictor import ImageError, Reading
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,11 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"
 
 
 async def start(update: Update, context: BotContext) -> None:
-    await say(update, replies.START)
+    await say(update, texts.START)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await say(update, replies.HELP)
+    await say(update, texts.HELP)
 
 
 async def forget(update: Update, context: BotContext) -> None:
@@ -49,7 +50,7 @@ async def forget(update: Update, context: BotContext) -> None:
     when = message.date if message is not None else dt.datetime.now(dt.UTC)
     count = await context.services.storage.forget_user(user.id, when)
     log.info("forgot user data: %d predictions", count)
-    await reply(update, replies.forgotten(count, tr_of(update)))
+    await reply(update, texts.forgotten(count, tr_of(update)))
 
 
 def _image_file(message: Message) -> tuple[str, int | None] | None:
@@ -84,7 +85,7 @@ async def read_command(update: Update, context: BotContext) -> None:
         return
     target = message.reply_to_message
     if target is None or _image_file(target) is None:
-        await say(update, replies.READ_WHAT)
+        await say(update, texts.READ_WHAT)
         return
     await _read(update, context, target, user)
 
@@ -103,7 +104,7 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     assert asking is not None
     found = _image_file(message)
     if found is None:
-        await reply(update, tr.gettext(replies.NOT_AN_IMAGE))
+        await reply(update, tr.gettext(texts.NOT_AN_IMAGE))
         return
     with metrics.stage("admit"):
         admitted = await _admit(update, context, asking, message, user, found[1], tr)
@@ -123,7 +124,7 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     with metrics.stage("store"):
         prediction_id = await _store(svc, user, asking, reading, answer, data)
     if prediction_id is None:
-        await reply(update, replies.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(replies.NOT_KEPT))
+        await reply(update, texts.answer(answer, svc.settings.low_confidence, tr) + "\n\n" + tr.gettext(texts.NOT_KEPT))
     else:
         await _send_answer(update, context, message, prediction_id, answer, data, tr)
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
@@ -149,10 +150,10 @@ async def _admit(
             await _send_answer(update, context, message, done.id, answer, photo, tr)
         return None
     if not admission.allowed:
-        await reply(update, replies.slow_down(limit, tr))
+        await reply(update, texts.slow_down(limit, tr))
         return None
     if size is not None and size > svc.settings.max_image_bytes:
-        await reply(update, replies.too_big(svc.settings.max_image_bytes, tr))
+        await reply(update, texts.too_big(svc.settings.max_image_bytes, tr))
         return None
     return admission
 
@@ -162,7 +163,7 @@ async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translat
     limit = context.services.settings.max_image_bytes
     data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
     if len(data) > limit:
-        await reply(update, replies.too_big(limit, tr))
+        await reply(update, texts.too_big(limit, tr))
         return None
     return data
 
@@ -174,7 +175,7 @@ async def _read_photo(update: Update, svc: Services, user: User, admitted: Admis
     try:
         return await svc.reader.read(data, memory)
     except ImageError as err:
-        await reply(update, replies.unreadable(err.kind, tr))
+        await reply(update, texts.unreadable(err.kind, tr))
         return None
 
 
@@ -213,9 +214,9 @@ async def _send_answer(
     update: Update, context: BotContext, message: Message, prediction_id: int, answer: Answer, photo: bytes | None, tr: Translations
 ) -> None:
     """Text, or the boxed photo with the text as its caption (``Answer.boxed``), the picture drawn off
-    the event loop, sent the one way answers are (``bot.delivery``)."""
+    the event loop, sent the one way answers are (``bot.delivery.sending``)."""
     svc = context.services
-    text, markup = replies.answer(answer, svc.settings.low_confidence, tr), replies.keyboard(answer, prediction_id, tr)
+    text, markup = texts.answer(answer, svc.settings.low_confidence, tr), texts.keyboard(answer, prediction_id, tr)
     boxes = None
     if answer.boxed and photo is not None:
         with metrics.stage("draw"):
@@ -248,15 +249,15 @@ async def count_update(update: Update, context: BotContext) -> None:
 
 
 async def not_a_photo(update: Update, context: BotContext) -> None:
-    await say(update, replies.NOT_A_PHOTO)
+    await say(update, texts.NOT_A_PHOTO)
 
 
 async def not_an_image(update: Update, context: BotContext) -> None:
-    await say(update, replies.NOT_AN_IMAGE)
+    await say(update, texts.NOT_AN_IMAGE)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    await say(update, replies.UNKNOWN_COMMAND)
+    await say(update, texts.UNKNOWN_COMMAND)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -267,8 +268,8 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         if update.callback_query is not None:  # else the user's spinner turns until Telegram gives up
-            await update.callback_query.answer(tr_of(update).gettext(replies.SORRY))
+            await update.callback_query.answer(tr_of(update).gettext(texts.SORRY))
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(tr_of(update).gettext(replies.SORRY))
+            await update.effective_message.reply_text(tr_of(update).gettext(texts.SORRY))
     except TelegramError:
         log.warning("could not tell the user about the error")

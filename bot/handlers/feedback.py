@@ -3,7 +3,7 @@
 Buttons carry only database ids and digits, so a press finds everything it needs by the
 prediction's id, after a restart and on any replica. Only the one who asked may correct.
 
-A correction is remembered for its sender (``bot.memory``) at once, except when the bot
+A correction is remembered for its sender (``bot.reading.memory``) at once, except when the bot
 was sure of the answer it corrects: then it asks first, in place ("remember it as 8?"),
 and remembers only after Yes. Either way the correction is stored for retraining. An
 answer that came from the sender's memory offers "not this time", which forgets the
@@ -22,12 +22,13 @@ from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, U
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
-from bot import metrics, picture, replies
-from bot.answer import Answer
 from bot.context import BotContext, Services
-from bot.i18n import Translations
+from bot.ops import metrics
+from bot.replies import picture, texts
+from bot.replies.answer import Answer
+from bot.replies.i18n import Translations
+from bot.replies.talk import say, tr_of
 from bot.storage import Remembered, StoredPrediction
-from bot.talk import say, tr_of
 from model.reading.labels import is_label
 
 log = logging.getLogger(__name__)
@@ -68,20 +69,20 @@ async def button(update: Update, context: BotContext) -> None:
     press = Press.parse(query.data)
     prediction = await svc.storage.prediction(press.prediction_id) if press is not None else None
     if press is None or prediction is None:
-        await query.answer(tr.gettext(replies.GONE))
+        await query.answer(tr.gettext(texts.GONE))
         return
     if press.action == "saw":
         if not _may_see(query.from_user.id, query.message, prediction):
-            await query.answer(tr.gettext(replies.NOT_YOURS_TO_SEE), show_alert=True)
+            await query.answer(tr.gettext(texts.NOT_YOURS_TO_SEE), show_alert=True)
             return
         await query.answer()
         await _send_inputs(context, prediction, tr)
         return
     if query.from_user.id != prediction.user_id:
-        await query.answer(tr.gettext(replies.NOT_YOURS), show_alert=True)
+        await query.answer(tr.gettext(texts.NOT_YOURS), show_alert=True)
         return
     if press.action == "ok" and not is_label(prediction.digits):
-        await query.answer(tr.gettext(replies.GONE))
+        await query.answer(tr.gettext(texts.GONE))
         return
     await OWNER_ACTIONS[press.action](update, svc, prediction, press)
 
@@ -90,9 +91,7 @@ async def _ask_for_number(update: Update, svc: Services, prediction: StoredPredi
     query = _query(update)
     await query.answer()
     if isinstance(query.message, Message):
-        prompt = await query.message.reply_text(
-            replies.ask_for_number(prediction.id, tr_of(update)), reply_markup=ForceReply(selective=True)
-        )
+        prompt = await query.message.reply_text(texts.ask_for_number(prediction.id, tr_of(update)), reply_markup=ForceReply(selective=True))
         await svc.storage.set_prompt_message(prediction.id, prompt.message_id)
 
 
@@ -110,14 +109,14 @@ async def typed_correction(update: Update, context: BotContext) -> None:
     prediction = await _prediction_replied_to(svc, replied, context.bot.id) if replied else None
     if prediction is None:
         if message.chat.type == ChatType.PRIVATE:  # in a group, a reply to someone else is their conversation
-            await say(update, replies.NOT_A_PHOTO)
+            await say(update, texts.NOT_A_PHOTO)
         return
     if user.id != prediction.user_id:
-        await say(update, replies.NOT_YOURS)
+        await say(update, texts.NOT_YOURS)
         return
     label = re.sub(r"[\s,.'-]", "", message.text)
     if not is_label(label):
-        await say(update, replies.DIGITS_ONLY)
+        await say(update, texts.DIGITS_ONLY)
         return
     await _save_correction(update, svc, prediction, label)
 
@@ -141,17 +140,17 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
     try:
         changed = await svc.storage.record_correction(prediction.id, prediction.user_id, label, remembered)
     except KeyError:  # deleted (``/forget``) after the press was read: nothing is stored, nothing is left behind
-        await _tell(update, replies.GONE)
+        await _tell(update, texts.GONE)
         return
     if changed:
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
     tr = tr_of(update)
-    note = replies.outcome(label, prediction.digits, tr)
-    question = "\n\n" + replies.remember_question(prediction.confidence, prediction.digits, label, tr) if ask and changed else ""
-    asking = replies.remember_keyboard(prediction.id, label, tr) if question else None
+    note = texts.outcome(label, prediction.digits, tr)
+    question = "\n\n" + texts.remember_question(prediction.confidence, prediction.digits, label, tr) if ask and changed else ""
+    asking = texts.remember_keyboard(prediction.id, label, tr) if question else None
     query = update.callback_query
     if query is not None:
-        await query.answer(tr.gettext(replies.SAVED if changed else replies.ALREADY_SAVED))
+        await query.answer(tr.gettext(texts.SAVED if changed else texts.ALREADY_SAVED))
     elif update.effective_message is not None:  # a typed correction: the question goes under its answer
         await update.effective_message.reply_text(note + question, parse_mode=ParseMode.HTML, reply_markup=asking)
         question, asking = "", None
@@ -163,30 +162,30 @@ async def _remember(update: Update, svc: Services, prediction: StoredPrediction,
     """Yes: the shapes of this correction join the person's memory (once, and only while it is still their correction)."""
     query, tr = _query(update), tr_of(update)
     if prediction.label != press.label:
-        await query.answer(tr.gettext(replies.OUT_OF_DATE))
+        await query.answer(tr.gettext(texts.OUT_OF_DATE))
         return
     memories = await svc.memories.from_correction(prediction, press.label)
     try:
         outcome = await svc.storage.remember(prediction.id, press.label, memories)
     except KeyError:
-        await query.answer(tr.gettext(replies.GONE))
+        await query.answer(tr.gettext(texts.GONE))
         return
     if outcome is Remembered.CHANGED:
-        await query.answer(tr.gettext(replies.OUT_OF_DATE))
+        await query.answer(tr.gettext(texts.OUT_OF_DATE))
         return
-    await query.answer(tr.gettext(replies.SAVED if outcome is Remembered.NOW else replies.ALREADY_SAVED))
+    await query.answer(tr.gettext(texts.SAVED if outcome is Remembered.NOW else texts.ALREADY_SAVED))
     if outcome is Remembered.NOW:
         metrics.MEMORY.labels("remembered").inc()
-        note = replies.outcome(press.label, prediction.digits, tr) + "\n" + tr.gettext(replies.REMEMBERED).format(label=press.label)
+        note = texts.outcome(press.label, prediction.digits, tr) + "\n" + tr.gettext(texts.REMEMBERED).format(label=press.label)
         await _close_question(update, svc, prediction, note)
 
 
 async def _decline(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:
     """No: the correction stays for retraining; the memory does not learn it."""
     query, tr = _query(update), tr_of(update)
-    await query.answer(tr.gettext(replies.NOT_REMEMBERED))
+    await query.answer(tr.gettext(texts.NOT_REMEMBERED))
     metrics.MEMORY.labels("declined").inc()
-    note = replies.outcome(prediction.label, prediction.digits, tr) if prediction.label is not None else ""
+    note = texts.outcome(prediction.label, prediction.digits, tr) if prediction.label is not None else ""
     await _close_question(update, svc, prediction, note)
 
 
@@ -200,12 +199,12 @@ async def _not_this_time(update: Update, svc: Services, prediction: StoredPredic
             prediction.id, given.recalled_ids, plain.number, plain.to_json()
         )
     except KeyError:
-        await query.answer(tr.gettext(replies.GONE))
+        await query.answer(tr.gettext(texts.GONE))
         return
-    await query.answer(tr.gettext(replies.SAVED if dropped else replies.ALREADY_SAVED))
+    await query.answer(tr.gettext(texts.SAVED if dropped else texts.ALREADY_SAVED))
     if dropped:
         metrics.MEMORY.labels("dropped").inc()
-        await _redraw(update, svc, prediction, plain, tr.gettext(replies.DROPPED))
+        await _redraw(update, svc, prediction, plain, tr.gettext(texts.DROPPED))
 
 
 OWNER_ACTIONS: dict[str, Callable[[Update, Services, StoredPrediction, Press], Awaitable[None]]] = {
@@ -242,8 +241,8 @@ async def _redraw(
     if prediction.reply_message_id is None:
         return
     tr = tr_of(update)
-    text = replies.answer(answer, svc.settings.low_confidence, tr) + ("\n\n" + note if note else "")
-    markup = markup or replies.keyboard(answer, prediction.id, tr)
+    text = texts.answer(answer, svc.settings.low_confidence, tr) + ("\n\n" + note if note else "")
+    markup = markup or texts.keyboard(answer, prediction.id, tr)
     bot, chat_id, message_id = update.get_bot(), prediction.chat_id, prediction.reply_message_id
     try:
         if answer.boxed:  # answered with the boxed photo: the text is its caption
@@ -288,6 +287,6 @@ async def _send_inputs(context: BotContext, prediction: StoredPrediction, tr: Tr
     await context.bot.send_photo(
         prediction.chat_id,
         drawn,
-        caption=tr.gettext(replies.WHAT_I_SAW),
+        caption=tr.gettext(texts.WHAT_I_SAW),
         reply_to_message_id=prediction.reply_message_id,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.i18n import Translations, translations
+from bot.replies.i18n import Translations, translations
 
 
 def tr_of(update: Update) -> Translations:

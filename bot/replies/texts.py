@@ -10,8 +10,8 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.answer import Answer
-from bot.i18n import ENGLISH, N_, Translations
+from bot.replies.answer import Answer
+from bot.replies.i18n import ENGLISH, N_, Translations
 from model.reading.predictor import NoDigit, Unreadable
 
 START = N_(

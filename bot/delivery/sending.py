@@ -1,12 +1,12 @@
 """Sending an answer: the one call that puts it in its chat safely.
 
-An answer waits for its chat's lane (answers in order per chat, ``bot.lanes``), then for its turn
-at Telegram's rate limit (``bot.ratelimit``), and only then enters the window a crash may repeat:
+An answer waits for its chat's lane (answers in order per chat, ``bot.delivery.lanes``), then for its turn
+at Telegram's rate limit (``bot.delivery.ratelimit``), and only then enters the window a crash may repeat:
 the request, and the commit of its message id, which also takes its update out of the inbox.
 
 State this module keeps in the process, and why that loses nothing: the lanes (who waits for
 which chat; how many answers are between their send and their commit) and the updates whose inbox
-row left with their answer's commit, until ``bot.inbox.Finisher`` sees their handlers end. Each
+row left with their answer's commit, until ``bot.delivery.inbox.Finisher`` sees their handlers end. Each
 lives only while an answer is on its way; after a crash the inbox and the stored predictions, both
 in the database, tell a restart what is left to answer.
 """
@@ -21,9 +21,9 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
-from bot import metrics
-from bot.lanes import Lanes
-from bot.ratelimit import HELD, FairRateLimiter
+from bot.delivery.lanes import Lanes
+from bot.delivery.ratelimit import HELD, FairRateLimiter
+from bot.ops import metrics
 from bot.storage import Storage
 
 

@@ -1,13 +1,13 @@
-"""The user's language: gettext catalogs (``bot/locale``, compiled with Babel), English as the fallback.
+"""The user's language: gettext catalogs (``bot/replies/locale``, compiled with Babel), English as the fallback.
 
 Telegram tells the bot each user's ``language_code`` ("pt-br", "es-419", "ru"...); the part
-before the dash picks the catalog. Messages are English msgids in ``bot.replies``, marked
+before the dash picks the catalog. Messages are English msgids in ``bot.replies.texts``, marked
 with :func:`N_` where they are defined and translated where they are sent. Bot commands
 themselves stay English, as Telegram users type them.
 
-    pybabel extract -F babel.cfg -k N_ -o bot/locale/digitbot.pot .
-    pybabel update -i bot/locale/digitbot.pot -d bot/locale -D digitbot
-    pybabel compile -d bot/locale -D digitbot
+    pybabel extract -F babel.cfg -k N_ -o bot/replies/locale/digitbot.pot .
+    pybabel update -i bot/replies/locale/digitbot.pot -d bot/replies/locale -D digitbot
+    pybabel compile -d bot/replies/locale -D digitbot
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ whatever a killed process left behind is handled again. A crash can repeat an an
 never lose one: the photo handler answers a photo it already read from its stored
 prediction, and skips it once the answer's message id is stored, so only an answer sent
 in the moment before its id was committed can go out twice: at most ``ANSWERS_IN_FLIGHT`` (2) in
-all (``bot.delivery``).
+all (``bot.delivery.sending``).
 
 Replicas on one database each own the updates they keep. A replica beats (a row with the time) every
 third of ``REPLICA_SILENCE_SECONDS``, and adopts, at start and at every beat, the updates of replicas
@@ -31,7 +31,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import SimpleUpdateProcessor
 
-from bot import metrics
+from bot.ops import metrics
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)

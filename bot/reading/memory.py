@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.inference import Reader
+from bot.reading.inference import Reader
 from bot.storage import MemoryMark, NewMemory, Storage, StoredPrediction
 from model.reading.memory import Memory
 

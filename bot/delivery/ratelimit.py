@@ -60,7 +60,7 @@ class Pacer:
 
 class Held:
     """The ``rate_limit_args`` of a request whose sender took its turn beforehand (:meth:`FairRateLimiter.turn`):
-    its first try goes at once, a retry takes a turn of its own. ``bot.delivery`` sends answers so, to wait
+    its first try goes at once, a retry takes a turn of its own. ``bot.delivery.sending`` sends answers so, to wait
     for the turn before it enters the window a crash may repeat."""
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import replies
 from bot.context import BotContext, Services
-from bot.talk import reply
+from bot.replies import texts
+from bot.replies.talk import reply
 
 
 async def _is_admin(update: Update, svc: Services) -> bool:
     user = update.effective_user
     if user is None or user.id not in svc.settings.admin_ids:
-        await reply(update, replies.ADMINS_ONLY)
+        await reply(update, texts.ADMINS_ONLY)
         return False
     return True
 
@@ -22,7 +22,7 @@ async def reload_model(update: Update, context: BotContext) -> None:
     svc = context.services
     if await _is_admin(update, svc):
         old = svc.reader.version
-        await reply(update, replies.reloaded(old, await svc.reader.reload_if_changed()))
+        await reply(update, texts.reloaded(old, await svc.reader.reload_if_changed()))
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -38,7 +38,7 @@ async def stats(update: Update, context: BotContext) -> None:
         f"Accuracy as users report it: {accuracy}",
         f"From memory: {s.recalled} answers ({s.recalled_confirmed} confirmed, {s.recalled_corrected} corrected again, "
         f"{s.recalled_dropped} 'not this time')",
-        replies.ADMIN_COMMANDS,
+        texts.ADMIN_COMMANDS,
     ]
     misses = sorted(((n, truth, read) for (truth, read), n in s.confusion.items() if truth != read), reverse=True)[:10]
     if misses:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from bot import metrics
+from bot.ops import metrics
 from model.reading import registry
 from model.reading.memory import Memory, Vectors
 from model.reading.predictor import Predictor, Reading

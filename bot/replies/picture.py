@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bot.answer import Answer, Box
+from bot.replies.answer import Answer, Box
 
 LONGEST_SIDE = 1280
 NARROWEST = 480
