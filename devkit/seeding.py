@@ -21,7 +21,7 @@ async def seed_corrections(url: str, predictor: Predictor, samples: Iterable[tup
                 chat_id=user,
                 message_id=1,
                 model_version=reading.model_version,
-                digits=reading.digits,
+                digits=reading.number,
                 confidence=reading.confidence,
                 details={},
                 photo=photo,

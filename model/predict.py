@@ -27,7 +27,7 @@ def record(file: str, reading: Reading | None, error: str | None = None) -> dict
     least = reading.least_sure if reading else None
     out: dict[str, Any] = {
         "file": file,
-        "digits": reading.digits if reading else "",
+        "digits": reading.number if reading else "",
         "confidence": round(reading.confidence, 4) if reading else 0.0,
         "candidates": [{"digit": c.digit, "p": c.p} for c in least.top] if least else [],
     }

@@ -42,7 +42,7 @@ def test_truncated_jpeg_is_a_clear_error(predictor, mnist_test, keep):
 
 @pytest.mark.parametrize("size", [(1, 1), (10000, 3), (3, 10000), (2, 2)])
 def test_tiny_and_extreme_shapes_read_as_no_digit(predictor, size):
-    assert predictor.predict(png(Image.new("L", size, 255))).digits == ""
+    assert predictor.predict(png(Image.new("L", size, 255))).number == ""
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -67,14 +67,14 @@ def test_every_mode_and_format_reads_the_digit(predictor, mnist_test):
         "one-bit": encode(photo.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1"), "PNG"),
     }
     for name, data in variants.items():
-        assert predictor.predict(data).digits == "3", name
+        assert predictor.predict(data).number == "3", name
 
 
 def test_animated_gif_reads_the_first_frame(predictor, mnist_test):
     first = on_paper([digit(mnist_test, 8)]).convert("P")
     second = on_paper([digit(mnist_test, 1)]).convert("P")
     data = encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
-    assert predictor.predict(data).digits == "8"
+    assert predictor.predict(data).number == "8"
 
 
 def test_exif_orientation_is_applied(predictor, mnist_test):
@@ -83,7 +83,7 @@ def test_exif_orientation_is_applied(predictor, mnist_test):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 clockwise to display
     data = encode(stored, "JPEG", exif=exif.tobytes(), quality=92)
-    assert predictor.predict(data).digits == "7"
+    assert predictor.predict(data).number == "7"
 
 
 @pytest.mark.parametrize("transparency", [None, 3, bytes([255, 255, 128, 0])])

@@ -55,7 +55,7 @@ def test_a_photo_whose_digit_is_a_speck_of_its_frame_is_left_out(mnist_test):
 def test_the_reference_reader_reads_a_plain_photo(mnist_test):
     reader = ReferenceReader.load(MODELS)
     assert reader.version == NAME
-    right = sum(reader.predict(jpeg(on_paper([digit(mnist_test, d)]))).digits == str(d) for d in range(10))
+    right = sum(reader.predict(jpeg(on_paper([digit(mnist_test, d)]))).number == str(d) for d in range(10))
     assert right >= 9
 
 

@@ -71,7 +71,7 @@ def test_every_real_photo_reads_the_same_on_both_runtimes(predictor, on_torch):
     photos = real_photos(REAL_DEV)
     for sample in photos:
         ours, theirs = predictor.predict(sample.photo), on_torch.predict(sample.photo)
-        assert (ours.digits, ours.reason, ours.turned) == (theirs.digits, theirs.reason, theirs.turned), sample.label
+        assert (ours.number, ours.reason, ours.turned) == (theirs.number, theirs.reason, theirs.turned), sample.label
         for mine, other in zip(ours.items, theirs.items, strict=True):
             assert np.abs(mine.probabilities - other.probabilities).max() <= 1e-4
     assert len(photos) == 215

@@ -33,7 +33,7 @@ def test_each_kind_is_read(kind, predictor, mnist_test):
     images, labels = mnist_test
     look, at_least = KINDS[kind]
     picks = np.random.default_rng((SEED, 1)).integers(0, len(images), 40)
-    right = sum(predictor.predict(photo_of([images[j]], SEED, i, look)).digits == str(labels[j]) for i, j in enumerate(picks))
+    right = sum(predictor.predict(photo_of([images[j]], SEED, i, look)).number == str(labels[j]) for i, j in enumerate(picks))
     assert right >= at_least, f"{kind}: {right}/40"
 
 
@@ -43,7 +43,7 @@ def test_any_size_from_5_to_95_percent_of_the_frame(predictor, mnist_test):
     wrong = []
     for paper in (False, True):
         for sample in sets.size_sweep(images, labels, 4, seed=SEED, paper=paper):
-            read = predictor.predict(sample.photo).digits
+            read = predictor.predict(sample.photo).number
             if read != sample.label:
                 wrong.append((sample.group, paper, sample.label, read))
     assert len(wrong) <= 2, wrong
@@ -53,7 +53,7 @@ def test_a_digit_cut_by_the_frame_is_read(predictor, mnist_test):
     images, labels = mnist_test
     rng = np.random.default_rng(SEED)
     picks = rng.integers(0, len(images), 20)
-    right = sum(predictor.predict(on_canvas(images[j], 1.0, rng, tight=True)).digits == str(labels[j]) for j in picks)
+    right = sum(predictor.predict(on_canvas(images[j], 1.0, rng, tight=True)).number == str(labels[j]) for j in picks)
     assert right >= 18
 
 
@@ -61,7 +61,7 @@ def test_a_digit_cut_by_the_frame_is_read(predictor, mnist_test):
 def test_pieces_that_do_not_touch_are_one_digit(style, predictor):
     """An open-top 4 is not "61", a gapped 8 not "81", an open 9 not "01"."""
     label = style.split("-")[-1]
-    reads = [predictor.predict(draw(style, np.random.default_rng((SEED, i)))).digits for i in range(10)]
+    reads = [predictor.predict(draw(style, np.random.default_rng((SEED, i)))).number for i in range(10)]
     assert sum(read == label for read in reads) >= 8, reads
 
 

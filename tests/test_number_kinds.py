@@ -42,7 +42,7 @@ def test_each_kind_of_number_is_read(kind, predictor, mnist_test):
     look, at_least = KINDS[kind]
     misread = []
     for rng, digits, label in _numbers(mnist_test, SEED):
-        read = predictor.predict(draw_number(digits, label, rng, look).image).digits
+        read = predictor.predict(draw_number(digits, label, rng, look).image).number
         if read != label:
             misread.append((label, read))
     assert COUNT - len(misread) >= at_least, f"{kind}: {COUNT - len(misread)}/{COUNT}, {misread}"
@@ -52,7 +52,7 @@ def test_numbers_photographed_on_a_page_are_read(predictor, mnist_test):
     """A phone photo of a notebook page with a number of 2-6 digits somewhere on it."""
     right = 0
     for i, (_, digits, label) in enumerate(_numbers(mnist_test, SEED + 1)):
-        right += predictor.predict(photo_of(digits, SEED + 1, i, Look(framing="page"))).digits == label
+        right += predictor.predict(photo_of(digits, SEED + 1, i, Look(framing="page"))).number == label
     assert right >= 26, f"{right}/{COUNT}"  # v4: 28
 
 
@@ -68,7 +68,7 @@ def test_one_digit_stays_one_digit(predictor, mnist_test):
             image = images[np.flatnonzero(labels == digit)[nth]]
             rng = np.random.default_rng((SEED, digit, nth))
             look = NumberLook(ground=("paper", "cell", "screen")[nth % 3], hands=0.5)
-            read = predictor.predict(draw_number([image], str(digit), rng, look).image).digits
+            read = predictor.predict(draw_number([image], str(digit), rng, look).image).number
             if len(read) > 1:
                 longer.append((digit, read))
     assert len(longer) <= 1 and all(digit == 1 for digit, _ in longer), longer

@@ -73,7 +73,7 @@ def turned_readings(predictor, mnist_test):
 def test_the_shipped_model_reads_digits_lying_on_their_side(predictor, turned_readings):
     assert predictor.orientation is not None
     samples, readings = turned_readings
-    right = sum(r.digits == s.label for s, r in zip(samples, readings, strict=True))
+    right = sum(r.number == s.label for s, r in zip(samples, readings, strict=True))
     said = sum(r.turned for r in readings)
     assert right >= 0.5 * len(samples), f"{right}/{len(samples)} read"  # 64.6% of 1,000 (scripts.evaluate); 36% without turns
     assert said >= 0.55 * len(samples), f"{said}/{len(samples)} said to be turned"  # 70.6% of 1,000
@@ -82,9 +82,9 @@ def test_the_shipped_model_reads_digits_lying_on_their_side(predictor, turned_re
 def test_a_turned_6_or_9_is_never_read_surely_as_the_other(turned_readings):
     samples, readings = turned_readings
     swapped = [
-        (s.label, r.digits, r.confidence)
+        (s.label, r.number, r.confidence)
         for s, r in zip(samples, readings, strict=True)
-        if {s.label, r.digits} == {"6", "9"} and r.confidence >= SURE
+        if {s.label, r.number} == {"6", "9"} and r.confidence >= SURE
     ]
     assert not swapped
 
@@ -94,7 +94,7 @@ def test_upright_photos_are_rarely_taken_for_turned(predictor, mnist_test):
     samples = list(sets.photos(images, labels, 120, seed=31))
     readings = [predictor.predict(sample.photo) for sample in samples]
     assert sum(r.turned for r in readings) <= 3
-    assert sum(r.digits == s.label for s, r in zip(samples, readings, strict=True)) >= 0.88 * len(samples)
+    assert sum(r.number == s.label for s, r in zip(samples, readings, strict=True)) >= 0.88 * len(samples)
 
 
 def test_a_turned_reading_shows_the_digit_upright(predictor, mnist_test, turned_readings):
@@ -105,7 +105,7 @@ def test_a_turned_reading_shows_the_digit_upright(predictor, mnist_test, turned_
     pairs = [
         (predictor.predict(photo.photo).items[0].pixels > 0.3, lying.items[0].pixels > 0.3)
         for photo, lying, sample in zip(upright, readings, samples, strict=True)
-        if lying.turned and lying.digits == sample.label
+        if lying.turned and lying.number == sample.label
     ]
     assert len(pairs) >= 20
     alike = [(a & b).sum() >= 0.5 * a.sum() for a, b in pairs]

@@ -35,12 +35,12 @@ def test_the_inputs_strip_shows_each_input_enlarged_side_by_side():
 def test_each_digit_is_boxed_where_the_reading_found_it_and_set_aside_shapes_are_dashed(predictor, mnist_test):
     photo = jpeg(on_paper([digit(mnist_test, 4), smiley(), digit(mnist_test, 1)], height=100, size=(520, 300)))
     reading = predictor.predict(photo)
-    assert reading.digits == "41" and len(reading.set_aside) == 1
+    assert reading.number == "41" and len(reading.set_aside) == 1
     details = Answer.of(reading)
     drawn = Image.open(io.BytesIO(picture.boxed(photo, details)))
     assert drawn.width == 520 and drawn.height > 300, "the photo at its size, a legend under it (a shape was set aside)"
     for item in details.digits:
-        colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
+        colour = picture.DIGIT if item.confidence >= 0.8 else picture.UNSURE
         x0, _, x1, y1 = scaled(item.box, 1.0)
         assert colour_along(drawn, (x0, y1, x1, y1), colour) > 0.8, item  # the bottom edge (the label sits on the top)
     x0, _, x1, y1 = scaled(details.set_aside[0], 1.0)
@@ -56,7 +56,7 @@ def test_a_big_rotated_photo_is_drawn_upright_small_with_the_boxes_on_the_digits
     upright.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", exif=exif.tobytes(), quality=90)
     photo = buffer.getvalue()
     reading = predictor.predict(photo)
-    assert reading.digits == "25"
+    assert reading.number == "25"
     details = Answer.of(reading)
     drawn = Image.open(io.BytesIO(picture.boxed(photo, details, b"", 0)))
     assert max(drawn.size) <= 1280 and drawn.width / drawn.height == 4 / 3, "upright, small"
@@ -74,7 +74,7 @@ def test_a_tiny_photo_is_drawn_enlarged_so_the_labels_fit_beside_the_digits(pred
     scale = drawn.width / 173
     for item in details.digits:
         _, y0, x1, y1 = scaled(item.box, scale)
-        colour = picture.DIGIT if item.p >= 0.8 else picture.UNSURE
+        colour = picture.DIGIT if item.confidence >= 0.8 else picture.UNSURE
         side = np.asarray(drawn.convert("RGB"), np.int16)[y0:y1, x1]
         assert float((np.abs(side - np.array(colour)).max(axis=1) < 60).mean()) > 0.5, "each box drawn on its digit, enlarged"
 
@@ -92,9 +92,9 @@ def test_labels_never_cover_each_other_where_digits_stand_closer_than_a_label_is
 def test_a_legend_says_what_the_colours_mean_only_where_a_box_is_not_green(predictor, mnist_test):
     photo = jpeg(on_paper([digit(mnist_test, 3)], height=100, size=(520, 300)))
     sure = Answer.of(predictor.predict(photo))
-    assert sure.digits[0].p >= 0.8
+    assert sure.digits[0].confidence >= 0.8
     assert Image.open(io.BytesIO(picture.boxed(photo, sure))).size == (520, 300), "nothing to explain"
-    unsure = dataclasses.replace(sure, digits=(dataclasses.replace(sure.digits[0], p=0.55),))
+    unsure = dataclasses.replace(sure, digits=(dataclasses.replace(sure.digits[0], confidence=0.55),))
     drawn = Image.open(io.BytesIO(picture.boxed(photo, unsure)))
     assert drawn.height > 300
     legend = np.asarray(drawn.convert("RGB"), np.int16)[304:]

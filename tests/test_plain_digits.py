@@ -16,12 +16,12 @@ from model.reading.transform import TransformParams
 
 
 def test_every_single_stroke_reads_one(predictor):
-    wrong = [(s, r.digits or r.reason) for s in sweeps.strokes() if (r := predictor.predict(sweeps.photo(s))).digits != "1"]
+    wrong = [(s, r.number or r.reason) for s in sweeps.strokes() if (r := predictor.predict(sweeps.photo(s))).number != "1"]
     assert not wrong, wrong[:10]
 
 
 def test_every_ring_and_oval_reads_zero(predictor):
-    wrong = [(s, r.digits or r.reason) for s in sweeps.rings() if (r := predictor.predict(sweeps.photo(s))).digits != "0"]
+    wrong = [(s, r.number or r.reason) for s in sweeps.rings() if (r := predictor.predict(sweeps.photo(s))).number != "0"]
     assert not wrong, wrong[:10]
 
 

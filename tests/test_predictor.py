@@ -19,14 +19,14 @@ from model.reading.predictor import Predictor, _Span
 def test_reads_photo_like_digits(predictor, mnist_test):
     images, labels = mnist_test
     samples = list(sets.photos(images, labels, 60))
-    correct = sum(predictor.predict(s.photo).digits == s.label for s in samples)
+    correct = sum(predictor.predict(s.photo).number == s.label for s in samples)
     assert correct >= 55
 
 
 def test_reads_numbers_left_to_right(predictor, mnist_test):
     images, labels = mnist_test
     samples = list(sets.photos(images, labels, 20, digits=4))
-    correct = sum(predictor.predict(s.photo).digits == s.label for s in samples)
+    correct = sum(predictor.predict(s.photo).number == s.label for s in samples)
     assert correct >= 15
 
 
@@ -38,8 +38,8 @@ def test_touching_digits_are_read_as_a_number_each_digit_in_its_place(predictor,
     photo = draw_number([images[j] for j in picks], "1990", np.random.default_rng(4), NumberLook(spacing="touching", ground="paper"))
     assert len(predictor.transform.segment(photo.image).crops) < 4, "the digits must touch for this test to mean anything"
     reading = predictor.predict(photo.image)
-    assert reading.digits == "1990"
-    assert reading.number is not None and reading.confidence == reading.number
+    assert reading.number == "1990"
+    assert reading.whole_string is not None and reading.confidence == reading.whole_string
     lefts = [item.box[0] for item in reading.items]
     assert lefts == sorted(lefts) and len(set(lefts)) == 4
     ys, xs = np.nonzero(photo.digits > 0.5)
@@ -51,12 +51,12 @@ def test_touching_digits_are_read_as_a_number_each_digit_in_its_place(predictor,
 
 def test_one_digit_is_read_one_shape_at_a_time(predictor, mnist_test):
     reading = predictor.predict(jpeg(on_paper([digit(mnist_test, 8)])))
-    assert reading.digits == "8" and reading.number is None
+    assert reading.number == "8" and reading.whole_string is None
 
 
 def test_reading_carries_everything_the_bot_shows(predictor, mnist_test):
     reading = predictor.predict(jpeg(on_paper([digit(mnist_test, 2), digit(mnist_test, 7)])))
-    assert reading.digits == "27"
+    assert reading.number == "27"
     assert reading.model_version == predictor.version
     assert 0 < reading.confidence <= 1
     for item in reading.items:
@@ -68,7 +68,7 @@ def test_reading_carries_everything_the_bot_shows(predictor, mnist_test):
 
 def test_blank_page_reads_as_no_digit(predictor):
     reading = predictor.predict(Image.new("RGB", (800, 600), (240, 236, 225)))
-    assert reading.digits == "" and reading.reason and reading.confidence == 0.0
+    assert reading.number == "" and reading.reason and reading.confidence == 0.0
 
 
 def test_a_face_is_not_a_number(predictor):
@@ -80,19 +80,19 @@ def test_a_face_is_not_a_number(predictor):
         draw.ellipse([cx - 25, 300, cx + 25, 330], fill=(255, 255, 255))
         draw.ellipse([cx - 10, 305, cx + 10, 325], fill=(50, 30, 20))
     draw.arc([170, 400, 310, 470], 20, 160, fill=(150, 60, 60), width=8)
-    assert predictor.predict(image).digits == ""
+    assert predictor.predict(image).number == ""
 
 
 def test_drawn_non_digits_read_as_no_digit(predictor):
     samples = list(sets.drawn_non_digits(20, seed=77))  # neither the training seed nor the evaluation's
-    rejected = sum(predictor.predict(s.photo).digits == "" for s in samples)
+    rejected = sum(predictor.predict(s.photo).number == "" for s in samples)
     assert rejected >= 17
 
 
 def test_a_doodle_beside_a_number_is_left_out(predictor, mnist_test):
     photo = on_paper([digit(mnist_test, 4), smiley(), digit(mnist_test, 1)], height=100, size=(520, 300))
     reading = predictor.predict(jpeg(photo))
-    assert reading.digits == "41"
+    assert reading.number == "41"
 
 
 def test_models_from_before_the_non_digit_class_still_load(tmp_path, mnist_test):
@@ -106,17 +106,17 @@ def test_models_from_before_the_non_digit_class_still_load(tmp_path, mnist_test)
     loaded = Predictor.load(tmp_path)
     assert not loaded.rejects and loaded.version == "v1"
     for value in (3, 5, 8):
-        assert loaded.predict(jpeg(on_paper([digit(mnist_test, value)]))).digits == str(value)
+        assert loaded.predict(jpeg(on_paper([digit(mnist_test, value)]))).number == str(value)
 
 
 def test_thread_safe_under_concurrent_calls(predictor, mnist_test):
     photos = {str(d): jpeg(on_paper([digit(mnist_test, d)])) for d in range(10)}
-    expected = {label: predictor.predict(data).digits for label, data in photos.items()}
+    expected = {label: predictor.predict(data).number for label, data in photos.items()}
     results: list[bool] = []
 
     def worker() -> None:
         for label, data in photos.items():
-            results.append(predictor.predict(data).digits == expected[label])
+            results.append(predictor.predict(data).number == expected[label])
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
@@ -129,7 +129,7 @@ def test_thread_safe_under_concurrent_calls(predictor, mnist_test):
 def test_mnist_raw_digits(predictor, mnist_test):
     images, labels = mnist_test
     picks = np.random.default_rng(0).choice(len(images), 200, replace=False)
-    correct = sum(predictor.predict(Image.fromarray(images[i])).digits == str(labels[i]) for i in picks)
+    correct = sum(predictor.predict(Image.fromarray(images[i])).number == str(labels[i]) for i in picks)
     assert correct >= 196
 
 

@@ -31,7 +31,7 @@ def report(request, predictor):
 
 def test_real_photos_are_read(report):
     right = sum(o.correct for o in report.outcomes)
-    wrong = [(o.group, o.label, o.reading.digits, o.reading.reason) for o in report.outcomes if not o.correct]
+    wrong = [(o.group, o.label, o.reading.number, o.reading.reason) for o in report.outcomes if not o.correct]
     assert right >= AT_LEAST[report.name], wrong
 
 

@@ -93,7 +93,7 @@ def test_without_memory_the_networks_own_reading_comes_back():
     nine = dataclasses.replace(answer.digits[1], top=((5, 0.94), (9, 0.03)))
     recalled = from_memory(dataclasses.replace(answer, digits=(answer.digits[0], nine)), 1)
     plain = recalled.without_memory()
-    assert [(d.digit, d.p) for d in plain.digits] == [(1, 0.99), (5, 0.94)] and plain.number == "15"
+    assert [(d.digit, d.confidence) for d in plain.digits] == [(1, 0.99), (5, 0.94)] and plain.number == "15"
     assert plain.digits[1].recalled is None and plain.confidence == pytest.approx(0.99 * 0.94)
     assert plain.recalled_ids == [] and recalled.recalled_ids == [12]
     assert Answer.from_json(recalled.to_json()) == recalled, "stored and read back, the same answer"

@@ -47,7 +47,7 @@ def photos_of(style: str, count: int, seed: int) -> list[bytes]:
 
 
 def accuracy(predictor: Predictor, photos: list[bytes], label: str) -> float:
-    return float(np.mean([predictor.predict(p).digits == label for p in photos]))
+    return float(np.mean([predictor.predict(p).number == label for p in photos]))
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_retraining_fixes_the_failure_kind_and_is_promoted(tmp_path, models, pre
     fresh = photos_of(FAILURE, 40, seed=1234)
     assert accuracy(candidate, fresh, label) >= 0.9
     ordinary = [(jpeg(on_paper([digit(mnist_test, d, 3)])), str(d)) for d in range(10)]
-    assert sum(candidate.predict(p).digits == lab for p, lab in ordinary) >= 9
+    assert sum(candidate.predict(p).number == lab for p, lab in ordinary) >= 9
     assert (models.parent / "report" / "per_digit.png").exists()
     assert retrain.main(["rollback", "--models", str(models)]) is None, "as the docstring and README write it"
     assert registry.current_version(models) == "v1"
@@ -116,7 +116,7 @@ def slashed_numbers(mnist_test, count: int, seed: int) -> list[tuple[bytes, str]
 
 def test_corrections_of_numbers_teach_the_number_reader(tmp_path, models, predictor, mnist_test):
     fresh = slashed_numbers(mnist_test, 40, seed=99)
-    before = np.mean([predictor.predict(photo).digits == label for photo, label in fresh])
+    before = np.mean([predictor.predict(photo).number == label for photo, label in fresh])
     assert before < SLASHED_BEFORE_AT_MOST, "the shipped model must get the kind wrong for this test to mean anything"
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     corrections = [(photo, label, 200 + i % 8) for i, (photo, label) in enumerate(slashed_numbers(mnist_test, 150, seed=1))]
@@ -124,7 +124,7 @@ def test_corrections_of_numbers_teach_the_number_reader(tmp_path, models, predic
     verdict = run_retrain(models, url)
     assert verdict is not None and verdict.promote, verdict
     candidate = Predictor.load(models)
-    after = np.mean([candidate.predict(photo).digits == label for photo, label in fresh])
+    after = np.mean([candidate.predict(photo).number == label for photo, label in fresh])
     assert after >= before + 0.25, (before, after)
     _, card = versions.load(models)
     assert card["data"]["number_corrections"] > 0 and card["numbers"]["temperature"] > 0

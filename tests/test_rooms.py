@@ -135,7 +135,7 @@ from scripts import models
 assert models.main(["--models", {models!r}, "list"]) == 0
 page = __import__("PIL.Image").Image.new("L", (200, 200), 235)
 page.paste(0, (95, 40, 105, 160))
-print(Predictor.load({models!r}).predict(png(page)).digits)
+print(Predictor.load({models!r}).predict(png(page)).number)
 """
 
 

@@ -248,4 +248,4 @@ def test_a_huge_palette_png_is_refused_before_decoding(predictor):
 
 
 def test_a_large_palette_png_is_read_at_reduced_size(predictor, mnist_test):
-    assert predictor.predict(palette_png(5000, digit(mnist_test, 3), transparency=True)).digits == "3"
+    assert predictor.predict(palette_png(5000, digit(mnist_test, 3), transparency=True)).number == "3"

@@ -187,7 +187,7 @@ async def _store(svc: Services, user: User, asking: Message, reading: Reading, a
             chat_id=asking.chat_id,
             message_id=asking.message_id,
             model_version=reading.model_version,
-            digits=reading.digits,
+            digits=reading.number,
             confidence=reading.confidence,
             details=answer.to_json(),
             photo=data,

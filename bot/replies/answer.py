@@ -18,7 +18,8 @@ Box = tuple[int, int, int, int]
 @dataclass(frozen=True)
 class Digit:
     digit: int
-    p: float
+    confidence: float
+    """As ``DigitReading.confidence``: the calibrated probability, or a remembered digit's measured precision (stored as "p")."""
     top: tuple[tuple[int, float], ...]
     """The network's own top readings, kept beside a remembered digit."""
     box: Box
@@ -63,7 +64,7 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         digits = [
-            {"digit": d.digit, "p": d.p, "top": [list(t) for t in d.top], "box": list(d.box)}
+            {"digit": d.digit, "p": d.confidence, "top": [list(t) for t in d.top], "box": list(d.box)}
             | ({"recalled": d.recalled} if d.recalled is not None else {})
             for d in self.digits
         ]
@@ -91,8 +92,9 @@ class Answer:
 
     def without_memory(self) -> Answer:
         """The answer as the network alone gave it: each recalled digit back to its own top reading, the confidence their product."""
-        digits = tuple(replace(d, digit=d.top[0][0], p=d.top[0][1], recalled=None) if d.recalled is not None else d for d in self.digits)
-        return replace(self, digits=digits, confidence=math.prod(d.p for d in digits))
+        own = (replace(d, digit=d.top[0][0], confidence=d.top[0][1], recalled=None) if d.recalled is not None else d for d in self.digits)
+        digits = tuple(own)
+        return replace(self, digits=digits, confidence=math.prod(d.confidence for d in digits))
 
 
 def _box(values: Any) -> Box:

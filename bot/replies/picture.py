@@ -68,9 +68,9 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
     taken: list[Rect] = []
     for item in sorted(answer.digits, key=lambda d: d.box[0]):
         box = _scaled(item.box, scale)
-        colour = DIGIT if item.p >= low_confidence else UNSURE
+        colour = DIGIT if item.confidence >= low_confidence else UNSURE
         draw.rectangle(box, outline=colour, width=line)
-        label = f"{item.digit} {item.p:.0%}"
+        label = f"{item.digit} {item.confidence:.0%}"
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         size = (round(right - left) + 2 * line, round(bottom - top) + 2 * line)
         where = _label_place(box, size, taken, image.size)
@@ -78,7 +78,7 @@ def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 
         draw.rectangle(where, fill=colour)
         draw.text((where[0] + line - left, where[1] + line - top), label, fill="white", font=font)
     parts = [image]
-    if any(d.p < low_confidence for d in answer.digits) or answer.set_aside:
+    if any(d.confidence < low_confidence for d in answer.digits) or answer.set_aside:
         parts.append(_legend(image.width, font, line, low_confidence, bool(answer.set_aside)))
     if count:
         parts.append(inputs_strip(model_inputs, count, scale=max(2, min(8, image.width // (30 * count)))).convert("RGB"))

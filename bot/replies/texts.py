@@ -142,7 +142,7 @@ def _answer(given: Answer, low_confidence: float, tr: Translations) -> str:
     percent = f"{given.confidence:.0%}"
     if given.confidence >= low_confidence:
         return tr.gettext("I read: <b>{number}</b> ({percent} sure)").format(number=given.number, percent=percent)
-    least = min(range(len(digits)), key=lambda i: digits[i].p)
+    least = min(range(len(digits)), key=lambda i: digits[i].confidence)
     others = ", ".join(f"{d} ({p:.0%})" for d, p in digits[least].top[1:])
     guess = tr.gettext("I'm not sure: my best guess is <b>{number}</b> ({percent}).").format(number=given.number, percent=percent)
     if len(digits) == 1:

@@ -36,7 +36,7 @@ class Outcome:
 
     @property
     def correct(self) -> bool:
-        return self.reading.digits == self.label
+        return self.reading.number == self.label
 
     @property
     def confident_misread(self) -> bool:
@@ -50,22 +50,22 @@ class Report:
 
     @property
     def accuracy(self) -> float:
-        return scores.accuracy([o.reading.digits for o in self.outcomes], [o.label for o in self.outcomes])
+        return scores.accuracy([o.reading.number for o in self.outcomes], [o.label for o in self.outcomes])
 
     @property
     def digit_accuracy(self) -> float:
         """1 - edit distance / length, over all samples: a number with one digit wrong still counts most of its digits."""
-        return scores.digit_accuracy([o.reading.digits for o in self.outcomes], [o.label for o in self.outcomes])
+        return scores.digit_accuracy([o.reading.number for o in self.outcomes], [o.label for o in self.outcomes])
 
     @property
     def right_length(self) -> float:
         """The share of samples read with as many digits as they have."""
-        return float(np.mean([len(o.reading.digits) == len(o.label) for o in self.outcomes])) if self.outcomes else float("nan")
+        return float(np.mean([len(o.reading.number) == len(o.label) for o in self.outcomes])) if self.outcomes else float("nan")
 
     def per_digit(self) -> NDArray[np.float64]:
         """Accuracy per true digit over the one-digit samples; a reading of several digits or none counts as wrong."""
         single = [o for o in self.outcomes if len(o.label) == 1]
-        read = [int(o.reading.digits) if len(o.reading.digits) == 1 else -1 for o in single]
+        read = [int(o.reading.number) if len(o.reading.number) == 1 else -1 for o in single]
         return scores.per_digit(read, [int(o.label) for o in single])
 
     @property
@@ -75,7 +75,7 @@ class Report:
 
     @property
     def no_digit_rate(self) -> float:
-        return float(np.mean([not o.reading.digits for o in self.outcomes])) if self.outcomes else float("nan")
+        return float(np.mean([not o.reading.number for o in self.outcomes])) if self.outcomes else float("nan")
 
     @property
     def sure(self) -> int:
@@ -95,7 +95,7 @@ class Report:
         """How often one of two digits was answered as the other, and how often surely: a 6 and a 9
         are one shape turned, and a turn must never swap them."""
         pairs = {(first, second), (second, first)}
-        swaps = [o for o in self.outcomes if (o.label, o.reading.digits) in pairs]
+        swaps = [o for o in self.outcomes if (o.label, o.reading.number) in pairs]
         return len(swaps), sum(o.reading.confidence >= SURE for o in swaps)
 
     def by_group(self) -> dict[str, tuple[int, int]]:
@@ -121,7 +121,7 @@ class Report:
 
     def no_digit_reasons(self) -> Counter[str]:
         """Why digits that were there got "no digit": which stage gave up, and how often."""
-        return Counter(o.reading.reason or "" for o in self.outcomes if o.label and not o.reading.digits)
+        return Counter(o.reading.reason or "" for o in self.outcomes if o.label and not o.reading.number)
 
     def calibration(self, bins: int = CALIBRATION_BINS) -> tuple[float, list[tuple[float, float, int]]]:
         """Expected calibration error of whole readings, and (confidence, accuracy, count) per bin."""
@@ -154,7 +154,7 @@ def compare(predictors: Sequence[Reader], samples: Iterable[Sample], name: str, 
         for sample in tqdm(samples, total=total, desc=name, unit="img"):
             for predictor, report in zip(predictors, reports, strict=True):
                 reading = predictor.predict(sample.photo)
-                kept = _as_image(sample.photo) if reading.digits != sample.label else Image.new("L", (1, 1))
+                kept = _as_image(sample.photo) if reading.number != sample.label else Image.new("L", (1, 1))
                 report.outcomes.append(Outcome(sample.label, reading, kept, sample.group))
     finally:
         torch.set_num_threads(threads)

@@ -17,7 +17,7 @@ def confusion(report: Report) -> np.ndarray:
     for o in report.outcomes:
         if len(o.label) != 1:
             continue
-        read = o.reading.digits
+        read = o.reading.number
         column = int(read) if len(read) == 1 else (10 if not read else 11)
         matrix[int(o.label), column] += 1
     return matrix
@@ -68,7 +68,7 @@ def plot_misreads(report: Report, path: Path, limit: int = 48) -> None:
         top.imshow(outcome.photo.convert("RGB"))
         seen = [item.pixels for item in outcome.reading.items] or [np.zeros((28, 28), np.float32)]
         bottom.imshow(np.concatenate(seen, axis=1), cmap="gray", vmin=0, vmax=1)
-        guess = outcome.reading.digits or "none"
+        guess = outcome.reading.number or "none"
         who = f"{outcome.group}: " if outcome.group else ""
         bottom.set_title(f"{who}{outcome.label} -> {guess} ({outcome.reading.confidence:.0%})", fontsize=8)
     fig.suptitle(f"{report.name}: {wrong_count} misread shown (photo above, model input below)")

@@ -58,21 +58,22 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """What the model read in one photo; ``digits`` is empty and ``reason`` set when there is no digit."""
+    """What the model read in one photo; ``items`` is empty and ``reason`` set when there is no digit."""
 
     items: tuple[DigitReading, ...]
     model_version: str
     reason: NoDigit | None = None
     set_aside: tuple[Box, ...] = ()
     """Where the shapes were that the network judged "not a digit" (a doodle beside a number)."""
-    number: float | None = None
+    whole_string: float | None = None
     """For a number the number reader read: its probability of the whole string, which also
     counts a digit too many or too few. None where digits were read one shape at a time."""
     turned: bool = False
     """The one shape read lay on its side: it was read turned back upright."""
 
     @property
-    def digits(self) -> str:
+    def number(self) -> str:
+        """The digits read, in order ("" for none)."""
         return "".join(str(item.digit) for item in self.items)
 
     @property
@@ -81,7 +82,7 @@ class Reading:
         the product over the digits."""
         if not self.items:
             return 0.0
-        return self.number if self.number is not None else float(np.prod([item.confidence for item in self.items]))
+        return self.whole_string if self.whole_string is not None else float(np.prod([item.confidence for item in self.items]))
 
     @property
     def least_sure(self) -> DigitReading | None:
@@ -251,12 +252,12 @@ class Predictor:
             items.append(
                 DigitReading(d.digit, float(d.probabilities[d.digit]), top, strip.photo_box(d.span), pixels, vector, d.probabilities)
             )
-        reading = Reading(tuple(items), self.version, set_aside=self._left_over(segmentation, len(items)), number=number.confidence)
+        reading = Reading(tuple(items), self.version, set_aside=self._left_over(segmentation, len(items)), whole_string=number.confidence)
         if memory is None or memory.version not in ("", self.version):
             return reading
         recalled = tuple(self._recall(item, memory) for item in reading.items)
         changed = any(new is not old for new, old in zip(recalled, reading.items, strict=True))
-        return replace(reading, items=recalled, number=None) if changed else reading
+        return replace(reading, items=recalled, whole_string=None) if changed else reading
 
     def _left_over(self, segmentation: Segmentation, digits: int) -> tuple[Box, ...]:
         """Where segmentation found more shapes than the number has digits, those the digit network

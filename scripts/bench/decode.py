@@ -27,7 +27,7 @@ def _case(model: str, photos: list[bytes], normal: bytes) -> dict[str, Any]:
 
     def read(data: bytes) -> str:
         try:
-            return predictor.predict(data).digits or "no digit"
+            return predictor.predict(data).number or "no digit"
         except ImageError as err:
             return f"refused: {err}"
 

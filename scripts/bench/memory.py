@@ -76,8 +76,8 @@ def one_correction(args: argparse.Namespace, predictor: Predictor, images: np.nd
         memory = Memory.of([corrected])
         for _ in range(args.again):
             photo = again(page, rng)
-            mine += predictor.predict(photo, memory).digits == str(corrected.label)
-            others += predictor.predict(photo).digits == predictor.predict(photo, Memory.empty()).digits
+            mine += predictor.predict(photo, memory).number == str(corrected.label)
+            others += predictor.predict(photo).number == predictor.predict(photo, Memory.empty()).number
             total += 1
     print(
         f"one correction of a sure misread ({len(misreads)} digits read wrong at >= {SURE:.0%}, each photographed again "
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> None:
         return Memory.of(shapes(predictor, photos, "corrections"))
 
     def right(photos: Sequence[tuple[bytes | Image.Image, str]], memory: Memory | None) -> int:
-        return sum(predictor.predict(p, memory).digits == label for p, label in photos)
+        return sum(predictor.predict(p, memory).number == label for p, label in photos)
 
     one_correction(args, predictor, images, labels)
     rng = np.random.default_rng(2026)
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> None:
     ones = [(s.photo, s.label) for s in sets.photos(images, labels, 400, seed=sets.SEED + 2) if s.label == "1"]
     liar = remembered([(p, 7) for p, _ in ones[:20]])
     rest = ones[20:]
-    sevens = sum(predictor.predict(p, liar).digits == "7" for p, _ in rest)
+    sevens = sum(predictor.predict(p, liar).number == "7" for p, _ in rest)
     others = len(rest) - right(rest, None)
     print(f"a person who 'corrects' 20 ones to 7: {sevens} of their next {len(rest)} ones read as 7; another person's: {others} misread")
     big = Memory(np.arange(10000, dtype=np.int64), rng.integers(0, 10, 10000), unit_vectors(rng, 10000))

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> None:
         k = int(rng.integers(len(images)))
         samples.append((photo_jpeg(images[k], 500 + i), str(labels[k])))
     fresh = [draw(STYLE, np.random.default_rng(2000 + i)) for i in range(200)]
-    before = float(np.mean([current.predict(p).digits == label for p in fresh]))
+    before = float(np.mean([current.predict(p).number == label for p in fresh]))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
         asyncio.run(seed_corrections(url, current, [(photo, truth, 1000 + i % 40) for i, (photo, truth) in enumerate(samples)]))
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
         verdict = retrain.main([*command, "--seed", str(args.seed), *real])
         elapsed = time.perf_counter() - start
         after_model = Predictor.load(f"{tmp}/models")
-        after = float(np.mean([after_model.predict(p).digits == label for p in fresh]))
+        after = float(np.mean([after_model.predict(p).number == label for p in fresh]))
         state, _ = versions.load(Path(tmp) / "models")
         weights = hashlib.sha256(b"".join(state[k].contiguous().numpy().tobytes() for k in sorted(state))).hexdigest()[:16]
     print(f"retrain on {len(samples)} corrections ({STYLE} x{args.corrections * 4 // 5}, ordinary digits for the rest), 40 users")
