@@ -69,7 +69,23 @@ async def _reply(bot: ExtBot[Any], message: Message, reply: Reply) -> Message:
     """A reply quoting ``message``, in its chat and forum topic, sent in the turn taken for it (``HELD``)."""
     chat, quoted = message.chat_id, ReplyParameters(message.message_id, allow_sending_without_reply=True)
     topic = message.message_thread_id if message.is_topic_message else None
-    kwargs: dict[str, Any] = {"parse_mode": ParseMode.HTML, "reply_markup": reply.markup, "reply_parameters": quoted}
     if reply.picture is not None:
-        return await bot.send_photo(chat, reply.picture, caption=reply.text, message_thread_id=topic, rate_limit_args=HELD, **kwargs)
-    return await bot.send_message(chat, reply.text, message_thread_id=topic, rate_limit_args=HELD, **kwargs)
+        return await bot.send_photo(
+            chat,
+            reply.picture,
+            caption=reply.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply.markup,
+            reply_parameters=quoted,
+            message_thread_id=topic,
+            rate_limit_args=HELD,
+        )
+    return await bot.send_message(
+        chat,
+        reply.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=reply.markup,
+        reply_parameters=quoted,
+        message_thread_id=topic,
+        rate_limit_args=HELD,
+    )
