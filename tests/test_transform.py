@@ -111,6 +111,22 @@ def test_a_margin_darker_than_the_grid_is_paper_and_a_stroke_along_a_grid_line_i
     assert len(TRANSFORM.segment(stroke).crops) == 1
 
 
+def test_a_lone_line_across_the_whole_photo_is_the_pages_and_the_same_stroke_ending_inside_is_a_1():
+    """A dark band too thick for a notebook line (a fold's shadow, a sliver of table) is cut by the
+    frame at both ends, as a margin or a page's edge is; a 1 ends where the pen lifted, inside the
+    photo; a 1 cut tight to its own width fills its frame."""
+
+    def band(size: tuple[int, int], x: int, top: int, bottom: int) -> Image.Image:
+        page = on_paper([], size=size)
+        ImageDraw.Draw(page).line([(x, top), (x + 2, bottom)], fill=(40, 40, 45), width=14)
+        return page
+
+    across = TRANSFORM.segment(band((480, 360), 150, 0, 360))
+    assert (across.crops, across.whole, across.reason) == ((), None, NoDigit.LINE_ACROSS)
+    assert len(TRANSFORM.segment(band((480, 360), 150, 40, 320)).crops) == 1
+    assert len(TRANSFORM.segment(band((60, 360), 22, 0, 360)).crops) == 1
+
+
 def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
     """The mission's failure: the same 8 with a fat marker must look like the 8 with a pen."""
     eight = digit(mnist_test, 8)

@@ -63,6 +63,7 @@ NO_DIGIT_BECAUSE: dict[str, str] = {
     NoDigit.NO_SHAPES: N_("there is nothing digit-sized in it"),
     NoDigit.TOO_MANY: N_("there are too many shapes to be a number"),
     NoDigit.NOT_HANDWRITING: N_("the shapes look like a texture, not handwriting"),
+    NoDigit.LINE_ACROSS: N_("the only mark is a line across the whole photo, like a margin or a page's edge"),
     NoDigit.NOT_A_DIGIT: N_("I see shapes, but none of them looks like a digit"),
 }
 """Why there is no digit, in words, for each code the model gives; an answer stored with an older

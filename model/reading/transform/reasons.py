@@ -22,6 +22,8 @@ class NoDigit(StrEnum):
     """Too many shapes to be a number."""
     NOT_HANDWRITING = "not-handwriting"
     """The shapes are textures (grass, cloth), not pen strokes."""
+    LINE_ACROSS = "line-across"
+    """The one mark runs across the whole photo: a margin, a fold, a page's edge."""
     NOT_A_DIGIT = "not-a-digit"
     """Shapes, but none of them looks like a digit."""
 

@@ -58,6 +58,10 @@ class SegmentParams:
     min_height: float = bounded(0.3, 0.0, 1.0)
     """Groups shorter than this fraction of the tallest are dots and dashes, not digits."""
     max_digits: int = bounded(12, 1, 100)
+    line_across: float = bounded(0.15, 0.0, 1.0)
+    """A lone shape that runs from one side of the frame to the opposite one and is narrower than this
+    fraction of the other side is a line across the photo (a margin, a fold, a page's or a table's edge),
+    not a 1: a written 1 ends where the pen lifted, inside the photo. A 1 cut tight fills its frame's width."""
     overlap: float = bounded(0.5, 0.001, 1.0)
     """Pieces sharing this fraction of the narrower one's width belong to one digit ..."""
     stacked_overlap: float = bounded(0.2, 0.0, 1.0)
@@ -142,6 +146,8 @@ class Segment(Stage[SegmentParams]):
             return NoDigit.NOT_HANDWRITING
         tallest = max(height(group.box) for group in groups)
         kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
+        if len(kept) == 1 and _across(kept[0], blobs, p):
+            return NoDigit.LINE_ACROSS
         kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
         return Found(blobs.labels, tuple(kept))
 
@@ -226,6 +232,23 @@ def _is_page_edge(blobs: _Blobs, index: int, shape: tuple[int, ...], p: SegmentP
     )
 
 
+def _across(group: Group, blobs: _Blobs, p: SegmentParams) -> bool:
+    """Is the shape cut by the frame at both ends, one way, and narrow across (``line_across``)?
+
+    Its width is its main pieces' (each at least ``small_piece`` of the largest), so a speck
+    joined to a line does not widen it, while a digit's parts all count."""
+    x0, y0, x1, y1 = group.box
+    rows, cols = blobs.labels.shape
+    stats = blobs.stats[list(group.members)]
+    areas = stats[:, cv2.CC_STAT_AREA]
+    main = stats[areas >= p.small_piece * areas.max()]
+    left, right = main[:, cv2.CC_STAT_LEFT], main[:, cv2.CC_STAT_LEFT] + main[:, cv2.CC_STAT_WIDTH]
+    top, bottom = main[:, cv2.CC_STAT_TOP], main[:, cv2.CC_STAT_TOP] + main[:, cv2.CC_STAT_HEIGHT]
+    if y0 == 0 and y1 == rows and int(right.max() - left.min()) < p.line_across * cols:
+        return True
+    return x0 == 0 and x1 == cols and int(bottom.max() - top.min()) < p.line_across * rows
+
+
 def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: SegmentParams) -> list[Group]:
     """Join the pieces of one digit: blobs stacked over each other, or a small piece close by.
 
@@ -286,7 +309,7 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     scanned box, a fat marker close up), the page-level rules find no paper to stand
     on; a global split needs none. What runs along a side of the frame is the table
     beyond the page here too (:func:`_is_page_edge`). None when the split looks like no
-    single digit.
+    single digit, or a line across the frame (:func:`_across`).
     """
     levels = np.round(gray * 255).astype(np.uint8)
     threshold, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -305,5 +328,7 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     x0, y0 = stats[members, 0].min(), stats[members, 1].min()
     x1, y1 = (stats[members, 0] + stats[members, 2]).max(), (stats[members, 1] + stats[members, 3]).max()
     strength = np.clip((paper - gray) / (paper - ink), 0.0, 1.0).astype(np.float32)
-    box = (int(x0), int(y0), int(x1), int(y1))
-    return strength, Found(labels, (Group(box, tuple(int(m) for m in members)),))
+    group = Group((int(x0), int(y0), int(x1), int(y1)), tuple(int(m) for m in members))
+    if _across(group, blobs, params):
+        return None
+    return strength, Found(labels, (group,))
