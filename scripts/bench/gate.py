@@ -19,6 +19,7 @@ from model.learning import served, versions
 from model.learning.fit import FitConfig, fit, reproducible
 from model.learning.network import DigitNet
 from model.learning.retrain import RetrainConfig
+from model.learning.train import VALIDATION
 from model.reading import registry
 from model.reading.predictor import Predictor
 from scripts.bench.common import mnist_test, with_model
@@ -37,7 +38,7 @@ def sabotaged(current: Predictor, args: argparse.Namespace, seed: int) -> Predic
     """One epoch on replay digits where every ``args.digit`` is labelled at random: a mild, plausible harm."""
     images, labels = load_mnist(args.data_root, train=True, download=not args.no_download)
     rng = np.random.default_rng(seed)
-    pick = rng.choice(len(images) - 5000, args.replay, replace=False)
+    pick = rng.choice(len(images) - VALIDATION, args.replay, replace=False)  # never the held-out digits
     data = transform_digits(images[pick], labels[pick], current.transform.params, photo=False, seed=seed, workers=2, desc="replay")
     shuffled = data.labels.copy()
     hit = shuffled == args.digit
