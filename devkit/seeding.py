@@ -22,12 +22,10 @@ async def seed_corrections(url: str, predictor: Predictor, samples: Iterable[tup
                 message_id=1,
                 model_version=reading.model_version,
                 digits=reading.number,
-                confidence=reading.confidence,
-                details={},
+                details={"confidence": reading.confidence},
                 photo=photo,
                 photo_sha256=hashlib.sha256(photo).hexdigest(),
                 model_inputs=b"",
-                input_count=0,
             )
             prediction_id = await storage.save_prediction(new, utcnow())
             assert prediction_id is not None

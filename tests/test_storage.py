@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import itertools
 import time
@@ -44,7 +45,6 @@ def new(user_id: int = 10, digits: str = "7", photo: bytes = b"jpeg-bytes") -> N
         message_id=5,
         model_version="v1",
         digits=digits,
-        confidence=0.9,
         details={
             "digits": [{"digit": 7, "p": 0.9, "top": [[7, 0.9], [1, 0.05], [9, 0.01]], "box": [0, 0, 1, 1]}],
             "reason": None,
@@ -53,7 +53,6 @@ def new(user_id: int = 10, digits: str = "7", photo: bytes = b"jpeg-bytes") -> N
         photo=photo,
         photo_sha256="ab" * 32,
         model_inputs=bytes(784),
-        input_count=1,
     )
 
 
@@ -219,22 +218,23 @@ async def test_photos_are_stored_once_and_never_read_by_a_button_press(storage, 
     assert again != first
 
 
-async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
+def migrate_to(connection, revision: str, down: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
 
     from bot.storage import MIGRATIONS
 
-    def upgrade(connection, revision: str) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
 
+
+async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
     storage = Storage(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
     try:
         async with storage.engine.begin() as connection:
-            await connection.run_sync(upgrade, "0002")
+            await connection.run_sync(migrate_to, "0002")
             for i, photo in enumerate((b"same", b"same", b"other")):
                 await connection.execute(
                     text(
@@ -252,6 +252,23 @@ async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
         assert await storage.spool_photos(photos, tmp_path) == 2
     finally:
         await storage.close()
+
+
+async def test_the_answer_is_stored_once_and_a_downgrade_writes_its_columns_back(storage):
+    """The confidence lives in the answer's JSON and the input count in the inputs themselves; an
+    operator who rolls the schema back gets both columns, filled from those facts."""
+    answer = new().details | {"confidence": 0.42}
+    prediction_id = await storage.save_prediction(dataclasses.replace(new(), details=answer, model_inputs=bytes(2 * 784)), NOW)
+    stored = await storage.prediction(prediction_id)
+    assert stored is not None and stored.input_count == 2 and stored.details["confidence"] == 0.42
+    async with storage.engine.begin() as connection:
+        await connection.run_sync(migrate_to, "0007", True)
+        back = (await connection.execute(text("SELECT confidence, input_count FROM predictions WHERE id = :i"), {"i": prediction_id})).one()
+        assert tuple(back) == (0.42, 2)
+        await connection.run_sync(migrate_to, "head")
+        columns = (await connection.execute(text("SELECT * FROM predictions"))).keys()
+    assert "confidence" not in columns and "input_count" not in columns
+    assert await storage.prediction(prediction_id) == stored
 
 
 def remembered(label: int, version: str = "v1") -> NewMemory:

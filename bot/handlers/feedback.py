@@ -127,15 +127,16 @@ async def _prediction_replied_to(svc: Services, replied: Message, bot_id: int) -
     return await svc.storage.prediction_for_reply(replied.chat_id, replied.message_id)
 
 
-def _asks_first(svc: Services, prediction: StoredPrediction, label: str) -> bool:
+def _asks_first(svc: Services, prediction: StoredPrediction, answer: Answer, label: str) -> bool:
     """A correction of a sure answer, that would be remembered: ask before the memory learns it."""
     remembers = svc.settings.memory and label != prediction.digits and len(label) == prediction.input_count > 0
-    return remembers and prediction.confidence >= svc.settings.low_confidence
+    return remembers and answer.confidence >= svc.settings.low_confidence
 
 
 async def _save_correction(update: Update, svc: Services, prediction: StoredPrediction, label: str) -> None:
     """Commit the correction (remembered at once unless it must be asked), then tell the user; the answer is redrawn."""
-    ask = _asks_first(svc, prediction, label)
+    answer = Answer.from_json(prediction.details)
+    ask = _asks_first(svc, prediction, answer, label)
     remembered = [] if ask or not svc.settings.memory else await svc.memories.from_correction(prediction, label)
     try:
         changed = await svc.storage.record_correction(prediction.id, prediction.user_id, label, remembered)
@@ -146,7 +147,7 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         metrics.CORRECTIONS.labels("confirmed" if label == prediction.digits else "corrected").inc()
     tr = tr_of(update)
     note = texts.outcome(label, prediction.digits, tr)
-    question = "\n\n" + texts.remember_question(prediction.confidence, prediction.digits, label, tr) if ask and changed else ""
+    question = "\n\n" + texts.remember_question(answer.confidence, prediction.digits, label, tr) if ask and changed else ""
     asking = texts.remember_keyboard(prediction.id, label, tr) if question else None
     query = update.callback_query
     if query is not None:
@@ -155,7 +156,7 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
         await update.effective_message.reply_text(note + question, parse_mode=ParseMode.HTML, reply_markup=asking)
         question, asking = "", None
     if changed:
-        await _redraw(update, svc, prediction, Answer.from_json(prediction.details), note + question, asking)
+        await _redraw(update, svc, prediction, answer, note + question, asking)
 
 
 async def _remember(update: Update, svc: Services, prediction: StoredPrediction, press: Press) -> None:

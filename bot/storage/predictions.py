@@ -68,7 +68,7 @@ class PredictionQueries(Database):
             changed = await session.execute(
                 update(PredictionRow)
                 .where(PredictionRow.id == prediction_id, PredictionRow.recall_dropped.is_(False))
-                .values(recall_dropped=True, digits=digits, confidence=float(details["confidence"]), details=details)
+                .values(recall_dropped=True, digits=digits, details=details)
                 .returning(PredictionRow.user_id)
             )
             owner = changed.scalar_one_or_none()
@@ -118,10 +118,8 @@ async def one(session: AsyncSession, condition: Any) -> StoredPrediction | None:
         reply_message_id=row.reply_message_id,
         model_version=row.model_version,
         digits=row.digits,
-        confidence=row.confidence,
         details=row.details,
         model_inputs=row.model_inputs,
-        input_count=row.input_count,
         label=label,
         photo_sha256=row.photo_sha256,
     )

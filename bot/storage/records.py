@@ -7,20 +7,24 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+INPUT_BYTES = 28 * 28
+"""``model_inputs`` holds each digit the network read as 28x28 bytes (ink 0-255), one after another."""
+
 
 @dataclass(frozen=True)
 class NewPrediction:
+    """A photo's answer to store: ``details`` is the answer; ``digits`` and ``recalled`` say what it
+    read and whether a person's memory decided a digit, as the queries look them up."""
+
     user_id: int
     chat_id: int
     message_id: int
     model_version: str
     digits: str
-    confidence: float
     details: dict[str, Any]
     photo: bytes
     photo_sha256: str
     model_inputs: bytes
-    input_count: int
     recalled: bool = False
 
 
@@ -59,12 +63,16 @@ class StoredPrediction:
     reply_message_id: int | None
     model_version: str
     digits: str
-    confidence: float
     details: dict[str, Any]
+    """The answer as stored (``bot.replies.answer.Answer.from_json`` reads it)."""
     model_inputs: bytes
-    input_count: int
     label: str | None
     photo_sha256: str = ""
+
+    @property
+    def input_count(self) -> int:
+        """How many 28x28 inputs ``model_inputs`` holds: one per digit answered."""
+        return len(self.model_inputs) // INPUT_BYTES
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class ReportQueries(Database):
                 PredictionRow.photo_sha256,
                 CorrectionRow.label,
                 PredictionRow.digits,
-                PredictionRow.confidence,
+                PredictionRow.details,
                 PredictionRow.model_version,
                 CorrectionRow.updated_at,
             )
@@ -72,7 +72,10 @@ class ReportQueries(Database):
         )
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
-        return [ExportedCorrection(*row) for row in rows]
+        return [
+            ExportedCorrection(prediction, user, sha, label, predicted, float(details.get("confidence", 0.0)), version, at)
+            for prediction, user, sha, label, predicted, details, version, at in rows
+        ]
 
     async def spool_photos(self, shas: Iterable[str], into: Path, per_batch: int = 16) -> int:
         """Write each photo to ``into/<sha256>``, streaming a few rows at a time: a thousand 2 MB

@@ -21,6 +21,10 @@ class Base(DeclarativeBase):
 
 
 class PredictionRow(Base):
+    """One photo's answer: ``details`` is the answer itself (its digits, their confidences and boxes);
+    beside it are only the columns that queries look up, join, group or count by (``digits``,
+    ``recalled``; ``photo_sha256`` leads to the photo), each written from the same answer."""
+
     __tablename__ = "predictions"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -31,11 +35,9 @@ class PredictionRow(Base):
     reply_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     model_version: Mapped[str] = mapped_column(String(32))
     digits: Mapped[str] = mapped_column(String(32))
-    confidence: Mapped[float] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     photo_sha256: Mapped[str] = mapped_column(String(64), index=True)
     model_inputs: Mapped[bytes] = mapped_column(LargeBinary)
-    input_count: Mapped[int] = mapped_column(Integer)
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     recalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A digit of this answer came from the sender's memory of corrected shapes, not the network."""

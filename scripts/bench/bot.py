@@ -164,7 +164,7 @@ async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) 
     try:
         for user in users:
             for i in range(args.remembered):
-                new = NewPrediction(user, user, 10**6 + i, version, "7", 0.5, {"digits": []}, b"x", "0" * 64, bytes(784), 1)
+                new = NewPrediction(user, user, 10**6 + i, version, "7", {"digits": [], "confidence": 0.5}, b"x", "0" * 64, bytes(784))
                 prediction_id = await storage.save_prediction(new, utcnow())
                 assert prediction_id is not None
                 memory = NewMemory(version, int(rng.integers(10)), unit_vectors(rng, 1)[0].tobytes(), bytes(784))

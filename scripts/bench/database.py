@@ -35,7 +35,7 @@ async def _seed_big(url: str, count: int, size: int) -> None:
     try:
         for i in range(count):
             photo = rng.bytes(size)
-            new = NewPrediction(i % 40, i % 40, i, "v", "1", 0.5, {}, photo, hashlib.sha256(photo).hexdigest(), b"", 0)
+            new = NewPrediction(i % 40, i % 40, i, "v", "1", {"confidence": 0.5}, photo, hashlib.sha256(photo).hexdigest(), b"")
             prediction_id = await storage.save_prediction(new, utcnow())
             if prediction_id is not None:
                 await storage.record_correction(prediction_id, i % 40, "7")
@@ -71,7 +71,7 @@ async def _press(url: str, rounds: int) -> list[float]:
     await storage.migrate()
     try:
         photo = np.random.default_rng(1).bytes(20 * 1024 * 1024)
-        new = NewPrediction(1, 1, 1, "v", "7", 0.9, {"digits": []}, photo, hashlib.sha256(photo).hexdigest(), bytes(784), 1)
+        new = NewPrediction(1, 1, 1, "v", "7", {"digits": [], "confidence": 0.9}, photo, hashlib.sha256(photo).hexdigest(), bytes(784))
         prediction_id = await storage.save_prediction(new, utcnow())
         assert prediction_id is not None
         times = []
