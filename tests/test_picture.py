@@ -99,3 +99,22 @@ def test_a_legend_says_what_the_colours_mean_only_where_a_box_is_not_green(predi
     assert drawn.height > 300
     legend = np.asarray(drawn.convert("RGB"), np.int16)[304:]
     assert (np.abs(legend - np.array(picture.UNSURE)).max(axis=2) < 60).sum() > 20, "the orange swatch"
+
+
+def test_the_picture_is_drawn_in_the_frame_the_reading_placed_its_boxes_in():
+    """Whatever a photo's EXIF orientation, the frame the picture is drawn on (``upright``) is the
+    frame the transform read, at another size: a box lands on what was read."""
+    from model.reading.transform import DigitTransform, upright
+
+    page = np.asarray(on_paper([smiley()], height=100, size=(400, 240), at=(40, 30)).convert("L"), np.float32)
+    decode = DigitTransform().stages.decode
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        buffer = io.BytesIO()
+        Image.fromarray(page.astype(np.uint8)).save(buffer, format="JPEG", quality=95, exif=exif)
+        work = decode(buffer.getvalue())
+        frame, scale = upright(buffer.getvalue(), 300)
+        assert abs(frame.width / scale - work.gray.shape[1] * work.scale) < 1, orientation
+        seen = np.asarray(frame.convert("L").resize(work.gray.shape[::-1]), np.float32) / 255
+        assert np.corrcoef(seen.ravel(), work.gray.ravel())[0, 1] > 0.95, orientation

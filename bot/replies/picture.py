@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.replies.answer import Answer, Box
+from model.reading.transform import upright
 
 LONGEST_SIDE = 1280
 NARROWEST = 480
@@ -41,19 +42,12 @@ def inputs_picture(model_inputs: bytes, count: int) -> bytes:
 
 
 def _upright(photo: bytes) -> tuple[Image.Image, float]:
-    """The photo upright at the picture's size, and that size over the upright photo's width."""
-    opened = Image.open(io.BytesIO(photo))
-    full_width = _upright_width(opened)
-    if opened.format == "JPEG":
-        # Decode at a reduced scale where the photo is much larger (a 4000x3000 photo comes out at
-        # 1000x750, a 1280x960 one whole): the picture is drawn small anyway, and a full decode is
-        # most of its cost.
-        width, height = opened.size
-        opened.draft("RGB", (width * DRAFT // max(width, height), height * DRAFT // max(width, height)))
-    image = ImageOps.exif_transpose(opened).convert("RGB")
-    image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
-    image = _enlarged(image)
-    return image, image.width / full_width
+    """The photo in the boxes' frame (the model's ``upright``) at the picture's size, and that size
+    over the upright photo's width. A JPEG much larger is decoded at a reduced scale (a 4000x3000
+    photo at 1000x750, a 1280x960 one whole): the picture is drawn small anyway."""
+    image, scale = upright(photo, LONGEST_SIDE, least=DRAFT)
+    enlarged = _enlarged(image)
+    return enlarged, scale * enlarged.width / image.width
 
 
 def boxed(photo: bytes, answer: Answer, model_inputs: bytes = b"", count: int = 0, low_confidence: float = 0.8) -> bytes:
@@ -140,13 +134,6 @@ def _enlarged(image: Image.Image) -> Image.Image:
     if factor <= 1:
         return image
     return image.resize((round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS)
-
-
-def _upright_width(image: Image.Image) -> int:
-    """The photo's width once EXIF orientation is applied, at full size: the boxes' frame."""
-    width, height = image.size
-    rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-    return int(height if rotated else width)
 
 
 def _scaled(box: Box, scale: float) -> tuple[int, int, int, int]:

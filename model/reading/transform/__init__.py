@@ -19,7 +19,7 @@ made from those parameters (``stage.Stage``, as torchvision's ``transforms.v2`` 
 """
 
 from model.reading.transform.crop import CropParams, DigitCrop
-from model.reading.transform.decode import DecodeParams, ImageError
+from model.reading.transform.decode import DecodeParams, ImageError, upright
 from model.reading.transform.lines import LineParams
 from model.reading.transform.ops import Box
 from model.reading.transform.paper import PaperParams
@@ -46,4 +46,5 @@ __all__ = [
     "StripParams",
     "TransformParams",
     "Unreadable",
+    "upright",
 ]

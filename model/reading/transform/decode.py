@@ -95,6 +95,23 @@ def open_image(source: bytes | Image.Image, max_pixels: int) -> Image.Image:
     return image
 
 
+def upright(source: bytes | Image.Image, longest: int, least: int | None = None) -> tuple[Image.Image, float]:
+    """The photo in the frame a reading's boxes are given in, for drawing them: turned as its EXIF
+    tag says (as :class:`Decode` turns it), in colour, its long side at most ``longest`` (a JPEG
+    decoded at a reduced scale of no less than ``least``, default ``longest``); and its width over
+    the upright original's, the factor that maps a box onto it."""
+    image = open_image(source, DecodeParams().max_pixels)
+    orig_w, orig_h = image.size
+    ratio = (least or longest) / max(orig_w, orig_h)
+    if image.format == "JPEG" and ratio < 1:
+        image.draft("RGB", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
+    turned = ImageOps.exif_transpose(image) or image
+    width = orig_h if _swapped(turned, orig_w, orig_h) else orig_w
+    frame = turned.convert("RGB")
+    frame.thumbnail((longest, longest))
+    return frame, frame.width / width
+
+
 def _too_big(limit: float | None = None) -> str:
     limit = limit or Image.MAX_IMAGE_PIXELS or 0
     return f"the image is too large to read safely (over {limit / 1e6:.0f} megapixels)"
@@ -122,7 +139,7 @@ class Decode(Stage[DecodeParams]):
             else:
                 image = _reduced(image, max(orig_w, orig_h) // (params.reduce_headroom * work_size))
             image = ImageOps.exif_transpose(image) or image
-            upright = (orig_h, orig_w) if _swapped(image, orig_w, orig_h) else (orig_w, orig_h)
+            width = orig_h if _swapped(image, orig_w, orig_h) else orig_w
             gray = _to_gray(image, params)
         except ImageError:
             raise
@@ -136,7 +153,7 @@ class Decode(Stage[DecodeParams]):
         if ratio != 1:
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
             gray = resize(gray, size, cv2.INTER_AREA if ratio < params.area_below else cv2.INTER_LINEAR)
-        scale = upright[0] / gray.shape[1]
+        scale = width / gray.shape[1]
         return WorkImage(gray=gray, scale=scale)
 
 
