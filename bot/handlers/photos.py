@@ -1,8 +1,8 @@
 """Update handlers: plain async functions; what they keep is in the database (``bot.delivery.sending`` holds an answer on its way).
 
-A photo's path is five steps: admit (a crash's replay, the rate limits, the announced size), fetch (the file),
-read (the predictor in the thread pool, with the person's memory), store (the prediction
-committed), answer (with buttons that carry the prediction's id, which ``bot.handlers.feedback``
+A photo's path is five steps: admit (a crash's replay is answered from what was stored; the
+rate limits, the announced size), fetch (the file), read (the predictor in the thread pool, with
+the person's memory), store (the prediction committed), answer (with buttons that carry the prediction's id, which ``bot.handlers.feedback``
 handles after a restart and on any replica as well). ``bot.handlers.admin`` holds the admins' commands.
 """
 
@@ -27,7 +27,7 @@ from bot.replies import picture, texts
 from bot.replies.answer import Answer
 from bot.replies.i18n import Translations
 from bot.replies.talk import reply, say, tr_of
-from bot.storage import Admission, NewPrediction
+from bot.storage import Admission, NewPrediction, StoredPrediction
 from model.reading.predictor import ImageError, Reading
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,11 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
         await reply(update, tr.gettext(texts.NOT_AN_IMAGE))
         return
     with metrics.stage("admit"):
-        admitted = await _admit(update, context, asking, message, user, found[1], tr)
-    if admitted is None:
+        admitted = await _admission(svc, asking, user)
+    if admitted.done is not None:
+        await _answer_again(update, context, message, admitted.done, tr)
+        return
+    if not await _allowed(update, svc, admitted, found[1], tr):
         return
     started = time.perf_counter()
     typing = asyncio.create_task(_typing_after(message, TYPING_AFTER))  # shown only when fetching and reading take long
@@ -130,32 +133,33 @@ async def _read(update: Update, context: BotContext, message: Message, user: Use
     _count(reading, time.perf_counter() - started, svc.settings.low_confidence)
 
 
-async def _admit(
-    update: Update, context: BotContext, asking: Message, message: Message, user: User, size: int | None, tr: Translations
-) -> Admission | None:
-    """The admission to read this photo, or None: not if a run before a crash read it (then it is
-    answered once, if the answer was not sent yet: never read or stored twice), not over the rate
-    limits (the person's, and a group's own budget, its id < 0), not when announced larger than
-    allowed. One transaction, which reads the person's memory mark too."""
-    svc = context.services
-    limit = svc.settings.rate_limit_per_minute
+async def _admission(svc: Services, asking: Message, user: User) -> Admission:
+    """One transaction: what a run before a crash stored for this message, else a slot of each rate
+    limit (the person's, and a group's own budget, its id < 0), with the person's memory mark."""
     budgets = [user.id] + ([asking.chat_id] if asking.chat.type != ChatType.PRIVATE else [])
     key = svc.memories.key(user.id) if svc.settings.memory else None
-    admission = await svc.storage.admit(asking.chat_id, asking.message_id, budgets, limit, 60, key)
-    done = admission.done
-    if done is not None:
-        if done.reply_message_id is None:
-            answer = Answer.from_json(done.details)
-            photo = await svc.storage.photo(done.photo_sha256) if answer.boxed else None
-            await _send_answer(update, context, message, done.id, answer, photo, tr)
-        return None
+    return await svc.storage.admit(asking.chat_id, asking.message_id, budgets, svc.settings.rate_limit_per_minute, 60, key)
+
+
+async def _answer_again(update: Update, context: BotContext, message: Message, done: StoredPrediction, tr: Translations) -> None:
+    """A photo a run before a crash read and stored: answered from what was stored, once (never read
+    or stored twice), unless its answer went out before the crash."""
+    if done.reply_message_id is not None:
+        return
+    answer = Answer.from_json(done.details)
+    photo = await context.services.storage.photo(done.photo_sha256) if answer.boxed else None
+    await _send_answer(update, context, message, done.id, answer, photo, tr)
+
+
+async def _allowed(update: Update, svc: Services, admission: Admission, size: int | None, tr: Translations) -> bool:
+    """Within the rate limits, and not announced larger than allowed; else the person is told."""
     if not admission.allowed:
-        await reply(update, texts.slow_down(limit, tr))
-        return None
+        await reply(update, texts.slow_down(svc.settings.rate_limit_per_minute, tr))
+        return False
     if size is not None and size > svc.settings.max_image_bytes:
         await reply(update, texts.too_big(svc.settings.max_image_bytes, tr))
-        return None
-    return admission
+        return False
+    return True
 
 
 async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translations) -> bytes | None:
