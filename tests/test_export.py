@@ -22,7 +22,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def _golden_views(predictor: Predictor) -> NDArray[np.float32]:
-    crops = [crop for photo in sorted(GOLDEN.glob("*.png")) for crop in predictor.transform.segment(photo.read_bytes()).crops]
+    crops = [crop for photo in sorted(GOLDEN.glob("*.png")) for crop in predictor.transform(photo.read_bytes()).crops]
     return predictor.transform.views(crops)
 
 

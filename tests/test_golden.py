@@ -29,7 +29,7 @@ def _fixtures() -> list[Path]:
 
 
 def _seen(path: Path) -> dict[str, Any]:
-    segmentation = TRANSFORM.segment(path.read_bytes())
+    segmentation = TRANSFORM(path.read_bytes())
     whole = segmentation.whole
     return {
         "reason": segmentation.reason,

@@ -36,7 +36,7 @@ def test_touching_digits_are_read_as_a_number_each_digit_in_its_place(predictor,
     images, labels = mnist_test
     picks = [int(np.flatnonzero(labels == d)[5]) for d in (1, 9, 9, 0)]
     photo = draw_number([images[j] for j in picks], "1990", np.random.default_rng(4), NumberLook(spacing="touching", ground="paper"))
-    assert len(predictor.transform.segment(photo.image).crops) < 4, "the digits must touch for this test to mean anything"
+    assert len(predictor.transform(photo.image).crops) < 4, "the digits must touch for this test to mean anything"
     reading = predictor.predict(photo.image)
     assert reading.number == "1990"
     assert reading.whole_string is not None and reading.confidence == reading.whole_string
@@ -142,7 +142,7 @@ def _row(digit: int, p: float) -> np.ndarray:
 
 def test_a_digit_is_the_mean_of_its_two_views(predictor, mnist_test, monkeypatch):
     """Grey and solid views that disagree make an unsure reading; agreeing ones a sure one."""
-    crops = list(predictor.transform.segment(jpeg(on_paper([digit(mnist_test, 3)]))).crops)
+    crops = list(predictor.transform(jpeg(on_paper([digit(mnist_test, 3)]))).crops)
     assert len(crops) == 1
     views = np.stack([_row(3, 0.9), _row(5, 0.9)])
     monkeypatch.setattr(predictor, "_forward", lambda batch: (views, np.zeros((2, 128), np.float32)))
@@ -151,7 +151,7 @@ def test_a_digit_is_the_mean_of_its_two_views(predictor, mnist_test, monkeypatch
 
 
 def test_the_whole_frame_that_reads_another_digit_makes_the_reading_unsure(predictor, mnist_test):
-    crop = predictor.transform.segment(jpeg(on_paper([digit(mnist_test, 7)]))).crops[0]
+    crop = predictor.transform(jpeg(on_paper([digit(mnist_test, 7)]))).crops[0]
     vector = np.zeros(128, np.float32)
     one = _Span(crop, _row(7, 0.9), vector)
     agree = predictor._with_whole([one], _Span(crop, _row(7, 0.8), vector))

@@ -14,7 +14,7 @@ TRANSFORM = DigitTransform()
 
 def test_digits_come_left_to_right(mnist_test):
     glyphs = [digit(mnist_test, d) for d in (2, 0, 2, 6)]
-    segmentation = TRANSFORM.segment(on_paper(glyphs, height=100, size=(640, 300)))
+    segmentation = TRANSFORM(on_paper(glyphs, height=100, size=(640, 300)))
     assert len(segmentation.crops) == 4
     lefts = [c.box[0] for c in segmentation.crops]
     assert lefts == sorted(lefts)
@@ -22,7 +22,7 @@ def test_digits_come_left_to_right(mnist_test):
 
 def test_ten_digits_in_a_row(mnist_test):
     glyphs = [digit(mnist_test, d) for d in range(10)]
-    segmentation = TRANSFORM.segment(on_paper(glyphs, height=60, size=(640, 200)))
+    segmentation = TRANSFORM(on_paper(glyphs, height=60, size=(640, 200)))
     assert len(segmentation.crops) == 10
 
 
@@ -33,7 +33,7 @@ def test_a_broken_stroke_stays_one_digit(mnist_test):
     five[cut : cut + 2] = 0
     _, count = ndimage.label(five > 100)
     assert count >= 2, "the test digit must really be in pieces"
-    assert len(TRANSFORM.segment(on_paper([five], height=150)).crops) == 1
+    assert len(TRANSFORM(on_paper([five], height=150)).crops) == 1
 
 
 def test_specks_are_ignored(mnist_test):
@@ -42,12 +42,12 @@ def test_specks_are_ignored(mnist_test):
     rng = np.random.default_rng(0)
     for x, y in rng.integers(0, 300, (20, 2)):
         draw.point((int(x), int(y)), fill=(40, 40, 40))
-    assert len(TRANSFORM.segment(photo).crops) == 1
+    assert len(TRANSFORM(photo).crops) == 1
 
 
 def test_box_is_in_original_pixels(mnist_test):
     photo = on_paper([digit(mnist_test, 1)], height=200, size=(2000, 1500), at=(1500, 1100))
-    (crop,) = TRANSFORM.segment(photo).crops
+    (crop,) = TRANSFORM(photo).crops
     x0, y0, x1, y1 = crop.box
     assert 1500 <= x0 <= 1700 and 1100 <= y0 <= 1300 and x1 <= 1700 and y1 <= 1300
 
@@ -55,7 +55,7 @@ def test_box_is_in_original_pixels(mnist_test):
 def test_blank_page_has_no_digit():
     rng = np.random.default_rng(1)
     paper = (235 + rng.normal(0, 3, (480, 640))).clip(0, 255).astype(np.uint8)
-    segmentation = TRANSFORM.segment(Image.fromarray(paper))
+    segmentation = TRANSFORM(Image.fromarray(paper))
     assert segmentation.crops == ()
     assert segmentation.reason
 
@@ -70,13 +70,13 @@ def test_a_landscape_is_not_a_number():
         x, y = int(rng.integers(0, 640)), int(rng.integers(250, 480))
         draw.ellipse([x - 15, y - 40, x + 15, y], fill=(20, 70, 20))
     noisy = np.asarray(image, dtype=np.float32) + rng.normal(0, 12, (480, 640, 3))
-    segmentation = TRANSFORM.segment(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)))
+    segmentation = TRANSFORM(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)))
     assert segmentation.crops == ()
 
 
 def test_too_many_shapes_is_not_a_number(mnist_test):
     images, _ = mnist_test
     glyphs = [images[i] for i in range(30)]
-    segmentation = TRANSFORM.segment(on_paper(glyphs, height=30, size=(960, 200)))
+    segmentation = TRANSFORM(on_paper(glyphs, height=30, size=(960, 200)))
     assert segmentation.crops == ()
     assert segmentation.reason == NoDigit.TOO_MANY

@@ -30,7 +30,7 @@ TRANSFORM = DigitTransform()
 
 
 def single(image: Image.Image) -> np.ndarray:
-    segmentation = TRANSFORM.segment(image)
+    segmentation = TRANSFORM(image)
     assert len(segmentation.crops) == 1, segmentation
     return segmentation.crops[0].pixels
 
@@ -96,7 +96,7 @@ def test_ruled_and_squared_lines_are_removed(mnist_test):
     five = digit(mnist_test, 5)
     clean = single(on_paper([five]))
     assert similarity(clean, single(on_paper([five], ground=squared()))) > 0.85
-    assert TRANSFORM.segment(squared()).crops == ()
+    assert TRANSFORM(squared()).crops == ()
 
 
 def test_a_margin_darker_than_the_grid_is_paper_and_a_stroke_along_a_grid_line_is_ink():
@@ -104,11 +104,11 @@ def test_a_margin_darker_than_the_grid_is_paper_and_a_stroke_along_a_grid_line_i
     is; the margin is as dark along the page's whole length, the stroke only where it was drawn."""
     page = squared()
     ImageDraw.Draw(page).line([(60, 0), (60, page.height)], fill=(180, 40, 40), width=3)
-    assert TRANSFORM.segment(page).crops == ()
+    assert TRANSFORM(page).crops == ()
     stroke = page.copy()
     top, bottom = 60, 300
     ImageDraw.Draw(stroke).line([(175 - 4 * top / 360, top), (175 - 4 * bottom / 360, bottom)], fill=(30, 30, 40), width=5)
-    assert len(TRANSFORM.segment(stroke).crops) == 1
+    assert len(TRANSFORM(stroke).crops) == 1
 
 
 def test_a_lone_line_across_the_whole_photo_is_the_pages_and_the_same_stroke_ending_inside_is_a_1():
@@ -121,10 +121,10 @@ def test_a_lone_line_across_the_whole_photo_is_the_pages_and_the_same_stroke_end
         ImageDraw.Draw(page).line([(x, top), (x + 2, bottom)], fill=(40, 40, 45), width=14)
         return page
 
-    across = TRANSFORM.segment(band((480, 360), 150, 0, 360))
+    across = TRANSFORM(band((480, 360), 150, 0, 360))
     assert (across.crops, across.whole, across.reason) == ((), None, NoDigit.LINE_ACROSS)
-    assert len(TRANSFORM.segment(band((480, 360), 150, 40, 320)).crops) == 1
-    assert len(TRANSFORM.segment(band((60, 360), 22, 0, 360)).crops) == 1
+    assert len(TRANSFORM(band((480, 360), 150, 40, 320)).crops) == 1
+    assert len(TRANSFORM(band((60, 360), 22, 0, 360)).crops) == 1
 
 
 def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
@@ -195,7 +195,7 @@ def test_the_stages_run_alone_in_order_and_print_their_parameters(mnist_test):
     assert isinstance(found, Found) and len(found.groups) == 1
     group = found.groups[0]
     alone = crop(cleared.ink, found.labels, group.members, group.box, work.scale)
-    assert np.array_equal(alone.pixels, transform.segment(photo).crops[0].pixels)
+    assert np.array_equal(alone.pixels, transform(photo).crops[0].pixels)
     assert segment(lines(paper(decode(Image.new("L", (300, 200), 235)).gray).ink)) == NoDigit.BLANK
     text = repr(transform)
     assert all(f"{f.name}=" in text for stage in STAGES for f in dataclasses.fields(stage))
@@ -227,10 +227,10 @@ def test_a_bluish_hand_shadow_over_a_thin_pen_is_paper(mnist_test):
 def test_the_table_beyond_the_page_is_not_ink(mnist_test):
     page = np.asarray(on_paper([digit(mnist_test, 6)]), dtype=np.uint8).copy()
     page[:, :60] = (70, 55, 40)  # a wooden desk along the left side
-    assert len(TRANSFORM.segment(Image.fromarray(page)).crops) == 1
+    assert len(TRANSFORM(Image.fromarray(page)).crops) == 1
     blank = np.asarray(on_paper([]), dtype=np.uint8).copy()
     blank[:50] = (70, 55, 40)
-    assert TRANSFORM.segment(Image.fromarray(blank)).crops == ()
+    assert TRANSFORM(Image.fromarray(blank)).crops == ()
 
 
 def test_a_digit_that_fills_the_frame_is_kept_and_offered_whole(mnist_test):
@@ -238,19 +238,19 @@ def test_a_digit_that_fills_the_frame_is_kept_and_offered_whole(mnist_test):
     zero = digit(mnist_test, 0)
     ys, xs = np.nonzero(zero)
     tight = Image.fromarray(255 - zero[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]).resize((150, 190))
-    segmentation = TRANSFORM.segment(tight)
+    segmentation = TRANSFORM(tight)
     assert segmentation.whole is not None
-    far = TRANSFORM.segment(on_paper([zero], height=100))
+    far = TRANSFORM(on_paper([zero], height=100))
     assert far.whole is None and len(far.crops) == 1
 
 
 def test_close_neighbours_are_offered_as_one_digit_far_ones_are_not(mnist_test):
     one, zero = digit(mnist_test, 1), digit(mnist_test, 0)
-    apart = TRANSFORM.segment(on_paper([one, zero], height=100, size=(600, 300)))
+    apart = TRANSFORM(on_paper([one, zero], height=100, size=(600, 300)))
     assert len(apart.crops) == 2 and apart.pairs == (None,)
     page = Image.new("RGB", (480, 360), (235, 235, 235))
     draw = ImageDraw.Draw(page)
     draw.line([(200, 100), (200, 180), (250, 180)], fill=(20, 20, 20), width=6)  # an L ...
     draw.line([(262, 100), (262, 260)], fill=(20, 20, 20), width=6)  # ... and a stem beside it: an open 4
-    close = TRANSFORM.segment(page)
+    close = TRANSFORM(page)
     assert len(close.crops) == 2 and close.pairs[0] is not None

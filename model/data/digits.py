@@ -69,14 +69,14 @@ def _job(job: _Job) -> list[U8]:
     """Both views (grey and solid) of the one digit the transform finds, or none."""
     transform = DigitTransform(TransformParams.from_dict(job.params))
     if not job.photo:
-        crops = transform.segment(Image.fromarray(job.image, mode="L"), single=True).crops
+        crops = transform(Image.fromarray(job.image, mode="L"), single=True).crops
     else:
         look = None
         if job.whole:  # a look that keeps the drawing as drawn: no pen skips, no tiny crops, an even pen
             sampled = Look.sample(np.random.default_rng((job.seed, job.index, 1)))
             look = replace(sampled, framing="page", gaps=False, tiny=False, faint=False, pressure=False)
         rendered = render([job.image], np.random.default_rng((job.seed, job.index)), look)
-        segmentation, kept = transform.segment_kept(rendered.image, single=True)
+        segmentation, kept = transform.with_kept(rendered.image, single=True)
         overlap = rendered.overlap(kept)
         if overlap.recall < job.seen.recall or overlap.precision < job.seen.precision:
             return []

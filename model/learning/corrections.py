@@ -153,9 +153,9 @@ def rebuild(items: list[LabelledPhoto], weights: list[float], transform: DigitTr
     for item, weight in zip(items, weights, strict=True):
         try:
             photo = item.photo.read_bytes()
-            crops = transform.segment(photo).crops
+            crops = transform(photo).crops
             if len(crops) != len(item.label) and len(item.label) == 1:
-                crops = transform.segment(photo, single=True).crops
+                crops = transform(photo, single=True).crops
         except (ImageError, OSError):
             crops = ()
         if len(crops) != len(item.label):

@@ -160,7 +160,7 @@ class Predictor:
         a photo its hypotheses read differently is not read surely. With a person's ``memory``
         (made by this model), each digit read is then checked against it (``model.reading.memory``).
         """
-        segmentation = self.transform.segment(image)
+        segmentation = self.transform(image)
         number = self._read_number(segmentation)
         if number is not None:
             return self._number(segmentation, number, memory)

@@ -45,10 +45,10 @@ def photo(args: argparse.Namespace) -> None:
     photos = [phone_jpeg(images, seed, args.digits) for seed in range(8)]
     decode = np.mean([timed(partial(_bare_decode, d), 20) for d in photos])
     full = np.mean([timed(partial(predictor.predict, d), 20) for d in photos])
-    segment = np.mean([timed(partial(predictor.transform.segment, d), 20) for d in photos])
+    transform = np.mean([timed(partial(predictor.transform, d), 20) for d in photos])
     print(f"1280x960 JPEG of {args.digits} digits, single thread, median over 20 runs x {len(photos)} photos, model {predictor.version}")
     print(f"  Pillow bare decode        {decode:7.2f} ms")
-    print(f"  transform (incl. decode)  {segment:7.2f} ms")
+    print(f"  transform (incl. decode)  {transform:7.2f} ms")
     print(f"  predict (decode+transform+CNN) {full:7.2f} ms  = {full / decode:.2f}x bare decode, {1000 / full:.1f} photos/s")
     per_worker = [photos * 25, photos * 25]
     start = time.perf_counter()

@@ -118,16 +118,16 @@ class DigitTransform:
         stages = "".join(f"    {stage!r},\n" for stage in self.stages)
         return f"DigitTransform(\n{stages}    version={self.params.version},\n)"
 
-    def segment(self, source: bytes | Image.Image, single: bool = False) -> Segmentation:
-        """Find the digits in an image, left to right.
+    def __call__(self, source: bytes | Image.Image, single: bool = False) -> Segmentation:
+        """Every stage in order: the digits in an image, left to right.
 
         ``single`` says the image holds exactly one digit (a training sample), so every
         kept stroke belongs to it; inference never sets it.
         """
         return self._segmentation(self._find(source, single), single)
 
-    def segment_kept(self, source: bytes | Image.Image, single: bool = False) -> tuple[Segmentation, Mask]:
-        """:meth:`segment` and :meth:`kept_ink` of one image in one pass: training checks what it learns from."""
+    def with_kept(self, source: bytes | Image.Image, single: bool = False) -> tuple[Segmentation, Mask]:
+        """The transform's :class:`Segmentation` and :meth:`kept_ink` of one image in one pass: training checks what it learns from."""
         found = self._find(source, single)
         return self._segmentation(found, single), self._kept(found)
 
@@ -152,7 +152,7 @@ class DigitTransform:
 
     def kept_ink(self, source: bytes | Image.Image, single: bool = False) -> Mask:
         """Which pixels of the working image (the mask's shape) reach the network as ink, the digits'
-        own pixels in what :meth:`segment` finds (the whole frame's where it finds none): for
+        own pixels in what the transform finds (the whole frame's where it finds none): for
         measuring how much of the real strokes the transform keeps."""
         return self._kept(self._find(source, single))
 
