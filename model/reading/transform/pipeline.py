@@ -18,7 +18,7 @@ from model.reading.transform.ops import Gray, Mask, member_mask
 from model.reading.transform.paper import Paper
 from model.reading.transform.params import TransformParams
 from model.reading.transform.reasons import NoDigit
-from model.reading.transform.segment import Group, Segment, joinable, touches_frame
+from model.reading.transform.segment import Found, Group, Segment, joinable, touches_frame
 from model.reading.transform.strip import NumberStrip, Strip
 
 
@@ -45,7 +45,7 @@ class Segmentation:
     reason: NoDigit | None = None
     pairs: tuple[DigitCrop | None, ...] = ()
     whole: DigitCrop | None = None
-    """The whole frame as one digit, offered when ink touches the frame or no paper was found."""
+    """The whole frame as one digit, offered when ink touches the frame or no paper was found (``_offers_whole``)."""
     strip: NumberStrip | None = None
     """The main line of writing for the number reader: of the digits found, else of the whole frame."""
     written: Shapes | None = field(default=None, repr=False)
@@ -105,6 +105,14 @@ class _Found:
     """The whole frame as one digit, when ink touches the frame or no paper was found."""
     reason: NoDigit | None
     work_shape: tuple[int, ...]
+
+
+def _offers_whole(found: Found | NoDigit, shape: tuple[int, ...]) -> bool:
+    """May the whole frame be one digit? Where shapes touch the frame, or none were found on paper; not
+    on a blank page, nor beside a lone line across the photo (the frame's split holds that line, or a shadow)."""
+    if isinstance(found, NoDigit):
+        return found not in (NoDigit.BLANK, NoDigit.LINE_ACROSS)
+    return any(touches_frame(group, shape) for group in found.groups)
 
 
 class DigitTransform:
@@ -168,9 +176,7 @@ class DigitTransform:
         inked = stages.paper(work.gray)
         cleared = stages.lines(inked.ink)
         found, shape = stages.segment(cleared), cleared.ink.shape
-        whole = None
-        if found != NoDigit.BLANK and (isinstance(found, NoDigit) or any(touches_frame(g, shape) for g in found.groups)):
-            whole = self._whole(inked.gray, work.scale)
+        whole = self._whole(inked.gray, work.scale) if _offers_whole(found, shape) else None
         if isinstance(found, NoDigit):
             return _Found(None, whole, found, shape)
         groups = found.groups
