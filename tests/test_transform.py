@@ -194,7 +194,7 @@ def test_the_stages_run_alone_in_order_and_print_their_parameters(mnist_test):
     found = segment(cleared)
     assert isinstance(found, Found) and len(found.groups) == 1
     group = found.groups[0]
-    alone = crop(cleared.ink, found.labels, group.members, group.box, work.scale)
+    alone = crop(cleared.ink, found.labels, group, work.scale)
     assert np.array_equal(alone.pixels, transform(photo).crops[0].pixels)
     assert segment(lines(paper(decode(Image.new("L", (300, 200), 235)).gray).ink)) == NoDigit.BLANK
     text = repr(transform)

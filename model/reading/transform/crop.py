@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import CROSS, Box, Gray, Mask, dilate, erode, member_mask, quantiles, resize, stroke_width
+from model.reading.transform.segment import Group
 from model.reading.transform.stage import Stage
 
 
@@ -66,14 +67,13 @@ class DigitCrop:
 class Crop(Stage[CropParams]):
     """Stage 5: one digit's pixels to the network's 28x28 views of it."""
 
-    def __call__(self, ink: Gray, labels: NDArray[np.int32], members: tuple[int, ...], box: Box, scale: float) -> DigitCrop:
-        """Cut one digit (the components ``members`` of ``labels``, within ``box``) out of the ink and place it MNIST-style.
-
-        ``scale`` maps working pixels back to the original photo, for the box reported.
-        """
+    def __call__(self, ink: Gray, labels: NDArray[np.int32], group: Group, scale: float) -> DigitCrop:
+        """Cut one digit (a group segmentation found: components of ``labels``) out of the ink the lines
+        stage cleared, and place it MNIST-style; ``scale`` maps working pixels back to the original photo,
+        for the box reported (as :class:`~model.reading.transform.strip.Strip` takes them all)."""
         p = self.params
-        region, (xa, ya), own = _digit_ink(ink, labels, members, box, p)
-        x0, y0, x1, y1 = box
+        region, (xa, ya), own = _digit_ink(ink, labels, group.members, group.box, p)
+        x0, y0, x1, y1 = group.box
         zoom = p.fine * p.digit_box / max(y1 - y0, x1 - x0)
         width = _width_in_box(own[y0 - ya : y1 - ya, x0 - xa : x1 - xa], zoom, p)
         grey, full = (_place(_normalize_stroke(_zoomed(view, zoom), width, p), p) for view in (region, own.astype(np.float32)))

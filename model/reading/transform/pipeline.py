@@ -23,7 +23,9 @@ from model.reading.transform.strip import NumberStrip, Strip
 
 
 class Stages(NamedTuple):
-    """The transform's stages in the order a photo meets them; each takes what the one before made."""
+    """The transform's stages in the order a photo meets them. Each of the first four takes what the one
+    before made; crop and strip take the cleared ink with what segmentation found on it (its labels and
+    groups) and decode's scale back to the photo."""
 
     decode: Decode
     paper: Paper
@@ -69,7 +71,7 @@ class Shapes:
     crop: Crop
 
     def cut(self, group: Group) -> DigitCrop:
-        return self.crop(self.ink, self.labels, group.members, group.box, self.scale)
+        return self.crop(self.ink, self.labels, group, self.scale)
 
     def strip(self, stage: Strip) -> NumberStrip:
         return stage(self.ink, self.labels, self.groups, self.scale)
@@ -86,7 +88,7 @@ class Shapes:
         box = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
         labels = np.zeros_like(self.labels)
         labels[y0:y1, x0:x1][own] = 1
-        return self.crop(self.ink, labels, (1,), box, self.scale)
+        return self.crop(self.ink, labels, Group(box, (1,)), self.scale)
 
     def kept(self) -> Mask:
         """The digits' own pixels: what the solid view shows as full ink (the grey view as it is)."""
