@@ -29,7 +29,7 @@ from bot.handlers import admin, feedback, photos
 from bot.health import HealthServer
 from bot.ops import tls
 from bot.reading.inference import Reader, Shipped
-from bot.reading.memory import Memories
+from bot.reading.memory import MemoryCache
 from bot.replies import texts
 from bot.replies.i18n import LANGUAGES, translations
 from bot.storage import Storage
@@ -65,7 +65,7 @@ def build(settings: Settings, request: BaseRequest | None = None) -> BotApplicat
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data.services = Services(settings, storage, reader, Memories(storage, reader), delivery)
+    application.bot_data.services = Services(settings, storage, reader, MemoryCache(storage, reader), delivery)
     application.bot_data.inbox = inbox
     if settings.health_port:
         application.bot_data.health = HealthServer(storage, reader, settings.health_host, settings.health_port)

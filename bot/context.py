@@ -17,7 +17,7 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.sending import Delivery
 from bot.health import HealthServer
 from bot.reading.inference import Reader
-from bot.reading.memory import Memories
+from bot.reading.memory import MemoryCache
 from bot.storage import Storage
 
 
@@ -26,7 +26,7 @@ class Services:
     settings: Settings
     storage: Storage
     reader: Reader
-    memories: Memories
+    memory_cache: MemoryCache
     delivery: Delivery
     """The one way an answer is sent (``bot.delivery.sending``)."""
 

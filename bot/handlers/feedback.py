@@ -137,7 +137,7 @@ async def _save_correction(update: Update, svc: Services, prediction: StoredPred
     """Commit the correction (remembered at once unless it must be asked), then tell the user; the answer is redrawn."""
     answer = Answer.from_json(prediction.details)
     ask = _asks_first(svc, prediction, answer, label)
-    remembered = [] if ask or not svc.settings.memory else await svc.memories.from_correction(prediction, label)
+    remembered = [] if ask or not svc.settings.memory else await svc.memory_cache.from_correction(prediction, label)
     try:
         changed = await svc.storage.record_correction(prediction.id, prediction.user_id, label, remembered)
     except KeyError:  # deleted (``/forget``) after the press was read: nothing is stored, nothing is left behind
@@ -165,7 +165,7 @@ async def _remember(update: Update, svc: Services, prediction: StoredPrediction,
     if prediction.label != press.label:
         await query.answer(tr.gettext(texts.OUT_OF_DATE))
         return
-    memories = await svc.memories.from_correction(prediction, press.label)
+    memories = await svc.memory_cache.from_correction(prediction, press.label)
     try:
         outcome = await svc.storage.remember(prediction.id, press.label, memories)
     except KeyError:

@@ -137,7 +137,7 @@ async def _admission(svc: Services, asking: Message, user: User) -> Admission:
     """One transaction: what a run before a crash stored for this message, else a slot of each rate
     limit (the person's, and a group's own budget, its id < 0), with the person's memory mark."""
     budgets = [user.id] + ([asking.chat_id] if asking.chat.type != ChatType.PRIVATE else [])
-    key = svc.memories.key(user.id) if svc.settings.memory else None
+    key = svc.memory_cache.key(user.id) if svc.settings.memory else None
     return await svc.storage.admit(asking.chat_id, asking.message_id, budgets, svc.settings.rate_limit_per_minute, 60, key)
 
 
@@ -175,7 +175,7 @@ async def _fetch(update: Update, context: BotContext, file_id: str, tr: Translat
 async def _read_photo(update: Update, svc: Services, user: User, admitted: Admission, data: bytes, tr: Translations) -> Reading | None:
     """The model's reading, checked against the person's memory; None (the person told why) for an unreadable file."""
     with metrics.stage("memory"):
-        memory = await svc.memories.of(user.id, admitted.memory) if svc.settings.memory else None
+        memory = await svc.memory_cache.of(user.id, admitted.memory_mark) if svc.settings.memory else None
     try:
         return await svc.reader.read(data, memory)
     except ImageError as err:

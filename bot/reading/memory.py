@@ -30,7 +30,10 @@ class _Cached:
     last_id: int
 
 
-class Memories:
+class MemoryCache:
+    """Each person's memory (``model.reading.memory.Memory``) as this process holds it, for the last
+    ``people`` who sent a photo; the database's rows (``bot.storage.memories``) are the memory itself."""
+
     def __init__(self, storage: Storage, reader: Reader, people: int = 1024) -> None:
         self.storage, self.reader, self.people = storage, reader, people
         self._cache: OrderedDict[int, _Cached] = OrderedDict()

@@ -23,7 +23,7 @@ class Admission:
 
     done: StoredPrediction | None
     allowed: bool
-    memory: tuple[str, MemoryMark] | None = None
+    memory_mark: tuple[str, MemoryMark] | None = None
     """The model version asked for and the person's memory mark under it, read in the same transaction."""
 
 
