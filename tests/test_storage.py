@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import datetime as dt
 import itertools
+import subprocess
+import sys
 import time
 
 import pytest
@@ -252,6 +254,30 @@ async def test_migration_moves_existing_photos_out_of_the_predictions(tmp_path):
         assert await storage.spool_photos(photos, tmp_path) == 2
     finally:
         await storage.close()
+
+
+def test_the_head_is_alembics_and_a_start_with_nothing_to_migrate_never_imports_alembic(tmp_path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.storage import MIGRATIONS
+    from bot.storage.engine import head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    start = (
+        "import asyncio, sys\n"
+        "from bot.storage import Storage\n"
+        "async def main():\n"
+        f"    storage = Storage('sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}')\n"
+        "    await storage.migrate()\n"
+        "    await storage.close()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", start], capture_output=True, text=True, timeout=120, check=True) for _ in range(2)]
+    assert [run.stdout.strip() for run in runs] == ["True", "False"], "the first start migrates, the second finds the head"
 
 
 async def test_the_answer_is_stored_once_and_a_downgrade_writes_its_columns_back(storage):

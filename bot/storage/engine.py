@@ -17,7 +17,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.storage.schema import Base
 
@@ -67,6 +68,8 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         async with self.engine.begin() as connection:
+            if await _at_head(connection):
+                return
             if self.engine.dialect.name == "postgresql":
                 await connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
             await connection.run_sync(_upgrade)
@@ -147,6 +150,23 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     """Collect the outcome of work given up on, so it is not reported as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+def head_revision() -> str:
+    """The newest migration's revision, from the files' names (``NNNN_what.py``, each file's revision
+    ``NNNN``; a test holds this to Alembic's own head)."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+async def _at_head(connection: AsyncConnection) -> bool:
+    """Is the schema at the newest revision already? Then a start does not import Alembic at all (its
+    modules would stay in the memory of a bot that runs for months), and a replica takes no lock."""
+    try:
+        async with connection.begin_nested():
+            current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except DBAPIError:  # a new database: no version table yet
+        return False
+    return current == [head_revision()]
 
 
 def _upgrade(connection: Connection) -> None:

@@ -55,6 +55,7 @@ async def run(args: argparse.Namespace) -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url, "TELEGRAM_FILE_URL": fake.file_url, **bot_settings(args, tmp, port)}
+        await _schema(args, Path(tmp))
         bot = start_bot(args.bot_python, env, tmp, "bot" if args.bot == "digitbot" else "devkit.fixed_reply_bot")
         try:
             await fake.wait_for(lambda c: c.method == "setMyCommands", timeout=120)
@@ -151,6 +152,18 @@ def _print_stages(before: Stages, after: Stages, photos: int) -> None:
             bound = next(key for key in bounds if ran[key] >= 0.99 * ran["count"])
             row.append(f"{name}{'*' if name in WAITING else ''} {1000 * ran['sum'] / max(photos, 1):.1f} (p99 <= {float(bound) * 1000:g})")
     print("    " + ", ".join(row))
+
+
+async def _schema(args: argparse.Namespace, data_dir: Path) -> None:
+    """The database made beforehand, as every start after a deployment's first finds it."""
+    from bot.config import database_url
+    from bot.storage import Storage
+
+    storage = Storage(database_url(args.database_url, data_dir))
+    try:
+        await storage.migrate()
+    finally:
+        await storage.close()
 
 
 async def _remember(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:
