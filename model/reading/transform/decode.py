@@ -105,8 +105,7 @@ def upright(source: bytes | Image.Image, longest: int, least: int | None = None)
     ratio = (least or longest) / max(orig_w, orig_h)
     if image.format == "JPEG" and ratio < 1:
         image.draft("RGB", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
-    turned = ImageOps.exif_transpose(image) or image
-    width = orig_h if _swapped(turned, orig_w, orig_h) else orig_w
+    turned, width = _turned(image, orig_w, orig_h)
     frame = turned.convert("RGB")
     frame.thumbnail((longest, longest))
     return frame, frame.width / width
@@ -138,8 +137,7 @@ class Decode(Stage[DecodeParams]):
                     image.draft("L", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
             else:
                 image = _reduced(image, max(orig_w, orig_h) // (params.reduce_headroom * work_size))
-            image = ImageOps.exif_transpose(image) or image
-            width = orig_h if _swapped(image, orig_w, orig_h) else orig_w
+            image, width = _turned(image, orig_w, orig_h)
             gray = _to_gray(image, params)
         except ImageError:
             raise
@@ -222,10 +220,12 @@ def _palette_tables(image: Image.Image) -> tuple[NDArray[np.uint8], NDArray[np.u
     return grey, alpha
 
 
-def _swapped(image: Image.Image, orig_w: int, orig_h: int) -> bool:
-    """True when EXIF orientation turned the picture by 90 degrees."""
-    w, h = image.size
-    return (w > h) != (orig_w > orig_h)
+def _turned(image: Image.Image, orig_w: int, orig_h: int) -> tuple[Image.Image, int]:
+    """The image turned as its EXIF tag says, and the upright original's width (``orig_w`` x ``orig_h``
+    is the file's own size, before any reduced decode): the one frame boxes are given in."""
+    turned = ImageOps.exif_transpose(image) or image
+    w, h = turned.size
+    return turned, orig_h if (w > h) != (orig_w > orig_h) else orig_w
 
 
 def _to_gray(image: Image.Image, params: DecodeParams) -> Gray:
