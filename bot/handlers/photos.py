@@ -2,8 +2,9 @@
 
 A photo's path is five steps: admit (a crash's replay is answered from what was stored; the
 rate limits, the announced size), fetch (the file), read (the predictor in the thread pool, with
-the person's memory), store (the prediction committed), answer (with buttons that carry the prediction's id, which ``bot.handlers.feedback``
-handles after a restart and on any replica as well). ``bot.handlers.admin`` holds the admins' commands.
+the person's memory), store (the prediction committed), answer (with buttons that carry the
+prediction's id, which ``bot.handlers.feedback`` handles after a restart and on any replica as
+well). ``bot.handlers.admin`` holds the admins' commands.
 """
 
 from __future__ import annotations
