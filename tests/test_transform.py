@@ -127,6 +127,29 @@ def test_a_lone_line_across_the_whole_photo_is_the_pages_and_the_same_stroke_end
     assert len(TRANSFORM(band((60, 360), 22, 0, 360)).crops) == 1
 
 
+def test_a_table_beyond_the_page_and_a_margin_running_to_it_are_no_digit_while_a_digit_beside_them_is_read(mnist_test):
+    """The table beyond a page's edge is dropped with the soft rim its blur leaves on the page (alone, the
+    rim would stand out as a line along the table once the table no longer sets the ink's level); a
+    margin ruled down the page ends where the page does, at the table; a digit beside both is found."""
+
+    def page(table: tuple[int, int, int, int], glyphs: list[np.ndarray]) -> Image.Image:
+        photo = on_paper(glyphs, height=90, at=(120, 150))
+        draw = ImageDraw.Draw(photo)
+        draw.line([(40, 0), (40, 360)], fill=(220, 120, 120), width=3)
+        draw.rectangle(table, fill=(35, 30, 30))
+        noise = np.random.default_rng(3).normal(0, 3, (360, 480, 1))
+        blurred = np.asarray(photo.filter(ImageFilter.GaussianBlur(3)), np.float32) + noise
+        return Image.fromarray(np.clip(blurred, 0, 255).astype(np.uint8))
+
+    above, right = (0, 0, 480, 40), (440, 0, 480, 360)
+    margin = TRANSFORM(page(above, []))
+    assert (margin.crops, margin.reason) == ((), NoDigit.LINE_ACROSS)
+    assert TRANSFORM(page(right, [])).crops == ()
+    for table in (above, right):
+        boxes = [crop.box for crop in TRANSFORM(page(table, [digit(mnist_test, 3)])).crops]
+        assert len(boxes) == 1 and boxes[0][0] >= 120 and boxes[0][2] <= 210, "the digit alone: the pale margin is fainter than its pen"
+
+
 def test_fat_marker_and_fine_pen_get_mnist_stroke_width(mnist_test):
     """The mission's failure: the same 8 with a fat marker must look like the 8 with a pen."""
     eight = digit(mnist_test, 8)

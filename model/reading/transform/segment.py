@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.lines import Cleared
-from model.reading.transform.ops import Box, Gray, Mask, height, label, union
+from model.reading.transform.ops import Box, Gray, Mask, dilate, height, label, union
 from model.reading.transform.reasons import NoDigit
 from model.reading.transform.stage import Stage
 
@@ -48,6 +48,9 @@ class SegmentParams:
     """A blob spanning more than ``page_edge`` of a side, with ``edge_share`` of its pixels within
     ``edge_band`` of that side and touching the frame along ``edge_contact`` of it, runs along
     it: a page or table edge, not a digit that fills the frame."""
+    edge_rim: float = bounded(0.01, 0.0, 1.0)
+    """A page edge's soft rim, this fraction of the long side wide, goes with it: the edge's blur is
+    fainter than the edge, and once the edge is gone it would stand out as a line along it."""
     faint: float = bounded(0.6, 0.001, 1.0)
     """A blob whose strongest pixel is under this fraction of the peak is a smudge, not the pen."""
     max_on_lines: float = bounded(0.6, 0.0, 1.0)
@@ -120,8 +123,9 @@ class Segment(Stage[SegmentParams]):
         p, ink, on_lines = self.params, cleared.ink, cleared.on_lines
         blobs = _threshold(ink, on_lines, p)
         edges = [index for index in _large(blobs, p) if _is_page_edge(blobs, index, ink.shape, p)]
+        beyond = _beyond_page(blobs.labels, edges, p)
         if edges:  # a table beyond the page sets neither the ink's peak nor its share
-            ink = np.where(np.isin(blobs.labels, edges), np.float32(0), ink)
+            ink = np.where(beyond, np.float32(0), ink)
             blobs = _threshold(ink, on_lines, p)
         if blobs.peak < p.min_contrast:
             return NoDigit.BLANK
@@ -146,7 +150,7 @@ class Segment(Stage[SegmentParams]):
             return NoDigit.NOT_HANDWRITING
         tallest = max(height(group.box) for group in groups)
         kept = [group for group in groups if height(group.box) >= p.min_height * tallest]
-        if len(kept) == 1 and _across(kept[0], blobs, p):
+        if len(kept) == 1 and _across(kept[0], blobs, beyond, p):
             return NoDigit.LINE_ACROSS
         kept.sort(key=lambda group: (group.box[0] + group.box[2]) / 2)
         return Found(blobs.labels, tuple(kept))
@@ -232,8 +236,16 @@ def _is_page_edge(blobs: _Blobs, index: int, shape: tuple[int, ...], p: SegmentP
     )
 
 
-def _across(group: Group, blobs: _Blobs, p: SegmentParams) -> bool:
-    """Is the shape cut by the frame at both ends, one way, and narrow across (``line_across``)?
+def _beyond_page(labels: NDArray[np.int32], edges: list[int], p: SegmentParams) -> Mask:
+    """The page edges' pixels with their soft rims (``edge_rim``): where the page ends."""
+    beyond = np.isin(labels, edges)
+    rim = 2 * round(p.edge_rim * max(labels.shape)) + 1
+    return dilate(beyond.astype(np.float32), rim, rim) > 0 if edges and rim > 1 else beyond
+
+
+def _across(group: Group, blobs: _Blobs, beyond: Mask | None, p: SegmentParams) -> bool:
+    """Is the shape cut at both ends, one way, by the frame or where the page ends (``beyond``), and narrow
+    across (``line_across``)? A margin ruled down a page runs on until the table beyond the page's edge.
 
     Its width is its main pieces' (each at least ``small_piece`` of the largest), so a speck
     joined to a line does not widen it, while a digit's parts all count."""
@@ -244,9 +256,21 @@ def _across(group: Group, blobs: _Blobs, p: SegmentParams) -> bool:
     main = stats[areas >= p.small_piece * areas.max()]
     left, right = main[:, cv2.CC_STAT_LEFT], main[:, cv2.CC_STAT_LEFT] + main[:, cv2.CC_STAT_WIDTH]
     top, bottom = main[:, cv2.CC_STAT_TOP], main[:, cv2.CC_STAT_TOP] + main[:, cv2.CC_STAT_HEIGHT]
-    if y0 == 0 and y1 == rows and int(right.max() - left.min()) < p.line_across * cols:
+    ends = beyond if beyond is not None else np.zeros((0, 0), dtype=bool)
+    down = _ends_cut(y0, y1, rows, ends[:, x0:x1])
+    if down and int(right.max() - left.min()) < p.line_across * cols:
         return True
-    return x0 == 0 and x1 == cols and int(bottom.max() - top.min()) < p.line_across * rows
+    return _ends_cut(x0, x1, cols, ends[y0:y1].T) and int(bottom.max() - top.min()) < p.line_across * rows
+
+
+def _ends_cut(start: int, end: int, length: int, beyond: Mask) -> bool:
+    """Does a shape from ``start`` to ``end`` along an axis of ``length`` reach the frame, or the page's
+    end (``beyond``: rows along that axis), at both ends?"""
+
+    def cut(at: int) -> bool:
+        return at in (0, length) or bool(beyond.size and beyond[max(0, at - 1) : at + 1].any())
+
+    return cut(start) and cut(end)
 
 
 def _merge_strokes(blobs: list[tuple[int, Box]], areas: NDArray[np.int64], p: SegmentParams) -> list[Group]:
@@ -329,6 +353,6 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     x1, y1 = (stats[members, 0] + stats[members, 2]).max(), (stats[members, 1] + stats[members, 3]).max()
     strength = np.clip((paper - gray) / (paper - ink), 0.0, 1.0).astype(np.float32)
     group = Group((int(x0), int(y0), int(x1), int(y1)), tuple(int(m) for m in members))
-    if _across(group, blobs, params):
+    if _across(group, blobs, None, params):
         return None
     return strength, Found(labels, (group,))
