@@ -19,7 +19,7 @@ from model.reading.classes import NOT_A_DIGIT
 from model.reading.graphs import Batch, DigitRun, softmax
 from model.reading.memory import DIMS, Memory, MemoryParams, Recalled, Vectors, recall
 from model.reading.number_reader import NumberReader, StripReading
-from model.reading.orientation import UPRIGHT, Orientation, mix, turned_back
+from model.reading.orientation import NINE, SIX, UPRIGHT, Orientation, mix, turned_back
 from model.reading.transform import Box, DigitCrop, DigitTransform, ImageError, NoDigit, Segmentation, TransformParams, Unreadable
 
 __all__ = ["Candidate", "DigitReading", "ImageError", "NoDigit", "Predictor", "Reading", "Unreadable"]
@@ -202,7 +202,8 @@ class Predictor:
         """Is the photo one digit, whatever the number reader makes of it? Where segmentation finds one
         shape, no wider than tall (as a digit is, and two digits side by side are not) or lying on its
         side, and the digit network is surer of it as one digit than the number reader is of its
-        string (a 1's long flag taken for a second 1), one digit is the likelier reading."""
+        string (a 1's long flag taken for a second 1), one digit is the likelier reading. A lying 6 is a 9
+        lying the other way: turned, the shape is one digit with what the two share between them (``mix``)."""
         if len(segmentation.crops) != 1:
             return False
         crop = segmentation.crops[0]
@@ -211,7 +212,10 @@ class Predictor:
         x0, y0, x1, y1 = crop.box
         if x1 - x0 > y1 - y0 and not turned:
             return False
-        return self._digit(span.row) and float(span.row[:NOT_A_DIGIT].max()) > number
+        one = float(span.row[:NOT_A_DIGIT].max())
+        if turned:
+            one = max(one, float(span.row[SIX] + span.row[NINE]))
+        return self._digit(span.row) and one > number
 
     def _lone_oriented(self, spans: list[_Span]) -> tuple[list[_Span], bool]:
         """A lone shape read over the ways it may lie (``_oriented``); several are read as they stand."""
