@@ -8,8 +8,9 @@ network's readings of the shape as it is and turned back each way (``mix``):
 
 - a shape it is unsure about is read as unsure, not turned on a guess;
 - upright is the likelier start (``PRIOR``): few photos come turned, so a turn needs strong evidence;
-- a 6 turned one way is a 9 turned the other, the same pixels: a turned reading never tells them
-  apart (their probabilities are pooled), so a turn never swaps them surely;
+- a 6 turned one way is a 9 turned the other, nearly the same pixels: which way the orientation
+  network finds the shape turned (a 6's curled top against a 9's straight stem) tips a turned reading
+  towards one of them, never to a sure answer (``SIX_NINE_SHARE``), so a turn never swaps them surely;
 - a straight stroke has no up: lying, it is a dash, an underline or what is left of a ruled line as
   much as a 1, so a turned reading's 1 counts as "not a digit" (a lying 1 is answered "no digit",
   never a blank page's line read as a sure 1).
@@ -36,6 +37,10 @@ PRIOR = (0.9, 0.05, 0.05)
 """How likely each orientation is before the shape is seen: the network learned from the three in
 equal shares, and its probabilities are reweighed by this (most photos come upright)."""
 ONE, SIX, NINE = 1, 6, 9
+SIX_NINE_SHARE = 0.75
+"""Of the probability a turned 6 and 9 share, the most either takes. Lying, they are one shape read
+two ways (a 6 turned one way is a 9 turned the other), and only the orientation network's left or
+right tells which: it may tip the answer, never make it sure (the bot and the evaluation call 80% sure)."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,11 @@ def turned_back(crop: DigitCrop, orientation: int) -> DigitCrop:
 def mix(weights: Batch, rows: Batch) -> Batch:
     """One shape's reading over its orientations: each orientation's reading (``rows``, one per class,
     upright first) weighed by its probability; in the turned readings 6 and 9 share their
-    probability, and a 1's goes to "not a digit"."""
+    probability (``SIX_NINE_SHARE``), and a 1's goes to "not a digit"."""
     turned = rows.copy()
-    pooled = (turned[1:, SIX] + turned[1:, NINE]) / 2
-    turned[1:, SIX] = pooled
-    turned[1:, NINE] = pooled
+    both = turned[1:, SIX] + turned[1:, NINE]
+    turned[1:, SIX] = np.clip(turned[1:, SIX], (1 - SIX_NINE_SHARE) * both, SIX_NINE_SHARE * both)
+    turned[1:, NINE] = both - turned[1:, SIX]
     turned[1:, NOT_A_DIGIT] += turned[1:, ONE]
     turned[1:, ONE] = 0
     mixed: Batch = (weights[:, None] * turned).sum(axis=0)
