@@ -13,6 +13,7 @@ from model.data import sets
 from model.judging.evaluation import SURE
 from model.learning import versions
 from model.reading import registry
+from model.reading.classes import NOT_A_DIGIT
 from model.reading.orientation import LEFT, NINE, RIGHT, SIX, SIX_NINE_SHARE, TURNS, UPRIGHT, mix, turn, turned_back
 from model.reading.predictor import Predictor
 from model.reading.transform import DigitCrop
@@ -66,6 +67,9 @@ def test_mixing_weighs_each_orientation_and_never_tells_6_from_9_turned_surely()
     unsure = mix(np.array([0.0, 0.5, 0.5], np.float32), rows)
     assert float(unsure[SIX]) == pytest.approx(0.5) and float(unsure[NINE]) == pytest.approx(0.5)
     assert SIX_NINE_SHARE < SURE
+    doodle = np.zeros(11, np.float32)
+    doodle[[SIX, NINE, NOT_A_DIGIT]] = 0.45, 0.15, 0.4  # shared evenly, "not a digit" wins: the tipping makes no digit of it
+    assert int(mix(np.array([0.0, 1.0, 0.0], np.float32), np.stack([upright, doodle, doodle])).argmax()) == NOT_A_DIGIT
     assert float(mix(np.array([0.5, 0.5, 0.0], np.float32), rows).sum()) == pytest.approx(1.0)
 
 

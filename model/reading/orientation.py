@@ -95,13 +95,22 @@ def turned_back(crop: DigitCrop, orientation: int) -> DigitCrop:
 
 def mix(weights: Batch, rows: Batch) -> Batch:
     """One shape's reading over its orientations: each orientation's reading (``rows``, one per class,
-    upright first) weighed by its probability; in the turned readings 6 and 9 share their
-    probability (``SIX_NINE_SHARE``), and a 1's goes to "not a digit"."""
+    upright first) weighed by its probability; in the turned readings a 1's goes to "not a digit",
+    and 6 and 9 share their probability.
+
+    What the shape is (a digit, which one, or none) is read with the two shared evenly; only where
+    that reading is a 6 or a 9 does the turn tip the share towards one of them (``SIX_NINE_SHARE``),
+    so the tipping never turns a doodle into a digit nor another digit into a 6."""
     turned = rows.copy()
-    both = turned[1:, SIX] + turned[1:, NINE]
-    turned[1:, SIX] = np.clip(turned[1:, SIX], (1 - SIX_NINE_SHARE) * both, SIX_NINE_SHARE * both)
-    turned[1:, NINE] = both - turned[1:, SIX]
     turned[1:, NOT_A_DIGIT] += turned[1:, ONE]
     turned[1:, ONE] = 0
-    mixed: Batch = (weights[:, None] * turned).sum(axis=0)
+    both = turned[1:, SIX] + turned[1:, NINE]
+    tipped = turned.copy()
+    tipped[1:, SIX] = np.clip(turned[1:, SIX], (1 - SIX_NINE_SHARE) * both, SIX_NINE_SHARE * both)
+    tipped[1:, NINE] = both - tipped[1:, SIX]
+    turned[1:, SIX] = turned[1:, NINE] = both / 2
+    even: Batch = (weights[:, None] * turned).sum(axis=0)
+    if int(even.argmax()) not in (SIX, NINE):
+        return even
+    mixed: Batch = (weights[:, None] * tipped).sum(axis=0)
     return mixed
