@@ -238,12 +238,14 @@ def _is_page_edge(blobs: _Blobs, index: int, shape: tuple[int, ...], p: SegmentP
 
 def _beyond_page(labels: NDArray[np.int32], edges: list[int], p: SegmentParams) -> Mask:
     """The page edges' pixels with their soft rims (``edge_rim``): where the page ends."""
+    if not edges:
+        return np.zeros(labels.shape, dtype=bool)
     beyond = np.isin(labels, edges)
     rim = 2 * round(p.edge_rim * max(labels.shape)) + 1
-    return dilate(beyond.astype(np.float32), rim, rim) > 0 if edges and rim > 1 else beyond
+    return dilate(beyond.astype(np.float32), rim, rim) > 0 if rim > 1 else beyond
 
 
-def _across(group: Group, blobs: _Blobs, beyond: Mask | None, p: SegmentParams) -> bool:
+def _across(group: Group, blobs: _Blobs, beyond: Mask, p: SegmentParams) -> bool:
     """Is the shape cut at both ends, one way, by the frame or where the page ends (``beyond``), and narrow
     across (``line_across``)? A margin ruled down a page runs on until the table beyond the page's edge.
 
@@ -256,11 +258,9 @@ def _across(group: Group, blobs: _Blobs, beyond: Mask | None, p: SegmentParams) 
     main = stats[areas >= p.small_piece * areas.max()]
     left, right = main[:, cv2.CC_STAT_LEFT], main[:, cv2.CC_STAT_LEFT] + main[:, cv2.CC_STAT_WIDTH]
     top, bottom = main[:, cv2.CC_STAT_TOP], main[:, cv2.CC_STAT_TOP] + main[:, cv2.CC_STAT_HEIGHT]
-    ends = beyond if beyond is not None else np.zeros((0, 0), dtype=bool)
-    down = _ends_cut(y0, y1, rows, ends[:, x0:x1])
-    if down and int(right.max() - left.min()) < p.line_across * cols:
+    if _ends_cut(y0, y1, rows, beyond[:, x0:x1]) and int(right.max() - left.min()) < p.line_across * cols:
         return True
-    return _ends_cut(x0, x1, cols, ends[y0:y1].T) and int(bottom.max() - top.min()) < p.line_across * rows
+    return _ends_cut(x0, x1, cols, beyond[y0:y1].T) and int(bottom.max() - top.min()) < p.line_across * rows
 
 
 def _ends_cut(start: int, end: int, length: int, beyond: Mask) -> bool:
@@ -268,7 +268,7 @@ def _ends_cut(start: int, end: int, length: int, beyond: Mask) -> bool:
     end (``beyond``: rows along that axis), at both ends?"""
 
     def cut(at: int) -> bool:
-        return at in (0, length) or bool(beyond.size and beyond[max(0, at - 1) : at + 1].any())
+        return at in (0, length) or bool(beyond[max(0, at - 1) : at + 1].any())
 
     return cut(start) and cut(end)
 
@@ -353,6 +353,6 @@ def _whole_frame(gray: Gray, params: SegmentParams) -> tuple[Gray, Found] | None
     x1, y1 = (stats[members, 0] + stats[members, 2]).max(), (stats[members, 1] + stats[members, 3]).max()
     strength = np.clip((paper - gray) / (paper - ink), 0.0, 1.0).astype(np.float32)
     group = Group((int(x0), int(y0), int(x1), int(y1)), tuple(int(m) for m in members))
-    if _across(group, blobs, None, params):
+    if _across(group, blobs, np.zeros(mask.shape, dtype=bool), params):  # the frame's split has dropped no page edge
         return None
     return strength, Found(labels, (group,))
