@@ -187,14 +187,15 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
                     wrong, right = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
                     async with http.post(url, json=update, headers=wrong, ssl=trusted) as refused:
                         assert refused.status == 403
+                    fives = _fives(await _metrics(http, settings.health_port))  # earlier tests in this process counted theirs
                     async with http.post(url, json=update, headers=right, ssl=trusted) as accepted:
                         assert accepted.status == 200
                     answer = await fake.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == 9001)
                     assert "<b>5</b>" in answer.params["text"]
                     async with http.get(f"http://127.0.0.1:{settings.health_port}/healthz") as health:
                         assert health.status == 200 and (await health.json())["database"] is True
-                    body = await _metrics_once_counted(http, settings.health_port)
-                    assert 'digitbot_predictions_total{digit="5"}' in body and "digitbot_reply_latency_seconds_bucket" in body
+                    body = await _metrics_once_counted(http, settings.health_port, fives)
+                    assert _fives(body) == fives + 1 and "digitbot_reply_latency_seconds_bucket" in body
             storage = Storage(settings.database)
             stats = await storage.stats()
             await storage.close()
@@ -203,13 +204,24 @@ async def test_compose_environment_in_webhook_mode_against_postgres(tmp_path, mn
             await fake.stop()
 
 
-async def _metrics_once_counted(http: aiohttp.ClientSession, port: int) -> str:
-    """/metrics once the photo is counted: that happens after its answer's message id is committed, just after the send."""
+async def _metrics(http: aiohttp.ClientSession, port: int) -> str:
+    async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+        return await metrics.text()
+
+
+def _fives(body: str) -> float:
+    """How many 5s the bot has read, as /metrics counts them (0 before the first)."""
+    line = next((line for line in body.splitlines() if line.startswith('digitbot_predictions_total{digit="5"}')), "")
+    return float(line.split()[-1]) if line else 0.0
+
+
+async def _metrics_once_counted(http: aiohttp.ClientSession, port: int, fives: float) -> str:
+    """/metrics once the photo's 5 is counted (beyond the ``fives`` counted before it): that happens after
+    its answer's message id is committed, just after the send."""
     body = ""
     for _ in range(600):
-        async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
-            body = await metrics.text()
-        if "digitbot_predictions_total{" in body:
+        body = await _metrics(http, port)
+        if _fives(body) > fives:
             break
         await asyncio.sleep(0.05)
     return body
