@@ -105,12 +105,11 @@ def mix(weights: Batch, rows: Batch) -> Batch:
     turned[1:, NOT_A_DIGIT] += turned[1:, ONE]
     turned[1:, ONE] = 0
     both = turned[1:, SIX] + turned[1:, NINE]
-    tipped = turned.copy()
-    tipped[1:, SIX] = np.clip(turned[1:, SIX], (1 - SIX_NINE_SHARE) * both, SIX_NINE_SHARE * both)
-    tipped[1:, NINE] = both - tipped[1:, SIX]
+    six = np.clip(turned[1:, SIX], (1 - SIX_NINE_SHARE) * both, SIX_NINE_SHARE * both)
     turned[1:, SIX] = turned[1:, NINE] = both / 2
     even: Batch = (weights[:, None] * turned).sum(axis=0)
     if int(even.argmax()) not in (SIX, NINE):
         return even
-    mixed: Batch = (weights[:, None] * tipped).sum(axis=0)
+    turned[1:, SIX], turned[1:, NINE] = six, both - six
+    mixed: Batch = (weights[:, None] * turned).sum(axis=0)
     return mixed
