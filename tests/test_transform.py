@@ -22,9 +22,10 @@ from model.reading.transform import (
     StripParams,
     TransformParams,
 )
-from model.reading.transform.lines import Lines
+from model.reading.transform.lines import Cleared, Lines
+from model.reading.transform.ops import member_mask
 from model.reading.transform.paper import Paper
-from model.reading.transform.segment import Found
+from model.reading.transform.segment import Found, Segment
 
 TRANSFORM = DigitTransform()
 
@@ -109,6 +110,42 @@ def test_a_margin_darker_than_the_grid_is_paper_and_a_stroke_along_a_grid_line_i
     top, bottom = 60, 300
     ImageDraw.Draw(stroke).line([(175 - 4 * top / 360, top), (175 - 4 * bottom / 360, bottom)], fill=(30, 30, 40), width=5)
     assert len(TRANSFORM(stroke).crops) == 1
+
+
+def _faint_nine(noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A hairline 9 in a faint photo, as an ink map: its stem at 0.10 of full ink, under the absolute
+    threshold's double, and its loop at 0.04, under the threshold (a curve loses more to blur and JPEG
+    than a straight stroke), with the paper's noise of spread ``noise`` on top. Returns the ink and the
+    strokes' mask."""
+    strokes = np.zeros((120, 120), np.float32)
+    strokes[30:96, 70:72] = 0.10
+    yy, xx = np.mgrid[:120, :120]
+    ring = np.abs(np.hypot(yy - 45, xx - 56) - 14) < 0.8
+    strokes[ring & (strokes == 0)] = 0.04
+    ink = np.clip(strokes + np.random.default_rng(seed).normal(0, noise, strokes.shape).astype(np.float32), 0, 1)
+    return ink, strokes > 0
+
+
+def _kept(ink: np.ndarray) -> np.ndarray:
+    found = Segment(SegmentParams())(Cleared(ink, np.zeros(ink.shape, dtype=bool)))
+    assert isinstance(found, Found) and len(found.groups) == 1, found
+    return member_mask(found.labels, found.groups[0].members)
+
+
+def test_a_faint_pen_keeps_its_weaker_strokes_on_clean_paper_and_noise_stays_out_on_noisy_paper():
+    """Where the absolute level sets the threshold (a faint pen, a dim small photo), weak ink is still
+    what continues sure ink above the paper's own noise: on clean paper the 9's loop stays with its stem
+    (an absolute level alone cut it off, and the 9 read as a 1); on grainy paper the same rule keeps
+    the noise beside the stroke out."""
+    ink, strokes = _faint_nine(noise=0.003, seed=1)
+    loop = strokes & (ink < 0.05)
+    kept = _kept(ink)
+    assert np.count_nonzero(kept & loop) >= 0.8 * np.count_nonzero(loop)
+    assert np.count_nonzero(kept & ~ndimage.binary_dilation(strokes, iterations=2)) == 0
+
+    ink, strokes = _faint_nine(noise=0.02, seed=2)
+    kept = _kept(ink)
+    assert np.count_nonzero(kept & ~strokes) <= 0.02 * np.count_nonzero(strokes)  # weak ink at 0.2 of the peak alone joins 34-68 of them
 
 
 def test_a_lone_line_across_the_whole_photo_is_the_pages_and_the_same_stroke_ending_inside_is_a_1():
