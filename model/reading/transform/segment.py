@@ -33,10 +33,10 @@ class SegmentParams:
     """... and ink too above this fraction of the peak where it touches sure ink (hysteresis): a stroke
     pressed lightly, or thinned by blur, is still the stroke it continues."""
     weak_noise: float = bounded(4.5, 0.0, 100.0)
-    """Weak ink stands above this many times the ink map's upper quartile too, not above the absolute level:
-    most of a photo is paper, so that quartile is the paper's own grain and JPEG noise (about 0.67 of its
-    spread; this is about three spreads). A faint pen on clean paper keeps its hysteresis, a noisy photo
-    keeps its noise out."""
+    """Weak ink's floor: this many times the ink map's upper quartile, at most the absolute level. Most of a
+    photo is paper, so that quartile is the paper's own grain and JPEG noise (about 0.67 of its spread: this
+    is about three spreads). Where the absolute level sets the sure threshold (a faint pen), weak ink still
+    continues it on clean paper, and a noisy photo keeps its noise out."""
     paper_level: float = bounded(0.5, 0.0, 1.0)
     """Ink under this fraction of the threshold is paper (textured paper is not pure 0) ..."""
     min_paper_fraction: float = bounded(0.45, 0.001, 1.0)
