@@ -118,12 +118,3 @@ def test_the_picture_is_drawn_in_the_frame_the_reading_placed_its_boxes_in():
         assert abs(frame.width / scale - work.gray.shape[1] * work.scale) < 1, orientation
         seen = np.asarray(frame.convert("L").resize(work.gray.shape[::-1]), np.float32) / 255
         assert np.corrcoef(seen.ravel(), work.gray.ravel())[0, 1] > 0.95, orientation
-
-
-def test_a_picture_is_never_drawn_on_the_callers_own_image():
-    """``upright`` hands back its own frame to draw on: an opened image passed in (RGB, no turn) stays as it was."""
-    from model.reading.transform import upright
-
-    image = Image.new("RGB", (640, 480), "white")
-    frame, _ = upright(image, 300)
-    assert frame is not image and image.size == (640, 480) and frame.size == (300, 225)

@@ -118,9 +118,7 @@ def _legend(width: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, line
 
 
 def _stacked(parts: list[Image.Image]) -> Image.Image:
-    """The photo, then each strip under it, centred, on black (the photo alone as it is)."""
-    if len(parts) == 1:
-        return parts[0]
+    """The photo, then each strip under it, centred, on black."""
     width = parts[0].width
     canvas = Image.new("RGB", (width, sum(part.height for part in parts) + 4 * (len(parts) - 1)), "black")
     y = 0

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pillow_heif
 from numpy.typing import NDArray
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.reading.transform.bounds import bounded, check_bounds
 from model.reading.transform.ops import Gray, resize
@@ -106,7 +106,7 @@ def upright(source: bytes | Image.Image, longest: int, least: int | None = None)
     if image.format == "JPEG" and ratio < 1:
         image.draft("RGB", (int(orig_w * ratio) + 1, int(orig_h * ratio) + 1))
     turned, width = _turned(image, orig_w, orig_h)
-    frame = turned if turned.mode == "RGB" and turned is not source else turned.convert("RGB")  # never the caller's own image
+    frame = turned.convert("RGB")
     frame.thumbnail((longest, longest))
     return frame, frame.width / width
 
@@ -220,16 +220,10 @@ def _palette_tables(image: Image.Image) -> tuple[NDArray[np.uint8], NDArray[np.u
     return grey, alpha
 
 
-TURNED = range(2, 9)
-"""EXIF orientations that turn or mirror the image (1 is as it is)."""
-
-
 def _turned(image: Image.Image, orig_w: int, orig_h: int) -> tuple[Image.Image, int]:
     """The image turned as its EXIF tag says, and the upright original's width (``orig_w`` x ``orig_h``
-    is the file's own size, before any reduced decode): the one frame boxes are given in. An image
-    without a turn is itself (``exif_transpose`` would copy it: 2 ms for a 1280x960 photo)."""
-    turn = image.getexif().get(ExifTags.Base.Orientation, 1) in TURNED
-    turned = (ImageOps.exif_transpose(image) or image) if turn else image
+    is the file's own size, before any reduced decode): the one frame boxes are given in."""
+    turned = ImageOps.exif_transpose(image) or image
     w, h = turned.size
     return turned, orig_h if (w > h) != (orig_w > orig_h) else orig_w
 
