@@ -33,10 +33,13 @@ class SegmentParams:
     """... and ink too above this fraction of the peak where it touches sure ink (hysteresis): a stroke
     pressed lightly, or thinned by blur, is still the stroke it continues."""
     weak_noise: float = bounded(4.5, 0.0, 100.0)
-    """Weak ink's floor: this many times the ink map's upper quartile, at most the absolute level. Most of a
-    photo is paper, so that quartile is the paper's own grain and JPEG noise (about 0.67 of its spread: this
-    is about three spreads). Where the absolute level sets the sure threshold (a faint pen), weak ink still
-    continues it on clean paper, and a noisy photo keeps its noise out."""
+    noise_quantile: float = bounded(0.75, 0.5, 0.99)
+    """Weak ink's floor: ``weak_noise`` times the ink map at this quantile, at most the absolute level. Most of
+    a photo is paper, so its upper quartile is the paper's own grain and JPEG noise (about 0.67 of its spread:
+    the floor is about three spreads). Where the absolute level sets the sure threshold (a faint pen), weak
+    ink still continues it on clean paper, and a noisy photo keeps its noise out."""
+    sample_step: int = bounded(4, 1, 16)
+    """The noise is measured on every this-many-th pixel each way: as well as on all of them, and faster."""
     paper_level: float = bounded(0.5, 0.0, 1.0)
     """Ink under this fraction of the threshold is paper (textured paper is not pure 0) ..."""
     min_paper_fraction: float = bounded(0.45, 0.001, 1.0)
@@ -175,7 +178,8 @@ def _threshold(ink: Gray, on_lines: Mask, p: SegmentParams) -> _Blobs:
     keep = min(p.peak_pixels, inked.size)
     peak = float(np.partition(inked, inked.size - keep)[inked.size - keep]) if keep else 0.0
     threshold = max(p.absolute_threshold, p.relative_threshold * peak)
-    noise = quantiles(ink[::4, ::4].ravel(), (0.75,))[0]  # every 16th pixel measures it as well, 16 times faster
+    step = p.sample_step
+    noise = quantiles(ink[::step, ::step].ravel(), (p.noise_quantile,))[0]
     weak = max(min(p.weak_threshold, p.relative_threshold) * peak, min(p.absolute_threshold, p.weak_noise * noise))
     _, labels, stats = label((ink > threshold) | ((ink > weak) & ~on_lines))
     sure = np.zeros(len(stats), dtype=bool)
