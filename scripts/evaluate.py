@@ -7,7 +7,8 @@
 Sets (``model.data.sets``): ``mnist`` (MNIST test as it is, white on black), ``photo`` (single
 digits rendered as phone photos), ``turned`` (those lying on their side), ``numbers`` (3-digit numbers rendered the same way), ``written``
 (numbers of 2-8 digits as ``model.data.numbers`` writes them: cheques, cells, touching digits),
-``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``sizes`` (a digit at
+``non_digits`` (drawn faces, stars, scribbles: "no digit" is right), ``scenes`` (everyday pictures
+with no digit: screenshots, printed pages, clock faces, textures, objects), ``sizes`` (a digit at
 5%..95% of a 400x400 frame, on white and on paper), ``tight`` (scans cut tight to the digit),
 ``screen`` (drawn on a flat canvas, 45-95% of it), ``strokes`` and ``rings`` (every lone stroke
 a 1, every ring a 0), ``blank`` (paper with nothing on it) and, with ``--real DIR``, ``real``
@@ -94,6 +95,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--number-renders", type=int, default=300, help="photo-like 3-digit numbers")
     parser.add_argument("--written", type=int, default=500, help="numbers of 2-8 digits as model.data.numbers writes them")
     parser.add_argument("--non-digits", type=int, default=500, help="photo-like drawings that are not digits")
+    parser.add_argument("--scenes", type=int, default=300, help="everyday pictures with no digit (screenshots, clocks, textures)")
     parser.add_argument("--sizes", type=int, default=100, help="digits per size step, on white and on paper each")
     parser.add_argument("--tight", type=int, default=500, help="scans cut tight to the digit")
     parser.add_argument("--screen", type=int, default=1000, help="digits drawn on a flat canvas")
@@ -107,10 +109,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _chosen(args: argparse.Namespace) -> Iterator[tuple[str, Iterable[sets.Sample], int]]:
     sizes = {"mnist": args.mnist, "photo": args.photos, "turned": args.turned, "numbers": args.number_renders}
-    sizes |= {"written": args.written, "non_digits": args.non_digits}
+    sizes |= {"written": args.written, "non_digits": args.non_digits, "scenes": args.scenes}
     sizes |= {"sizes": args.sizes, "tight": args.tight, "screen": args.screen, "blank": args.blank, "strokes": 0, "rings": 0}
     rendered = [name for name in sets.NAMES if name in args.only]
-    if set(rendered) - {"non_digits", "strokes", "rings", "blank"}:
+    if set(rendered) - {"non_digits", "scenes", "strokes", "rings", "blank"}:
         images, labels = load_mnist(args.data_root, train=False, download=not args.no_download)
     else:  # these need no MNIST
         images, labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)

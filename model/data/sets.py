@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter, ImageOps
 
-from model.data import sweeps
+from model.data import scenes, sweeps
 from model.data.numbers import draw_number
 from model.data.render import Look, on_canvas, photo_of
 from model.data.shapes import non_digits
@@ -98,6 +98,12 @@ def blank_pages(count: int, seed: int = SEED) -> Iterator[Sample]:
         yield Sample(photo_of([blank], seed + 9000, i, look), "")
 
 
+def everyday(count: int, seed: int = SEED) -> Iterator[Sample]:
+    """Everyday pictures with no digit (screenshots, printed pages, clock faces, textures, objects), by kind: "no digit"."""
+    for kind, picture in scenes.scenes(count, seed):
+        yield Sample(picture, "", kind)
+
+
 def screen(images: U8, labels: NDArray[np.int64], count: int, seed: int = SEED) -> Iterator[Sample]:
     """Digits drawn on a screen: black on a flat white canvas, 45% to 95% of its side."""
     for i in range(count):
@@ -131,7 +137,7 @@ def tight_crops(images: U8, labels: NDArray[np.int64], count: int, seed: int = S
         yield Sample(on_canvas(images[j], 1.0, rng, paper=False, tight=True), str(labels[j]))
 
 
-NAMES = ("mnist", "photo", "turned", "numbers", "written", "non_digits", "sizes", "tight", "screen", "strokes", "rings", "blank")
+NAMES = ("mnist", "photo", "turned", "numbers", "written", "non_digits", "scenes", "sizes", "tight", "screen", "strokes", "rings", "blank")
 """The rendered benchmark sets, by the names README's figures and the promotion gate use."""
 
 
@@ -150,6 +156,8 @@ def named(name: str, images: U8, labels: NDArray[np.int64], count: int) -> tuple
         return written_numbers(images, labels, count), count
     if name == "non_digits":
         return drawn_non_digits(count), count
+    if name == "scenes":
+        return everyday(count), count
     if name == "sizes":
         return itertools.chain(size_sweep(images, labels, count), size_sweep(images, labels, count, paper=True)), 2 * count * len(SIZES)
     if name == "tight":
