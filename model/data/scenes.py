@@ -5,7 +5,7 @@ cloth, grass, tiles) and objects (an animal's silhouette, a ball, a mug, a face,
 whole frame, photographed or sent as it is. The non-digit drawings of :mod:`model.data.shapes`
 are single MNIST-sized shapes on paper; these fill the photo with things that are not written on
 paper at all, where a text's letters, a window's border or a clock's hand can pass for a digit.
-Text is letters and punctuation only: a picture with printed digits in it would have a right answer.
+Text is letters only: a picture with printed digits in it would have a right answer.
 """
 
 from __future__ import annotations
