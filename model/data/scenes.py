@@ -129,24 +129,16 @@ def _clock(size: Size, rng: Rng) -> Image.Image:
     cx, cy = width / 2 + rng.uniform(-0.05, 0.05) * width, height / 2 + rng.uniform(-0.05, 0.05) * height
     face, ink = ((245, 245, 240), (20, 20, 20)) if rng.random() < 0.7 else ((25, 25, 30), (235, 235, 235))
     draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=face, outline=_colour(rng, 0, 160), width=int(radius * 0.06))
+
+    def at(a: float, f: float) -> tuple[float, float]:
+        return cx + radius * f * math.cos(a), cy + radius * f * math.sin(a)
+
     ticks = 60 if rng.random() < 0.5 else 12
     for k in range(ticks):
-        a = k * 2 * math.pi / ticks
-        inner = 0.78 if k % (ticks // 12) == 0 else 0.86
-        tick = (
-            cx + radius * inner * math.cos(a),
-            cy + radius * inner * math.sin(a),
-            cx + radius * 0.9 * math.cos(a),
-            cy + radius * 0.9 * math.sin(a),
-        )
-        draw.line(tick, fill=ink, width=max(1, int(radius * (0.03 if k % (ticks // 12) == 0 else 0.01))))
+        a, hour = k * 2 * math.pi / ticks, k % (ticks // 12) == 0
+        draw.line((at(a, 0.78 if hour else 0.86), at(a, 0.9)), fill=ink, width=max(1, int(radius * (0.03 if hour else 0.01))))
     for length, thickness, colour in ((0.5, 0.05, ink), (0.75, 0.035, ink), (0.8, 0.01, (200, 30, 30))):
-        a = rng.uniform(0, 2 * math.pi)
-        draw.line(
-            (cx, cy, cx + radius * length * math.cos(a), cy + radius * length * math.sin(a)),
-            fill=colour,
-            width=max(1, int(radius * thickness)),
-        )
+        draw.line(((cx, cy), at(rng.uniform(0, 2 * math.pi), length)), fill=colour, width=max(1, int(radius * thickness)))
     draw.ellipse((cx - radius * 0.04, cy - radius * 0.04, cx + radius * 0.04, cy + radius * 0.04), fill=ink)
     return image
 
@@ -162,7 +154,7 @@ def _texture(size: Size, rng: Rng) -> Image.Image:
         mortar = ((ys % row) < row * 0.12) | (((xs + shift) % brick) < brick * 0.06)
         base = np.where(mortar[..., None], np.array([0.75, 0.73, 0.7]), np.array([0.62, 0.3, 0.22]))
     elif kind == 1:  # wood grain: wavy bands
-        bands = np.sin((xs * rng.uniform(0.05, 0.15) + 8 * np.sin(ys * rng.uniform(0.005, 0.02))) * 1.0)
+        bands = np.sin(xs * rng.uniform(0.05, 0.15) + 8 * np.sin(ys * rng.uniform(0.005, 0.02)))
         base = np.array([0.55, 0.38, 0.22]) + 0.08 * bands[..., None]
     elif kind == 2:  # woven cloth
         period = rng.uniform(3, 8)
