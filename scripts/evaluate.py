@@ -19,7 +19,9 @@ distance / length, the share read with the right length). Every set is read by t
 too (``model.judging.reference``; for numbers, its components left to right), printed beside the
 product; per writer, the writers where the product reads fewer are named.
 Writes confusion matrices, misread grids and a reliability diagram, prints a table, and with
-``--write-card`` stores the figures in the card.
+``--write-card`` stores the figures in the card. ``--readings FILE`` keeps what was read of each
+photo; ``--against FILE`` counts, set by set, the photos a later run answers differently (another
+build of OpenCV or ONNX Runtime must leave every answer as it was).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 
 from model.data import sets
 from model.data.digits import load_mnist
+from model.judging import readings
 from model.judging.evaluation import SURE, Reader, Report, compare
 from model.judging.plots import plot_calibration, plot_confusion, plot_misreads
 from model.judging.reference import NAME, ReferenceReader, digit_span
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> list[Report]:
         plot_misreads(report, args.out / f"misread_{report.name}.png")
     plot_calibration([r for r in ours if r.has_digits], args.out / "calibration.png")
     print(f"pictures in {args.out}; 'sure' = answers at >= {SURE:.0%} confidence")
+    if args.readings:
+        readings.write(ours, args.readings)
+    if args.against:
+        _against(readings.against(ours, args.against), args.against)
     if args.write_card:
         _write_card(Path(args.model), ours)
     return ours
@@ -104,6 +111,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--numbers", type=Path, help="a folder of real handwritten numbers with labels.csv (file,label[,source])")
     parser.add_argument("--only", nargs="+", choices=SETS, default=list(SETS), help="evaluate only these sets")
     parser.add_argument("--write-card", action="store_true", help="store the test figures in the card")
+    parser.add_argument("--readings", type=Path, help="write what the product read of each photo here (JSON lines)")
+    parser.add_argument("--against", type=Path, help="compare each photo's reading with a file --readings wrote (same sets and sizes)")
     return parser.parse_args(argv)
 
 
@@ -174,6 +183,12 @@ def _details(reports: list[Report]) -> None:
     reasons = ours.no_digit_reasons()
     if reasons:
         print(f"{ours.name} 'no digit' reasons: " + "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common()))
+
+
+def _against(differences: list[readings.Difference], path: Path) -> None:
+    print(f"against {path}: photos answered differently, and the largest change of confidence among the rest")
+    for difference in differences:
+        print(f"  {difference.name:<17}{difference.answers:>6} of {difference.photos:<7}{difference.confidence:>10.5f}")
 
 
 def _write_card(model: Path, reports: list[Report]) -> None:
