@@ -26,7 +26,9 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ENABLE_HEADLESS=1 \
     CMAKE_ARGS="-DBUILD_LIST=core,imgproc,features,python3 -DWITH_IPP=OFF -DWITH_ITT=OFF -DWITH_LAPACK=OFF -DWITH_EIGEN=OFF -DWITH_OPENCL=OFF -DWITH_FFMPEG=OFF -DWITH_PROTOBUF=OFF -DWITH_KLEIDICV=OFF -DWITH_FASTCV=OFF -DBUILD_JAVA=OFF"
-COPY deploy/build-inputs/ /build-inputs/
+# Of the build inputs only the CA bundle, if there is one: a wheel added for another stage must not
+# rebuild OpenCV (the README is there so that the pattern always matches a file).
+COPY deploy/build-inputs/README.md deploy/build-inputs/ca.cr[t] /build-inputs/
 RUN set -e; headers=""; \
     python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_path("include") + "/Python.h"))' \
         || headers=python3-dev; \
