@@ -6,10 +6,10 @@
 #   docker build --build-arg BASE_IMAGE=... --target runtime .
 #                                             as tests/test_container.py builds it here
 #
-# `opencv` builds OpenCV's wheel with only what the transform calls; `build` holds pip, its caches and
-# whatever deploy/build-inputs carries (wheels, a CA bundle); `runtime` is one flattened layer of the
-# base without its manuals and translations, then the finished virtualenv (pip itself removed), the
-# code and the models.
+# `opencv` builds OpenCV's wheel with only the modules the bot and the renderer call; `build` holds
+# pip, its caches and whatever deploy/build-inputs carries (wheels, a CA bundle); `runtime` is the base
+# trimmed (`runtime-base`) as one layer, then the finished virtualenv (pip itself removed), the code
+# and the models.
 # `retrain` adds torch, torchvision and matplotlib (the train extra) on top of `runtime`; the torch
 # wheels pin a matched pair: TORCH_PACKAGES and TORCHVISION_PACKAGES change together.
 ARG BASE_IMAGE=python:3.11-slim
